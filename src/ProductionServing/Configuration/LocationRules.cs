@@ -1,0 +1,236 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Net.Http.Headers;
+using ProductionServing.Routing;
+
+namespace ProductionServing.Configuration;
+
+/// <summary>Validation of <see cref="ProductionServingOptions.Locations"/> and their handlers.</summary>
+internal static class LocationRules
+{
+    public static void Validate(ProductionServingOptions options, List<string> errors)
+    {
+        // nginx refuses two locations with the same prefix ("duplicate location"); "= /x" and "/x" may coexist.
+        var seen = new Dictionary<(bool Exact, string Pattern), int>();
+        var resolvedHosts = new Dictionary<string, bool>(StringComparer.OrdinalIgnoreCase);
+        for (var i = 0; i < options.Locations.Count; i++)
+        {
+            var path = $"Locations[{i}]";
+            var location = options.Locations[i];
+            if (location is null)
+            {
+                errors.Add($"{path}: is empty; give its Match and one handler.");
+                continue;
+            }
+
+            LocationPattern? pattern = null;
+            if (!LocationPattern.TryParse(location.Match, out var parsed, out var problem))
+            {
+                errors.Add($"{path}.Match: {problem}");
+            }
+            else
+            {
+                pattern = parsed;
+                ValidatePattern(path + ".Match", parsed, seen, i, errors);
+            }
+
+            var handlers = new List<string>(3);
+            if (location.Static is not null)
+            {
+                handlers.Add(nameof(location.Static));
+                ValidateStatic(path + ".Static", location.Static, pattern, errors);
+            }
+
+            if (location.Proxy is not null)
+            {
+                handlers.Add(nameof(location.Proxy));
+                ValidateProxy(path + ".Proxy", location.Proxy, pattern, options, resolvedHosts, errors);
+            }
+
+            if (location.App is not null)
+            {
+                handlers.Add(nameof(location.App));
+                var pool = location.App.Pool;
+                if (pool is not null && pool != PoolOptions.DefaultPoolName && !options.Pools.ContainsKey(pool))
+                {
+                    errors.Add($"{path}.App.Pool: pool '{pool}' is not defined; define it under Pools, use 'default', or null to run the app without a pool.");
+                }
+            }
+
+            if (handlers.Count != 1)
+            {
+                errors.Add(handlers.Count == 0
+                    ? $"{path}: has no handler; set exactly one of Static, Proxy or App."
+                    : $"{path}: has {handlers.Count} handlers ({string.Join(", ", handlers)}); set exactly one.");
+            }
+        }
+    }
+
+    private static void ValidatePattern(string path, LocationPattern pattern, Dictionary<(bool, string), int> seen, int index, List<string> errors)
+    {
+        if (pattern.IsRegex)
+        {
+            try
+            {
+                _ = LocationMatcher.CreateRegex(pattern, compiled: false);
+            }
+            catch (ArgumentException ex)
+            {
+                errors.Add($"{path}: '{pattern.Pattern}' is not a valid regular expression: {ex.Message}");
+            }
+
+            return;
+        }
+
+        // Requests are matched on the decoded, normalized path, so a pattern that is not in that form never matches.
+        if (!RequestPath.TryNormalize(pattern.Pattern, out var normalized) || normalized != pattern.Pattern)
+        {
+            errors.Add($"{path}: '{pattern.Pattern}' can never match, because requests are matched on the decoded path with '//', '.' and '..' resolved; write the path in that form.");
+        }
+
+        var key = (pattern.Kind == LocationKind.Exact, pattern.Pattern);
+        if (!seen.TryAdd(key, index))
+        {
+            errors.Add($"{path}: duplicates Locations[{seen[key]}] ('{pattern.Pattern}'); remove one of them.");
+        }
+    }
+
+    private static void ValidateStatic(string path, StaticOptions options, LocationPattern? pattern, List<string> errors)
+    {
+        if (options.Root is not null && options.Alias is not null)
+        {
+            errors.Add($"{path}: Root and Alias cannot both be set; Root appends the whole request path, Alias replaces the matched prefix.");
+        }
+
+        if (options.Alias is not null && pattern is { IsRegex: true })
+        {
+            errors.Add($"{path}.Alias: is only for prefix and exact locations; use Root on a regex location.");
+        }
+
+        if (options.Index is { } index)
+        {
+            for (var i = 0; i < index.Count; i++)
+            {
+                if (string.IsNullOrWhiteSpace(index[i]))
+                {
+                    errors.Add($"{path}.Index[{i}]: is empty; give a file name such as index.html.");
+                }
+            }
+        }
+
+        ValidateTryFiles(path + ".TryFiles", options.TryFiles, errors);
+        if (string.IsNullOrEmpty(options.DefaultContentType) || !MediaTypeHeaderValue.TryParse(options.DefaultContentType, out _))
+        {
+            errors.Add($"{path}.DefaultContentType: '{options.DefaultContentType}' is not a media type such as application/octet-stream.");
+        }
+
+        if (options.CacheControl is { } cacheControl && cacheControl.AsSpan().IndexOfAny('\r', '\n') >= 0)
+        {
+            errors.Add($"{path}.CacheControl: must be a single header line (no CR or LF).");
+        }
+
+        Rules.AtLeast(errors, path + ".MaxRanges", options.MaxRanges, 1);
+    }
+
+    private static void ValidateTryFiles(string path, IList<string> entries, List<string> errors)
+    {
+        if (entries.Count == 1)
+        {
+            errors.Add($"{path}: needs at least two entries, the candidates and a last fallback (=404, @app or a path), as nginx's try_files does.");
+        }
+
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var entry = entries[i];
+            var entryPath = $"{path}[{i}]";
+            var last = i == entries.Count - 1;
+            if (string.IsNullOrEmpty(entry))
+            {
+                errors.Add($"{entryPath}: is empty.");
+            }
+            else if (entry[0] is '=' or '@')
+            {
+                if (!last)
+                {
+                    errors.Add($"{entryPath}: '{entry}' may only be the last entry.");
+                }
+                else if (entry[0] == '@' && entry != "@app")
+                {
+                    errors.Add($"{entryPath}: '{entry}' is not a named location; the only one is @app (the app, through the default pool).");
+                }
+                else if (entry[0] == '=' && (entry.Length != 4 || !int.TryParse(entry.AsSpan(1), out var code) || code < 100 || code > 599))
+                {
+                    errors.Add($"{entryPath}: '{entry}' is not =CODE with an HTTP status code from 100 to 599, such as =404.");
+                }
+            }
+            else if (entry[0] != '/' && !entry.StartsWith("$uri", StringComparison.Ordinal))
+            {
+                errors.Add($"{entryPath}: '{entry}' must start with '/' or $uri.");
+            }
+            else if (entry.Replace("$uri", "", StringComparison.Ordinal).Contains('$'))
+            {
+                errors.Add($"{entryPath}: '{entry}' uses a variable other than $uri, the only one supported.");
+            }
+        }
+    }
+
+    private static void ValidateProxy(string path, ProxyOptions proxy, LocationPattern? pattern, ProductionServingOptions options,
+        Dictionary<string, bool> resolvedHosts, List<string> errors)
+    {
+        var passPath = path + ".Pass";
+        var pass = Rules.HttpUrl(errors, passPath, proxy.Pass, "http://backend or http://127.0.0.1:5001/");
+        if (pass is null)
+        {
+            return;
+        }
+
+        if (pattern is { IsRegex: true } && Rules.HasPathPart(proxy.Pass!))
+        {
+            errors.Add($"{passPath}: cannot have a path part on a regex location (nginx: \"proxy_pass cannot have URI part in location given by regular expression\"); remove the path.");
+        }
+
+        var host = pass.IdnHost;
+        if (options.Upstreams.ContainsKey(host))
+        {
+            if (!pass.IsDefaultPort)
+            {
+                errors.Add($"{passPath}: the upstream name '{host}' takes no port; the servers' addresses carry the ports.");
+            }
+
+            return;
+        }
+
+        if (pass.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6)
+        {
+            return;
+        }
+
+        if (!resolvedHosts.TryGetValue(host, out var resolves))
+        {
+            resolves = Resolves(host);
+            resolvedHosts[host] = resolves;
+        }
+
+        if (!resolves)
+        {
+            var defined = options.Upstreams.Count == 0 ? "none are defined" : "defined: " + string.Join(", ", options.Upstreams.Keys);
+            errors.Add($"{passPath}: host '{host}' is neither an upstream ({defined}) nor a host name that resolves (nginx: \"host not found in upstream\").");
+        }
+    }
+
+    private static bool Resolves(string host)
+    {
+        try
+        {
+            return Dns.GetHostAddresses(host).Length > 0;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,75 @@
+using Microsoft.Extensions.Options;
+
+namespace ProductionServing.Configuration;
+
+/// <summary>
+/// Checks the whole configuration at once and reports every problem, each as
+/// <c>"&lt;key path&gt;: &lt;problem and fix&gt;"</c>, so a bad file takes one restart to fix, not one per
+/// mistake. Runs at startup and on every reload (where a failure keeps the last good configuration).
+/// </summary>
+internal sealed class ProductionServingOptionsValidator : IValidateOptions<ProductionServingOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ProductionServingOptions options)
+    {
+        if (name != Options.DefaultName)
+        {
+            return ValidateOptionsResult.Skip;
+        }
+
+        var errors = new List<string>(options.BindingErrors);
+        LocationRules.Validate(options, errors);
+        foreach (var (upstreamName, upstream) in options.Upstreams)
+        {
+            UpstreamRules.Validate($"Upstreams.{upstreamName}", upstream, errors);
+        }
+
+        foreach (var (poolName, pool) in options.Pools)
+        {
+            PoolRules.Validate($"Pools.{poolName}", pool, errors);
+        }
+
+        if (options.Status is { Path: { } statusPath } && !statusPath.StartsWith('/'))
+        {
+            errors.Add($"Status.Path: '{statusPath}' must start with '/'.");
+        }
+
+        RejectUnavailable(options, errors);
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>
+    /// Capabilities whose options exist but whose behaviour has not shipped yet are refused at startup
+    /// rather than accepted and silently ignored.
+    /// </summary>
+    private static void RejectUnavailable(ProductionServingOptions options, List<string> errors)
+    {
+        for (var i = 0; i < options.Locations.Count; i++)
+        {
+            var location = options.Locations[i];
+            if (location?.Static is not null)
+            {
+                errors.Add($"Locations[{i}].Static: static file serving is not available in this version of ProductionServing yet; use App for now.");
+            }
+
+            if (location?.Proxy is not null)
+            {
+                errors.Add($"Locations[{i}].Proxy: upstream forwarding is not available in this version of ProductionServing yet; use App for now.");
+            }
+        }
+
+        foreach (var name in options.Upstreams.Keys)
+        {
+            errors.Add($"Upstreams.{name}: upstream forwarding is not available in this version of ProductionServing yet; remove the upstream.");
+        }
+
+        foreach (var name in options.Pools.Keys)
+        {
+            errors.Add($"Pools.{name}: worker pools are not available in this version of ProductionServing yet (the app runs directly); remove the pool.");
+        }
+
+        if (options.Status?.Path is not null)
+        {
+            errors.Add("Status.Path: the status page is not available in this version of ProductionServing yet; remove Status.");
+        }
+    }
+}

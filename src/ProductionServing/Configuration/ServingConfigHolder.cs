@@ -1,0 +1,77 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+
+namespace ProductionServing.Configuration;
+
+/// <summary>
+/// Holds the current <see cref="ServingSnapshot"/> and rebuilds it when the configuration changes.
+/// </summary>
+/// <remarks>
+/// Built from <see cref="IOptionsFactory{TOptions}"/> and the change token sources directly instead of
+/// <see cref="IOptionsMonitor{TOptions}"/>: after an invalid reload the monitor's <c>CurrentValue</c>
+/// throws and its <c>OnChange</c> stops firing (dotnet/runtime#44381), whereas here a bad reload is
+/// logged and the last good snapshot stays in force. The first build throws, so a bad configuration
+/// fails at startup.
+/// </remarks>
+internal sealed class ServingConfigHolder : IDisposable
+{
+    private readonly IOptionsFactory<ProductionServingOptions> _factory;
+    private readonly ILogger<ServingConfigHolder> _logger;
+    private readonly List<IDisposable> _registrations = [];
+    private readonly Lock _rebuildLock = new();
+    private ServingSnapshot _current;
+
+    public ServingConfigHolder(
+        IOptionsFactory<ProductionServingOptions> factory,
+        IEnumerable<IOptionsChangeTokenSource<ProductionServingOptions>> changeSources,
+        ILogger<ServingConfigHolder> logger)
+    {
+        _factory = factory;
+        _logger = logger;
+        _current = ServingSnapshot.Compile(_factory.Create(Options.DefaultName), reuseFrom: null);
+        ConfigLog.Loaded(logger, _current.LocationCount);
+        foreach (var source in changeSources)
+        {
+            if (source.Name == Options.DefaultName)
+            {
+                _registrations.Add(ChangeToken.OnChange(source.GetChangeToken, Rebuild));
+            }
+        }
+    }
+
+    /// <summary>The snapshot in force; read it once per request into a local.</summary>
+    public ServingSnapshot Current => Volatile.Read(ref _current);
+
+    public void Dispose()
+    {
+        foreach (var registration in _registrations)
+        {
+            registration.Dispose();
+        }
+    }
+
+    private void Rebuild()
+    {
+        lock (_rebuildLock)
+        {
+            try
+            {
+                var options = _factory.Create(Options.DefaultName);
+                if (_current.IsBuiltFrom(options))
+                {
+                    return;
+                }
+
+                var next = ServingSnapshot.Compile(options, reuseFrom: _current);
+                Volatile.Write(ref _current, next);
+                ConfigLog.Reloaded(_logger, next.LocationCount);
+            }
+            catch (Exception ex)
+            {
+                // Must not escape into the configuration provider's reload callback.
+                ConfigLog.ReloadRejected(_logger, ex);
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+namespace ProductionServing.Configuration;
+
+/// <summary>Validation of one <see cref="UpstreamOptions"/> group.</summary>
+internal static class UpstreamRules
+{
+    public static void Validate(string path, UpstreamOptions? upstream, List<string> errors)
+    {
+        if (upstream is null)
+        {
+            errors.Add($"{path}: is empty; give the upstream's Servers or remove it.");
+            return;
+        }
+
+        if (upstream.Servers.Count == 0)
+        {
+            errors.Add($"{path}.Servers: an upstream needs at least one server.");
+        }
+
+        var primaries = 0;
+        for (var i = 0; i < upstream.Servers.Count; i++)
+        {
+            var serverPath = $"{path}.Servers[{i}]";
+            var server = upstream.Servers[i];
+            if (server is null)
+            {
+                errors.Add($"{serverPath}: is empty; give its Address.");
+                continue;
+            }
+
+            var address = Rules.HttpUrl(errors, serverPath + ".Address", server.Address, "http://127.0.0.1:5001");
+            if (address is not null && address.AbsolutePath != "/")
+            {
+                errors.Add($"{serverPath}.Address: '{server.Address}' must not have a path; put the path in the location's Proxy.Pass.");
+            }
+
+            Rules.AtLeast(errors, serverPath + ".Weight", server.Weight, 1);
+            if (server.MaxConnections is { } maxConnections)
+            {
+                Rules.AtLeast(errors, serverPath + ".MaxConnections", maxConnections, 1);
+            }
+
+            primaries += server.Backup ? 0 : 1;
+        }
+
+        if (upstream.Servers.Count > 0 && primaries == 0)
+        {
+            errors.Add($"{path}.Servers: every server is a Backup; at least one must be a primary.");
+        }
+
+        ValidateHashKey(path, upstream, errors);
+        Rules.AtLeast(errors, path + ".MaxFails", upstream.MaxFails, 0);
+        Rules.Positive(errors, path + ".FailTimeout", upstream.FailTimeout);
+        Rules.AtLeast(errors, path + ".Retries", upstream.Retries, 0);
+        Rules.Positive(errors, path + ".ConnectTimeout", upstream.ConnectTimeout);
+        Rules.Positive(errors, path + ".ReadTimeout", upstream.ReadTimeout);
+        Rules.AtLeast(errors, path + ".QueueLimit", upstream.QueueLimit, 0);
+        Rules.NotNegative(errors, path + ".QueueTimeout", upstream.QueueTimeout);
+        if (upstream.HealthCheck is { } health)
+        {
+            if (string.IsNullOrEmpty(health.Path) || health.Path[0] != '/')
+            {
+                errors.Add($"{path}.HealthCheck.Path: '{health.Path}' must start with '/'.");
+            }
+
+            Rules.Positive(errors, path + ".HealthCheck.Interval", health.Interval);
+            Rules.Positive(errors, path + ".HealthCheck.Timeout", health.Timeout);
+        }
+    }
+
+    private static void ValidateHashKey(string path, UpstreamOptions upstream, List<string> errors)
+    {
+        var key = upstream.HashKey;
+        if (upstream.Balancing != BalancingPolicy.Hash)
+        {
+            if (key is not null)
+            {
+                errors.Add($"{path}.HashKey: is used only with Balancing: Hash (Balancing is {upstream.Balancing}).");
+            }
+
+            return;
+        }
+
+        var valid = key is "$remote_addr" or "$uri"
+            || (key is not null && (HasName(key, "$http_") || HasName(key, "$cookie_")));
+        if (!valid)
+        {
+            errors.Add($"{path}.HashKey: '{key}' is not a hash key; use $remote_addr, $uri, $http_<header name> or $cookie_<cookie name>.");
+        }
+
+        static bool HasName(string key, string prefix) =>
+            key.Length > prefix.Length && key.StartsWith(prefix, StringComparison.Ordinal);
+    }
+}

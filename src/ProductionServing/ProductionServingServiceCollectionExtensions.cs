@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using ProductionServing;
+using ProductionServing.Configuration;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers ProductionServing's services.</summary>
+public static class ProductionServingServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds ProductionServing configured from a configuration section (usually
+    /// <c>builder.Configuration.GetSection("ProductionServing")</c>), reloaded when the section changes.
+    /// </summary>
+    /// <param name="services">The service collection to add to.</param>
+    /// <param name="configuration">The <c>ProductionServing</c> section, with the schema of <see cref="ProductionServingOptions"/>.</param>
+    /// <returns>The same service collection, for chaining.</returns>
+    /// <remarks>
+    /// Binding is strict: an unknown key or a malformed value is a startup error naming its key path.
+    /// May be combined with <see cref="AddProductionServing(IServiceCollection, Action{ProductionServingOptions})"/>,
+    /// whose code runs after binding. An invalid configuration on reload is logged as an error and the
+    /// last good one stays in force.
+    /// </remarks>
+    public static IServiceCollection AddProductionServing(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        AddCore(services);
+        services.AddSingleton<IConfigureOptions<ProductionServingOptions>>(new ServingSectionBinder(configuration));
+        services.AddSingleton<IOptionsChangeTokenSource<ProductionServingOptions>>(
+            new ConfigurationChangeTokenSource<ProductionServingOptions>(configuration));
+        return services;
+    }
+
+    /// <summary>Adds ProductionServing configured in code.</summary>
+    /// <param name="services">The service collection to add to.</param>
+    /// <param name="configure">Sets up the options; runs after any configuration section is bound.</param>
+    /// <returns>The same service collection, for chaining.</returns>
+    public static IServiceCollection AddProductionServing(this IServiceCollection services, Action<ProductionServingOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        AddCore(services);
+
+        // PostConfigure, so that code runs after binding whichever overload is called first.
+        services.PostConfigure(configure);
+        return services;
+    }
+
+    private static void AddCore(IServiceCollection services)
+    {
+        services.AddOptions();
+        services.TryAddSingleton<ServingConfigHolder>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProductionServingOptions>, ProductionServingOptionsValidator>());
+    }
+}

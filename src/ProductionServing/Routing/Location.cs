@@ -1,0 +1,15 @@
+namespace ProductionServing.Routing;
+
+/// <summary>A compiled location: its pattern, its flags and the handler that serves it.</summary>
+internal sealed class Location(LocationPattern pattern, bool isInternal, ServingLocation feature)
+{
+    public LocationPattern Pattern { get; } = pattern;
+
+    /// <summary>Never selected for a client's request (nginx <c>internal</c>): such a request gets 404.</summary>
+    public bool Internal { get; } = isInternal;
+
+    /// <summary>What later middleware sees through <c>HttpContext.Features</c>; shared by all requests.</summary>
+    public ServingLocation Feature { get; } = feature;
+
+    public ServingHandler Handler => Feature.Handler;
+}

@@ -1,0 +1,102 @@
+using System.Collections.Frozen;
+using System.Text.RegularExpressions;
+
+namespace ProductionServing.Routing;
+
+/// <summary>
+/// Selects the location for a normalized request path with nginx's rules
+/// (https://nginx.org/en/docs/http/ngx_http_core_module.html#location): an exact match wins at once;
+/// otherwise the longest matching prefix is remembered; if it has <c>^~</c> it wins; otherwise
+/// regexes are tried in configuration order and the first match wins; otherwise the longest prefix
+/// wins. Built once per configuration and shared by all requests.
+/// </summary>
+internal sealed class LocationMatcher
+{
+    /// <summary>
+    /// Bounds the time one regex may spend on one path. Paths are at most a few KiB (Kestrel's request
+    /// line limit), so a sane pattern takes microseconds; a pathological one must not hang a request.
+    /// </summary>
+    internal static readonly TimeSpan RegexMatchTimeout = TimeSpan.FromMilliseconds(100);
+
+    private readonly FrozenDictionary<string, Location> _exact;
+    private readonly PrefixTree<Location> _prefixes;
+    private readonly Location[] _regexLocations;
+    private readonly Regex[] _regexes;
+
+    public LocationMatcher(IReadOnlyList<Location> locations)
+    {
+        var exact = new Dictionary<string, Location>(StringComparer.Ordinal);
+        var prefixes = new List<KeyValuePair<string, Location>>();
+        var regexLocations = new List<Location>();
+        var regexes = new List<Regex>();
+        foreach (var location in locations)
+        {
+            var pattern = location.Pattern;
+            switch (pattern.Kind)
+            {
+                case LocationKind.Exact:
+                    exact.TryAdd(pattern.Pattern, location);
+                    break;
+                case LocationKind.Prefix:
+                case LocationKind.PrefixNoRegex:
+                    prefixes.Add(new(pattern.Pattern, location));
+                    break;
+                default:
+                    regexLocations.Add(location);
+                    regexes.Add(CreateRegex(pattern));
+                    break;
+            }
+        }
+
+        _exact = exact.ToFrozenDictionary(StringComparer.Ordinal);
+        _prefixes = new PrefixTree<Location>(prefixes);
+        _regexLocations = [.. regexLocations];
+        _regexes = [.. regexes];
+    }
+
+    /// <summary>
+    /// The location for <paramref name="path"/>, or <see langword="null"/> when none matches.
+    /// </summary>
+    /// <exception cref="RegexMatchTimeoutException">A regex location took longer than <see cref="RegexMatchTimeout"/>.</exception>
+    public Location? Select(string path)
+    {
+        if (_exact.TryGetValue(path, out var exact))
+        {
+            return exact;
+        }
+
+        var prefix = _prefixes.FindLongestPrefix(path);
+        if (prefix is { Pattern.Kind: LocationKind.PrefixNoRegex })
+        {
+            return prefix;
+        }
+
+        var regexes = _regexes;
+        for (var i = 0; i < regexes.Length; i++)
+        {
+            if (regexes[i].IsMatch(path))
+            {
+                return _regexLocations[i];
+            }
+        }
+
+        return prefix;
+    }
+
+    /// <summary>Compiles a regex location's pattern once, as the request path will see it.</summary>
+    internal static Regex CreateRegex(LocationPattern pattern, bool compiled = true)
+    {
+        var options = RegexOptions.CultureInvariant;
+        if (compiled)
+        {
+            options |= RegexOptions.Compiled;
+        }
+
+        if (pattern.Kind == LocationKind.RegexCaseInsensitive)
+        {
+            options |= RegexOptions.IgnoreCase;
+        }
+
+        return new Regex(pattern.Pattern, options, RegexMatchTimeout);
+    }
+}

@@ -1,0 +1,278 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace ProductionServing.Routing;
+
+/// <summary>
+/// Produces the path locations are matched on, as nginx does: the request target as the client sent
+/// it, percent-decoded (including <c>%2F</c>), duplicate slashes merged and dot segments resolved.
+/// </summary>
+/// <remarks>
+/// The raw target is used rather than <see cref="HttpRequest.Path"/> because Kestrel has already
+/// resolved dot segments there (clamping <c>/../x</c> to <c>/x</c>, which we must refuse) and keeps
+/// <c>%2F</c> encoded while decoding <c>%25</c>, so decoding <see cref="HttpRequest.Path"/> again would
+/// double-decode. A path that would climb above <c>/</c>, a malformed or NUL escape, or bytes that are
+/// not valid UTF-8 (overlong forms included) are refused with 400, as nginx refuses them.
+/// </remarks>
+internal static class RequestPath
+{
+    private const int StackLimit = 512;
+
+    /// <summary>
+    /// The path to match, relative to <see cref="HttpRequest.PathBase"/>, or empty for a target with no
+    /// path (<c>OPTIONS *</c>, <c>CONNECT host:port</c>), which no location takes; false when the request must get 400.
+    /// </summary>
+    public static bool TryGetMatchPath(HttpContext context, out string path)
+    {
+        var request = context.Request;
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        var rawPath = PathPart(raw);
+        if (rawPath.IsEmpty)
+        {
+            // No origin-form target (asterisk or authority form, or a test host that sets none).
+            var fallback = (request.PathBase + request.Path).ToUriComponent();
+            if (fallback.Length == 0)
+            {
+                path = "";
+                return true;
+            }
+
+            if (!TryNormalize(fallback, out path))
+            {
+                return false;
+            }
+        }
+        else if (NeedsNormalizing(rawPath))
+        {
+            if (!TryNormalize(rawPath, out path))
+            {
+                return false;
+            }
+        }
+        else
+        {
+            // The common case: nothing to decode or resolve, so Kestrel's string is the same text.
+            var current = request.Path.Value;
+            path = !request.PathBase.HasValue && rawPath.SequenceEqual(current) ? current! : rawPath.ToString();
+        }
+
+        path = StripPathBase(path, request.PathBase);
+        return true;
+    }
+
+    /// <summary>Decodes and normalizes an origin-form path; false when it must be refused with 400.</summary>
+    public static bool TryNormalize(ReadOnlySpan<char> rawPath, out string normalized)
+    {
+        normalized = "";
+        if (rawPath.IsEmpty || rawPath[0] != '/')
+        {
+            return false;
+        }
+
+        if (!NeedsNormalizing(rawPath))
+        {
+            normalized = rawPath.ToString();
+            return true;
+        }
+
+        byte[]? rentedBytes = null;
+        char[]? rentedChars = null;
+        try
+        {
+            // Percent-decoding never makes the text longer; non-ASCII chars take up to 3 UTF-8 bytes.
+            var bytes = rawPath.Length * 3 <= StackLimit ? stackalloc byte[StackLimit] : (rentedBytes = ArrayPool<byte>.Shared.Rent(rawPath.Length * 3));
+            if (!TryPercentDecode(rawPath, bytes, out var byteCount))
+            {
+                return false;
+            }
+
+            var chars = byteCount <= StackLimit ? stackalloc char[StackLimit] : (rentedChars = ArrayPool<char>.Shared.Rent(byteCount));
+            if (Utf8.ToUtf16(bytes[..byteCount], chars, out _, out var charCount, replaceInvalidSequences: false) != OperationStatus.Done)
+            {
+                return false;
+            }
+
+            var length = RemoveDotSegments(chars[..charCount]);
+            if (length < 0)
+            {
+                return false;
+            }
+
+            normalized = new string(chars[..length]);
+            return true;
+        }
+        finally
+        {
+            if (rentedBytes is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rentedBytes);
+            }
+
+            if (rentedChars is not null)
+            {
+                ArrayPool<char>.Shared.Return(rentedChars);
+            }
+        }
+    }
+
+    private static bool NeedsNormalizing(ReadOnlySpan<char> path) =>
+        path.Contains('%') || path.IndexOf("//", StringComparison.Ordinal) >= 0 || path.IndexOf("/.", StringComparison.Ordinal) >= 0
+        || !Ascii.IsValid(path);
+
+    /// <summary>The path of an origin-form (<c>/p?q</c>) or absolute-form (<c>http://h/p?q</c>) target; empty for other forms.</summary>
+    private static ReadOnlySpan<char> PathPart(string? target)
+    {
+        if (string.IsNullOrEmpty(target))
+        {
+            return default;
+        }
+
+        var span = target.AsSpan();
+        if (span[0] != '/')
+        {
+            var scheme = span.IndexOf("://", StringComparison.Ordinal);
+            if (scheme < 0)
+            {
+                return default;
+            }
+
+            var authority = span[(scheme + 3)..];
+            var slash = authority.IndexOfAny('/', '?');
+            span = slash >= 0 && authority[slash] == '/' ? authority[slash..] : "/";
+        }
+
+        var query = span.IndexOf('?');
+        return query >= 0 ? span[..query] : span;
+    }
+
+    private static bool TryPercentDecode(ReadOnlySpan<char> source, Span<byte> destination, out int length)
+    {
+        length = 0;
+        for (var i = 0; i < source.Length; i++)
+        {
+            var c = source[i];
+            if (c == '%')
+            {
+                if (i + 2 >= source.Length || !char.IsAsciiHexDigit(source[i + 1]) || !char.IsAsciiHexDigit(source[i + 2]))
+                {
+                    return false;
+                }
+
+                var value = (byte)((HexValue(source[i + 1]) << 4) | HexValue(source[i + 2]));
+                if (value == 0)
+                {
+                    return false;
+                }
+
+                destination[length++] = value;
+                i += 2;
+            }
+            else if (char.IsAscii(c))
+            {
+                destination[length++] = (byte)c;
+            }
+            else
+            {
+                // A target Kestrel handed over with non-ASCII text: take it as the UTF-8 it came as.
+                if (Rune.DecodeFromUtf16(source[i..], out var rune, out var consumed) != OperationStatus.Done)
+                {
+                    return false;
+                }
+
+                length += rune.EncodeToUtf8(destination[length..]);
+                i += consumed - 1;
+            }
+        }
+
+        return true;
+    }
+
+    private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+
+    /// <summary>
+    /// Merges duplicate slashes and resolves <c>.</c> and <c>..</c> segments in place (RFC 3986 §5.2.4,
+    /// as nginx's <c>merge_slashes on</c>); returns the new length, or -1 when <c>..</c> would climb above <c>/</c>.
+    /// </summary>
+    private static int RemoveDotSegments(Span<char> path)
+    {
+        var written = 0;
+        var trailingSlash = false;
+        var i = 0;
+        while (i < path.Length)
+        {
+            while (i < path.Length && path[i] == '/')
+            {
+                i++;
+            }
+
+            if (i == path.Length)
+            {
+                trailingSlash = true;
+                break;
+            }
+
+            var end = path[i..].IndexOf('/');
+            end = end < 0 ? path.Length : i + end;
+            var segment = path[i..end];
+            var last = end == path.Length;
+            if (segment is ".")
+            {
+                trailingSlash = last;
+            }
+            else if (segment is "..")
+            {
+                if (written == 0)
+                {
+                    return -1;
+                }
+
+                written = path[..written].LastIndexOf('/');
+                trailingSlash = last;
+            }
+            else
+            {
+                // Writing never overtakes reading: the output so far is no longer than the input read.
+                path[written++] = '/';
+                segment.CopyTo(path[written..]);
+                written += segment.Length;
+                trailingSlash = false;
+            }
+
+            i = end;
+        }
+
+        if (trailingSlash || written == 0)
+        {
+            path[written++] = '/';
+        }
+
+        return written;
+    }
+
+    private static string StripPathBase(string path, PathString pathBase)
+    {
+        if (!pathBase.HasValue)
+        {
+            return path;
+        }
+
+        var value = pathBase.Value!;
+        if (path.StartsWith(value, StringComparison.OrdinalIgnoreCase))
+        {
+            if (path.Length == value.Length)
+            {
+                return "/";
+            }
+
+            if (path[value.Length] == '/')
+            {
+                return path[value.Length..];
+            }
+        }
+
+        return path;
+    }
+}

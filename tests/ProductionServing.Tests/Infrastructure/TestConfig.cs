@@ -1,0 +1,51 @@
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using ProductionServing.Configuration;
+
+namespace ProductionServing.Tests.Infrastructure;
+
+/// <summary>Builds configuration and options the way an app does, from JSON text.</summary>
+internal static class TestConfig
+{
+    public static IConfigurationRoot FromJson(string json) =>
+        new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build();
+
+    /// <summary>Binds and validates the <c>ProductionServing</c> section of <paramref name="json"/>.</summary>
+    public static ProductionServingOptions Options(string json)
+    {
+        using var services = new ServiceCollection()
+            .AddProductionServing(FromJson(json).GetSection("ProductionServing"))
+            .BuildServiceProvider();
+        return services.GetRequiredService<IOptionsFactory<ProductionServingOptions>>().Create(Microsoft.Extensions.Options.Options.DefaultName);
+    }
+
+    /// <summary>The validation failures for <paramref name="json"/> (empty when it is valid).</summary>
+    public static IReadOnlyList<string> Failures(string json)
+    {
+        try
+        {
+            _ = Options(json);
+            return [];
+        }
+        catch (OptionsValidationException ex)
+        {
+            return [.. ex.Failures];
+        }
+    }
+
+    /// <summary>A snapshot compiled from locations given as their Match strings, each handled by the app.</summary>
+    public static ServingSnapshot Snapshot(params string[] matches)
+    {
+        var options = new ProductionServingOptions();
+        foreach (var match in matches)
+        {
+            options.Locations.Add(new LocationOptions { Match = match, App = new AppOptions() });
+        }
+
+        var result = new ProductionServingOptionsValidator().Validate(Microsoft.Extensions.Options.Options.DefaultName, options);
+        Assert.True(result.Succeeded, result.FailureMessage);
+        return ServingSnapshot.Compile(options, reuseFrom: null);
+    }
+}
