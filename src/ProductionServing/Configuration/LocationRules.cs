@@ -51,9 +51,9 @@ internal static class LocationRules
             {
                 handlers.Add(nameof(location.App));
                 var pool = location.App.Pool;
-                if (pool is not null && pool != PoolOptions.DefaultPoolName && !options.Pools.ContainsKey(pool))
+                if (pool is not null && !string.Equals(pool, PoolOptions.DefaultPoolName, StringComparison.OrdinalIgnoreCase) && !options.Pools.ContainsKey(pool))
                 {
-                    errors.Add($"{path}.App.Pool: pool '{pool}' is not defined; define it under Pools, use 'default', or null to run the app without a pool.");
+                    errors.Add($"{path}.App.Pool: pool '{pool}' is not defined; use 'default', or null to run the app without a pool.");
                 }
             }
 

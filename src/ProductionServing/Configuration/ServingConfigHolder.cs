@@ -29,14 +29,29 @@ internal sealed class ServingConfigHolder : IDisposable
     {
         _factory = factory;
         _logger = logger;
-        _current = ServingSnapshot.Compile(_factory.Create(Options.DefaultName), reuseFrom: null);
-        ConfigLog.Loaded(logger, _current.LocationCount);
+
+        // Tokens are taken before the first build, so a change made while it runs is not lost.
+        var sources = new List<IOptionsChangeTokenSource<ProductionServingOptions>>();
+        var tokens = new List<IChangeToken>();
         foreach (var source in changeSources)
         {
             if (source.Name == Options.DefaultName)
             {
-                _registrations.Add(ChangeToken.OnChange(source.GetChangeToken, Rebuild));
+                sources.Add(source);
+                tokens.Add(source.GetChangeToken());
             }
+        }
+
+        _current = ServingSnapshot.Compile(_factory.Create(Options.DefaultName), reuseFrom: null);
+        ConfigLog.Loaded(logger, _current.LocationCount);
+        foreach (var source in sources)
+        {
+            _registrations.Add(ChangeToken.OnChange(source.GetChangeToken, Rebuild));
+        }
+
+        if (tokens.Exists(static token => token.HasChanged))
+        {
+            Rebuild();
         }
     }
 

@@ -56,6 +56,13 @@ internal sealed class ServingSectionBinder(IConfiguration section) : IConfigureO
                 return;
             }
 
+            // JSON [] arrives as an empty value and means an empty list; JSON null arrives as no value
+            // and means "not set", keeping the default.
+            if (config.Value is null && !hasChildren)
+            {
+                return;
+            }
+
             var list = property.CanWrite ? (IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(elementType))! : (IList)property.GetValue(target)!;
             list.Clear();
             BindList(config, list, elementType, path, errors);
@@ -128,10 +135,10 @@ internal sealed class ServingSectionBinder(IConfiguration section) : IConfigureO
         foreach (var (_, item) in items)
         {
             object? value = IsOptionsClass(elementType) ? Activator.CreateInstance(elementType) : null;
-            if (BindElement(item, elementType, ref value, $"{path}[{list.Count}]", errors))
-            {
-                list.Add(value);
-            }
+
+            // A malformed element stays in the list as null, so later elements keep the index their
+            // key path names (the validator reports the null as empty, too).
+            list.Add(BindElement(item, elementType, ref value, $"{path}[{list.Count}]", errors) ? value : null);
         }
     }
 
@@ -212,7 +219,9 @@ internal sealed class ServingSectionBinder(IConfiguration section) : IConfigureO
 
         if (target == typeof(TimeSpan))
         {
-            var ok = TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var t);
+            // A bare number parses as days ("10" is 10 days): require the hh:mm:ss form.
+            var t = TimeSpan.Zero;
+            var ok = text.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out t);
             value = t;
             problem = $"'{text}' is not a duration; write it as hh:mm:ss (for example 00:00:05) or hh:mm:ss.fff.";
             return ok;
@@ -220,11 +229,12 @@ internal sealed class ServingSectionBinder(IConfiguration section) : IConfigureO
 
         if (target.IsEnum)
         {
-            // Enum.TryParse also accepts any number; only the documented names are valid here.
-            var ok = !char.IsAsciiDigit(text[0]) && text[0] != '-' && Enum.TryParse(target, text, ignoreCase: true, out var e) && Enum.IsDefined(target, e!);
-            value = ok ? Enum.Parse(target, text, ignoreCase: true) : null;
-            problem = $"'{text}' is not one of {string.Join(", ", Enum.GetNames(target))}.";
-            return ok;
+            // Enum.TryParse also accepts numbers and comma-separated flags; only a documented name is valid here.
+            var names = Enum.GetNames(target);
+            var name = Array.Find(names, n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase));
+            value = name is null ? null : Enum.Parse(target, name);
+            problem = $"'{text}' is not one of {string.Join(", ", names)}.";
+            return name is not null;
         }
 
         throw new NotSupportedException($"Options property type {type} is not supported by {nameof(ServingSectionBinder)}.");

@@ -69,14 +69,10 @@ internal static class UpstreamRules
 
     private static void ValidateHashKey(string path, UpstreamOptions upstream, List<string> errors)
     {
+        // Checked whenever set (SPEC §3's example sets it beside RoundRobin, where it is unused); required with Hash.
         var key = upstream.HashKey;
-        if (upstream.Balancing != BalancingPolicy.Hash)
+        if (key is null && upstream.Balancing != BalancingPolicy.Hash)
         {
-            if (key is not null)
-            {
-                errors.Add($"{path}.HashKey: is used only with Balancing: Hash (Balancing is {upstream.Balancing}).");
-            }
-
             return;
         }
 

@@ -60,7 +60,7 @@ internal sealed class LocationMatcher
     /// <exception cref="RegexMatchTimeoutException">A regex location took longer than <see cref="RegexMatchTimeout"/>.</exception>
     public Location? Select(string path)
     {
-        if (_exact.TryGetValue(path, out var exact))
+        if (_exact.Count != 0 && _exact.TryGetValue(path, out var exact))
         {
             return exact;
         }

@@ -23,15 +23,16 @@ internal readonly record struct LocationPattern(LocationKind Kind, string Patter
 
         var space = text.AsSpan().IndexOfAny(' ', '\t');
         string modifier, rest;
-        if (space >= 0)
+        if (text[0] == '/')
+        {
+            // A plain prefix, which may itself contain spaces ("/my files/").
+            modifier = "";
+            rest = text;
+        }
+        else if (space >= 0)
         {
             modifier = text[..space];
             rest = text[space..].TrimStart();
-        }
-        else if (text[0] == '/')
-        {
-            modifier = "";
-            rest = text;
         }
         else
         {

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Unicode;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -14,12 +15,18 @@ namespace ProductionServing.Routing;
 /// The raw target is used rather than <see cref="HttpRequest.Path"/> because Kestrel has already
 /// resolved dot segments there (clamping <c>/../x</c> to <c>/x</c>, which we must refuse) and keeps
 /// <c>%2F</c> encoded while decoding <c>%25</c>, so decoding <see cref="HttpRequest.Path"/> again would
-/// double-decode. A path that would climb above <c>/</c>, a malformed or NUL escape, or bytes that are
-/// not valid UTF-8 (overlong forms included) are refused with 400, as nginx refuses them.
+/// double-decode. Refused with 400: a path that would climb above <c>/</c>; a malformed escape; bytes
+/// that are not valid UTF-8 (overlong forms included); and, decoded or not, control characters
+/// (NUL, CR, LF, …) and backslashes, which no legitimate URL needs and which are path separators or
+/// header breakers somewhere downstream (a file system on Windows, a redirect's Location header).
 /// </remarks>
 internal static class RequestPath
 {
     private const int StackLimit = 512;
+
+    /// <summary>Printable ASCII except the characters that need a closer look ('%' and '\').</summary>
+    private static readonly SearchValues<char> PlainChars =
+        SearchValues.Create(" !\"#$&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
     /// <summary>
     /// The path to match, relative to <see cref="HttpRequest.PathBase"/>, or empty for a target with no
@@ -28,26 +35,27 @@ internal static class RequestPath
     public static bool TryGetMatchPath(HttpContext context, out string path)
     {
         var request = context.Request;
-        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        var rawPath = PathPart(raw);
+        var rawPath = IsReExecuted(context) ? default : PathPart(context.Features.Get<IHttpRequestFeature>()?.RawTarget);
         if (rawPath.IsEmpty)
         {
-            // No origin-form target (asterisk or authority form, or a test host that sets none).
-            var fallback = (request.PathBase + request.Path).ToUriComponent();
-            if (fallback.Length == 0)
+            // No origin-form target (asterisk or authority form, a test host that sets none) or a request
+            // re-executed by an error handler under a new path: Request.Path is all there is. It is
+            // already percent-decoded, so it is normalized without decoding it a second time.
+            var current = (request.PathBase + request.Path).Value;
+            if (string.IsNullOrEmpty(current))
             {
                 path = "";
                 return true;
             }
 
-            if (!TryNormalize(fallback, out path))
+            if (!TryNormalize(current, decode: false, out path))
             {
                 return false;
             }
         }
         else if (NeedsNormalizing(rawPath))
         {
-            if (!TryNormalize(rawPath, out path))
+            if (!TryNormalize(rawPath, decode: true, out path))
             {
                 return false;
             }
@@ -56,7 +64,13 @@ internal static class RequestPath
         {
             // The common case: nothing to decode or resolve, so Kestrel's string is the same text.
             var current = request.Path.Value;
-            path = !request.PathBase.HasValue && rawPath.SequenceEqual(current) ? current! : rawPath.ToString();
+            if (!request.PathBase.HasValue)
+            {
+                path = rawPath.SequenceEqual(current) ? current! : rawPath.ToString();
+                return true;
+            }
+
+            path = rawPath.ToString();
         }
 
         path = StripPathBase(path, request.PathBase);
@@ -64,7 +78,10 @@ internal static class RequestPath
     }
 
     /// <summary>Decodes and normalizes an origin-form path; false when it must be refused with 400.</summary>
-    public static bool TryNormalize(ReadOnlySpan<char> rawPath, out string normalized)
+    public static bool TryNormalize(ReadOnlySpan<char> rawPath, out string normalized) =>
+        TryNormalize(rawPath, decode: true, out normalized);
+
+    private static bool TryNormalize(ReadOnlySpan<char> rawPath, bool decode, out string normalized)
     {
         normalized = "";
         if (rawPath.IsEmpty || rawPath[0] != '/')
@@ -82,9 +99,9 @@ internal static class RequestPath
         char[]? rentedChars = null;
         try
         {
-            // Percent-decoding never makes the text longer; non-ASCII chars take up to 3 UTF-8 bytes.
+            // Percent-decoding never makes the text longer; a non-ASCII char takes at most 3 UTF-8 bytes.
             var bytes = rawPath.Length * 3 <= StackLimit ? stackalloc byte[StackLimit] : (rentedBytes = ArrayPool<byte>.Shared.Rent(rawPath.Length * 3));
-            if (!TryPercentDecode(rawPath, bytes, out var byteCount))
+            if (!TryToUtf8(rawPath, decode, bytes, out var byteCount))
             {
                 return false;
             }
@@ -119,8 +136,11 @@ internal static class RequestPath
     }
 
     private static bool NeedsNormalizing(ReadOnlySpan<char> path) =>
-        path.Contains('%') || path.IndexOf("//", StringComparison.Ordinal) >= 0 || path.IndexOf("/.", StringComparison.Ordinal) >= 0
-        || !Ascii.IsValid(path);
+        path.ContainsAnyExcept(PlainChars) || path.IndexOf("//", StringComparison.Ordinal) >= 0 || path.IndexOf("/.", StringComparison.Ordinal) >= 0;
+
+    /// <summary>An error handler re-running the pipeline under a new <see cref="HttpRequest.Path"/> (the raw target is the original's).</summary>
+    private static bool IsReExecuted(HttpContext context) =>
+        context.Features.Get<IStatusCodeReExecuteFeature>() is not null || context.Features.Get<IExceptionHandlerFeature>() is not null;
 
     /// <summary>The path of an origin-form (<c>/p?q</c>) or absolute-form (<c>http://h/p?q</c>) target; empty for other forms.</summary>
     private static ReadOnlySpan<char> PathPart(string? target)
@@ -148,43 +168,49 @@ internal static class RequestPath
         return query >= 0 ? span[..query] : span;
     }
 
-    private static bool TryPercentDecode(ReadOnlySpan<char> source, Span<byte> destination, out int length)
+    /// <summary>UTF-8 bytes of the path, percent-decoded when <paramref name="decode"/>; false for a malformed escape or a refused character.</summary>
+    private static bool TryToUtf8(ReadOnlySpan<char> source, bool decode, Span<byte> destination, out int length)
     {
         length = 0;
         for (var i = 0; i < source.Length; i++)
         {
             var c = source[i];
-            if (c == '%')
+            if (c == '%' && decode)
             {
                 if (i + 2 >= source.Length || !char.IsAsciiHexDigit(source[i + 1]) || !char.IsAsciiHexDigit(source[i + 2]))
                 {
                     return false;
                 }
 
-                var value = (byte)((HexValue(source[i + 1]) << 4) | HexValue(source[i + 2]));
-                if (value == 0)
-                {
-                    return false;
-                }
-
-                destination[length++] = value;
+                c = (char)((HexValue(source[i + 1]) << 4) | HexValue(source[i + 2]));
                 i += 2;
+                if (c >= 0x80)
+                {
+                    // One byte of a UTF-8 sequence; validated as a whole afterwards.
+                    destination[length++] = (byte)c;
+                    continue;
+                }
             }
-            else if (char.IsAscii(c))
+
+            if (c < 0x20 || c == 0x7F || c == '\\')
+            {
+                return false;
+            }
+
+            if (char.IsAscii(c))
             {
                 destination[length++] = (byte)c;
+                continue;
             }
-            else
-            {
-                // A target Kestrel handed over with non-ASCII text: take it as the UTF-8 it came as.
-                if (Rune.DecodeFromUtf16(source[i..], out var rune, out var consumed) != OperationStatus.Done)
-                {
-                    return false;
-                }
 
-                length += rune.EncodeToUtf8(destination[length..]);
-                i += consumed - 1;
+            // Non-ASCII text in the target (or in an already-decoded path): take it as UTF-8.
+            if (Rune.DecodeFromUtf16(source[i..], out var rune, out var consumed) != OperationStatus.Done)
+            {
+                return false;
             }
+
+            length += rune.EncodeToUtf8(destination[length..]);
+            i += consumed - 1;
         }
 
         return true;
@@ -194,7 +220,7 @@ internal static class RequestPath
 
     /// <summary>
     /// Merges duplicate slashes and resolves <c>.</c> and <c>..</c> segments in place (RFC 3986 §5.2.4,
-    /// as nginx's <c>merge_slashes on</c>); returns the new length, or -1 when <c>..</c> would climb above <c>/</c>.
+    /// with nginx's <c>merge_slashes on</c>); returns the new length, or -1 when <c>..</c> would climb above <c>/</c>.
     /// </summary>
     private static int RemoveDotSegments(Span<char> path)
     {

@@ -24,6 +24,9 @@ public sealed class BindingTests
     [InlineData("""{ "Pools": { "p": { "MaxConcurrency": 1.5 } } }""", "Pools.p.MaxConcurrency: '1.5' is not a whole number.")]
     [InlineData("""{ "Pools": { "p": { "MaxConcurrency": null } } }""", "Pools.p.MaxConcurrency: needs a value.")]
     [InlineData("""{ "Pools": { "p": { "QueueTimeout": "10s" } } }""", "Pools.p.QueueTimeout: '10s' is not a duration; write it as hh:mm:ss (for example 00:00:05) or hh:mm:ss.fff.")]
+    [InlineData("""{ "Pools": { "p": { "QueueTimeout": "10" } } }""", "Pools.p.QueueTimeout: '10' is not a duration; write it as hh:mm:ss (for example 00:00:05) or hh:mm:ss.fff.")]
+    [InlineData("""{ "Pools": { "p": { "QueueOrder": "+1" } } }""", "Pools.p.QueueOrder: '+1' is not one of Fifo, AdaptiveLifo.")]
+    [InlineData("""{ "Upstreams": { "b": { "Balancing": "RoundRobin,Hash", "Servers": [ { "Address": "http://127.0.0.1:1" } ] } } }""", "Upstreams.b.Balancing: 'RoundRobin,Hash' is not one of RoundRobin, LeastRequests, PowerOfTwoChoices, Hash.")]
     [InlineData("""{ "Pools": { "p": { "QueueOrder": "Lifo" } } }""", "Pools.p.QueueOrder: 'Lifo' is not one of Fifo, AdaptiveLifo.")]
     [InlineData("""{ "Upstreams": { "b": { "Balancing": "Fastest", "Servers": [ { "Address": "http://127.0.0.1:1" } ] } } }""", "Upstreams.b.Balancing: 'Fastest' is not one of RoundRobin, LeastRequests, PowerOfTwoChoices, Hash.")]
     [InlineData("""{ "Upstreams": { "b": { "Balancing": "2", "Servers": [ { "Address": "http://127.0.0.1:1" } ] } } }""", "Upstreams.b.Balancing: '2' is not one of RoundRobin, LeastRequests, PowerOfTwoChoices, Hash.")]
@@ -36,6 +39,15 @@ public sealed class BindingTests
     public void MalformedValue_IsRefusedWithItsPath(string section, string expected)
     {
         Assert.Contains(expected, TestConfig.Failures($$"""{ "ProductionServing": {{section}} }"""));
+    }
+
+    [Fact]
+    public void MalformedListElement_KeepsLaterIndexes()
+    {
+        var failures = TestConfig.Failures("""{ "ProductionServing": { "Locations": [ "/api/", { "Match": "~~ /x", "App": {} } ] } }""");
+
+        Assert.Contains("Locations[0]: expects an object, not the value '/api/'.", failures);
+        Assert.Contains("Locations[1].Match: unknown modifier '~~'; use =, ^~, ~ or ~*.", failures);
     }
 
     [Fact]
@@ -68,6 +80,7 @@ public sealed class BindingTests
     [InlineData(""" "Index": [ "default.htm", "index.htm" ] """, new[] { "default.htm", "index.htm" })]
     [InlineData(""" "Index": [] """, new string[0])]
     [InlineData("", null)]
+    [InlineData(""" "Index": null """, null)]
     public void ConfiguredList_ReplacesTheDefault(string index, string[]? expected)
     {
         var options = new ProductionServingOptions();

@@ -106,7 +106,8 @@ public sealed class ValidationTests
     }
 
     [Theory]
-    [InlineData("backend", "Locations[0].Proxy.Pass: host 'backend' is neither an upstream (none are defined) nor a host name that resolves (nginx: \"host not found in upstream\").")]
+    // RFC 2606 reserves .invalid: such names never resolve, on any machine.
+    [InlineData("backend.invalid", "Locations[0].Proxy.Pass: host 'backend.invalid' is neither an upstream (none are defined) nor a host name that resolves (nginx: \"host not found in upstream\").")]
     [InlineData("no-such-host.invalid", "Locations[0].Proxy.Pass: host 'no-such-host.invalid' is neither an upstream (none are defined) nor a host name that resolves (nginx: \"host not found in upstream\").")]
     public void Proxy_PassToUndefinedUpstream_IsRefused(string host, string expected)
     {
@@ -118,8 +119,8 @@ public sealed class ValidationTests
     {
         var upstreams = """ "Upstreams": { "backend": { "Servers": [ { "Address": "http://127.0.0.1:5001" } ] } } """;
 
-        Assert.Contains("Locations[0].Proxy.Pass: host 'backedn' is neither an upstream (defined: backend) nor a host name that resolves (nginx: \"host not found in upstream\").",
-            TestConfig.Failures(Config("""{ "Match": "/api/", "Proxy": { "Pass": "http://backedn/" } }""", upstreams)));
+        Assert.Contains("Locations[0].Proxy.Pass: host 'backedn.invalid' is neither an upstream (defined: backend) nor a host name that resolves (nginx: \"host not found in upstream\").",
+            TestConfig.Failures(Config("""{ "Match": "/api/", "Proxy": { "Pass": "http://backedn.invalid/" } }""", upstreams)));
     }
 
     [Theory]
@@ -159,8 +160,14 @@ public sealed class ValidationTests
     [Fact]
     public void App_UndefinedPool_IsRefused()
     {
-        Assert.Contains("Locations[0].App.Pool: pool 'slwo' is not defined; define it under Pools, use 'default', or null to run the app without a pool.",
+        Assert.Contains("Locations[0].App.Pool: pool 'slwo' is not defined; use 'default', or null to run the app without a pool.",
             TestConfig.Failures(Config("""{ "Match": "/reports/", "App": { "Pool": "slwo" } }""")));
+    }
+
+    [Fact]
+    public void App_DefaultPool_IsCaseInsensitive()
+    {
+        Assert.Empty(TestConfig.Failures(Config("""{ "Match": "/reports/", "App": { "Pool": "Default" } }""")));
     }
 
     [Theory]
@@ -189,7 +196,7 @@ public sealed class ValidationTests
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1", "MaxConnections": 0 } ] }""", "Upstreams.u.Servers[0].MaxConnections: must be at least 1 (got 0).")]
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "Balancing": "Hash" }""", "Upstreams.u.HashKey: '' is not a hash key; use $remote_addr, $uri, $http_<header name> or $cookie_<cookie name>.")]
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "Balancing": "Hash", "HashKey": "$http_" }""", "Upstreams.u.HashKey: '$http_' is not a hash key; use $remote_addr, $uri, $http_<header name> or $cookie_<cookie name>.")]
-    [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "HashKey": "$uri" }""", "Upstreams.u.HashKey: is used only with Balancing: Hash (Balancing is RoundRobin).")]
+    [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "HashKey": "$host" }""", "Upstreams.u.HashKey: '$host' is not a hash key; use $remote_addr, $uri, $http_<header name> or $cookie_<cookie name>.")]
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "MaxFails": -1 }""", "Upstreams.u.MaxFails: must be at least 0 (got -1).")]
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "FailTimeout": "00:00:00" }""", "Upstreams.u.FailTimeout: must be a positive duration (got 00:00:00).")]
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "Retries": -1 }""", "Upstreams.u.Retries: must be at least 0 (got -1).")]
@@ -228,7 +235,7 @@ public sealed class ValidationTests
 
         Assert.Contains("Locations[0].Match: unknown modifier '~~'; use =, ^~, ~ or ~*.", exception.Failures);
         Assert.Contains("Locations[1]: has no handler; set exactly one of Static, Proxy or App.", exception.Failures);
-        Assert.Contains("Locations[2].App.Pool: pool 'nope' is not defined; define it under Pools, use 'default', or null to run the app without a pool.", exception.Failures);
+        Assert.Contains("Locations[2].App.Pool: pool 'nope' is not defined; use 'default', or null to run the app without a pool.", exception.Failures);
         Assert.Contains(exception.Failures, f => f.StartsWith("Locations[3].Match: '(' is not a valid regular expression", StringComparison.Ordinal));
         Assert.Contains("Locations[4].Apps: unknown setting; expected one of Match, Internal, Static, Proxy, App.", exception.Failures);
         Assert.Contains("Pools.p.MaxConcurrency: must be at least 1 (got 0).", exception.Failures);
@@ -241,7 +248,7 @@ public sealed class ValidationTests
     [Fact]
     public void ValidConfiguration_FromTheSpec_HasNoProblemsBesidesUnavailableCapabilities()
     {
-        // SPEC §3's example, verbatim in shape: every key binds and passes its own rules.
+        // SPEC §3's example, verbatim (its comments removed): every key binds and passes its own rules.
         var json = """
         { "ProductionServing": {
             "Locations": [
@@ -259,7 +266,8 @@ public sealed class ValidationTests
                 "Servers": [ { "Address": "http://127.0.0.1:5001", "Weight": 2 },
                              { "Address": "http://127.0.0.1:5002" },
                              { "Address": "http://127.0.0.1:5003", "Backup": true } ],
-                "Balancing": "RoundRobin", "HashKey": null,
+                "Balancing": "RoundRobin",
+                "HashKey": "$remote_addr",
                 "MaxFails": 1, "FailTimeout": "00:00:10",
                 "HealthCheck": { "Path": "/healthz", "Interval": "00:00:05", "Timeout": "00:00:02" },
                 "Retries": 1, "ConnectTimeout": "00:00:05", "ReadTimeout": "00:01:00"
@@ -275,7 +283,10 @@ public sealed class ValidationTests
 
         var failures = TestConfig.Failures(json);
 
-        Assert.All(failures, f => Assert.True(f.Contains("not available in this version of ProductionServing yet", StringComparison.Ordinal), f));
+        string[] unavailable = ["Locations[1].Static", "Locations[2].Static", "Locations[3].Proxy", "Locations[4].Proxy", "Locations[5].Static",
+            "Locations[7].Static", "Upstreams.backend", "Pools.default", "Pools.slow", "Status.Path"];
+        Assert.Equal(unavailable, failures.Select(f => f[..f.IndexOf(':', StringComparison.Ordinal)]));
+        Assert.All(failures, f => Assert.Contains("not available in this version of ProductionServing yet", f, StringComparison.Ordinal));
     }
 
     [Fact]

@@ -21,6 +21,8 @@ public sealed class PipelineTests
     [Theory]
     [InlineData("GET /healthz HTTP/1.1", "0|= /healthz|App||/healthz")]
     [InlineData("GET /api/users?x=1 HTTP/1.1", "1|/api/|App|default|/api/users")]
+    // The query is not part of the matched path.
+    [InlineData("GET /api/users?next=/static/a.csv HTTP/1.1", "1|/api/|App|default|/api/users")]
     [InlineData("GET /static/report.csv HTTP/1.1", "2|^~ /static/|App|default|/static/report.csv")]
     [InlineData("GET /api/report.CSV HTTP/1.1", "3|~* \\.csv$|App|default|/api/report.CSV")]
     [InlineData("GET /elsewhere HTTP/1.1", "-1||App|default|/elsewhere")]
@@ -105,6 +107,36 @@ public sealed class PipelineTests
         var response = await host.Client.GetStringAsync(new Uri("/base/api/users", UriKind.Relative));
 
         Assert.Equal("1|/api/|App|default|/api/users", response);
+    }
+
+    [Fact]
+    public async Task PathBase_ClimbingAboveRoot_Gets400()
+    {
+        await using var host = await ServingHost.StartAsync(Config, app => app.UsePathBase("/base"));
+
+        var response = await host.SendRawAsync("GET /base/../../etc/passwd HTTP/1.1");
+
+        Assert.Equal(400, response.StatusCode);
+        Assert.Equal(0, host.AppInvocations);
+    }
+
+    [Fact]
+    public async Task ReExecutedErrorRequest_IsMatchedOnItsNewPath()
+    {
+        // UseStatusCodePagesWithReExecute runs the pipeline again under /error/404 while the raw target
+        // stays the original: the re-executed request must be matched on /error/404, not on /private/x.
+        const string config = """
+        { "ProductionServing": { "Locations": [
+            { "Match": "/private/", "Internal": true, "App": {} },
+            { "Match": "/error/", "App": { "Pool": null } }
+        ] } }
+        """;
+        await using var host = await ServingHost.StartAsync(config, app => app.UseStatusCodePagesWithReExecute("/error/{0}"));
+
+        var response = await host.Client.GetAsync(new Uri("/private/x", UriKind.Relative));
+
+        Assert.Equal(404, (int)response.StatusCode);
+        Assert.Equal("1|/error/|App||/error/404", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(ProductionServing.Benchmarks.LocationSelectionBenchmarks).Assembly).Run(args);
