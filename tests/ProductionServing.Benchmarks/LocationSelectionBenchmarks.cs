@@ -42,7 +42,7 @@ public class LocationSelectionBenchmarks
             throw new InvalidOperationException(result.FailureMessage);
         }
 
-        _matcher = ServingSnapshot.Compile(options, reuseFrom: null).Matcher;
+        _matcher = ServingSnapshot.Compile(options).Matcher;
         _prefixPath = $"/section{Prefixes / 2:D5}/index.html";
         _deepPrefixPath = $"/section{Prefixes - 1:D5}/a/rather/deep/path/to/some/resource/file.json";
         Check(Exact(), "= /healthz");

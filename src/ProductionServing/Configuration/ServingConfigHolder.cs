@@ -42,7 +42,7 @@ internal sealed class ServingConfigHolder : IDisposable
             }
         }
 
-        _current = ServingSnapshot.Compile(_factory.Create(Options.DefaultName), reuseFrom: null);
+        _current = ServingSnapshot.Compile(_factory.Create(Options.DefaultName));
         ConfigLog.Loaded(logger, _current.LocationCount);
         foreach (var source in sources)
         {
@@ -78,7 +78,7 @@ internal sealed class ServingConfigHolder : IDisposable
                     return;
                 }
 
-                var next = ServingSnapshot.Compile(options, reuseFrom: _current);
+                var next = ServingSnapshot.Compile(options);
                 Volatile.Write(ref _current, next);
                 ConfigLog.Reloaded(_logger, next.LocationCount);
             }

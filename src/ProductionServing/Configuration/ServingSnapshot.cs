@@ -26,10 +26,9 @@ internal sealed class ServingSnapshot
 
     public int LocationCount { get; }
 
-    /// <summary>Compiles validated options. <paramref name="reuseFrom"/> lets unchanged parts be kept across a reload.</summary>
-    public static ServingSnapshot Compile(ProductionServingOptions options, ServingSnapshot? reuseFrom)
+    /// <summary>Compiles validated options.</summary>
+    public static ServingSnapshot Compile(ProductionServingOptions options)
     {
-        _ = reuseFrom; // Nothing stateful (upstream clients, pools) is compiled yet.
         var locations = new List<Location>(options.Locations.Count);
         for (var i = 0; i < options.Locations.Count; i++)
         {

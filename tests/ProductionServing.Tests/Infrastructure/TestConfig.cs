@@ -46,6 +46,6 @@ internal static class TestConfig
 
         var result = new ProductionServingOptionsValidator().Validate(Microsoft.Extensions.Options.Options.DefaultName, options);
         Assert.True(result.Succeeded, result.FailureMessage);
-        return ServingSnapshot.Compile(options, reuseFrom: null);
+        return ServingSnapshot.Compile(options);
     }
 }
