@@ -2,26 +2,38 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
 using ProductionServing.Configuration;
 using ProductionServing.Routing;
+using ProductionServing.Static;
 
 namespace ProductionServing;
 
 /// <summary>
 /// The request flow: normalize the path, select the location (nginx rules), hand the request to the
-/// location's handler. Nothing else happens here.
+/// location's handler: Static, or the App (with the <c>X-Accel-Redirect</c> handoff back to Static).
 /// </summary>
-internal sealed class ProductionServingMiddleware(
-    RequestDelegate next,
-    ServingConfigHolder holder,
-    ILogger<ProductionServingMiddleware> logger)
+internal sealed class ProductionServingMiddleware
 {
+    private readonly RequestDelegate _next;
+    private readonly RequestDelegate _app;
+    private readonly ServingConfigHolder _holder;
+    private readonly ILogger<ProductionServingMiddleware> _logger;
+
+    public ProductionServingMiddleware(RequestDelegate next, ServingConfigHolder holder, ILogger<ProductionServingMiddleware> logger)
+    {
+        _next = next;
+        _holder = holder;
+        _logger = logger;
+        _app = InvokeApp;
+    }
+
     public Task Invoke(HttpContext context)
     {
-        var snapshot = holder.Current;
+        var snapshot = _holder.Current;
         if (!RequestPath.TryGetMatchPath(context, out var path))
         {
-            RoutingLog.RequestTargetRejected(logger, context.Features.Get<IHttpRequestFeature>()?.RawTarget);
+            RoutingLog.RequestTargetRejected(_logger, context.Features.Get<IHttpRequestFeature>()?.RawTarget);
             return Answer(context, StatusCodes.Status400BadRequest);
         }
 
@@ -33,23 +45,76 @@ internal sealed class ProductionServingMiddleware(
         catch (RegexMatchTimeoutException ex)
         {
             // nginx answers 500 when a location regex fails to execute.
-            RoutingLog.RegexMatchTimedOut(logger, ex.Pattern, ex.MatchTimeout, ex);
+            RoutingLog.RegexMatchTimedOut(_logger, ex.Pattern, ex.MatchTimeout, ex);
             return Answer(context, StatusCodes.Status500InternalServerError);
         }
 
         if (location.Internal)
         {
-            RoutingLog.InternalLocationRequested(logger, location.Feature.Match);
+            RoutingLog.InternalLocationRequested(_logger, location.Feature.Match);
             return Answer(context, StatusCodes.Status404NotFound);
         }
 
         context.Features.Set(location.Feature);
-        return location.Handler switch
+        return location.Static is { } files
+            ? files.HandleAsync(context, path, snapshot, _app, redirects: 0)
+            : InvokeApp(context);
+    }
+
+    /// <summary>
+    /// Runs the app (worker pools are not implemented yet, so directly). When static locations exist,
+    /// the app's response may hand off to one with <c>X-Accel-Redirect</c>.
+    /// </summary>
+    private Task InvokeApp(HttpContext context) =>
+        _holder.Current.HasStatic ? InvokeAppWithHandoffAsync(context) : _next(context);
+
+    private async Task InvokeAppWithHandoffAsync(HttpContext context)
+    {
+        var original = context.Features.Get<IHttpResponseBodyFeature>()!;
+        var body = new AccelRedirectBody(context, original);
+        context.Features.Set<IHttpResponseBodyFeature>(body);
+        try
         {
-            // Worker pools are not implemented yet (validation refuses configured pools), so the app runs directly.
-            ServingHandler.App => next(context),
-            _ => throw new InvalidOperationException($"The {location.Handler} handler is not available in this version; validation should have refused {location.Feature}."),
-        };
+            await _next(context);
+        }
+        finally
+        {
+            context.Features.Set(original);
+        }
+
+        if (!body.IsRedirect())
+        {
+            return;
+        }
+
+        await ServeHandoffAsync(context, body.Target!);
+    }
+
+    private Task ServeHandoffAsync(HttpContext context, string target)
+    {
+        // The app's own body headers describe the body that was discarded; the app's other headers
+        // (Content-Disposition, Set-Cookie, Cache-Control, …) stay, as nginx keeps them.
+        var response = context.Response;
+        var headers = response.Headers;
+        headers.Remove(HeaderNames.ContentLength);
+        headers.Remove(HeaderNames.ContentType);
+        headers.Remove(HeaderNames.ContentEncoding);
+        headers.Remove(HeaderNames.ContentRange);
+        headers.Remove(HeaderNames.ETag);
+        headers.Remove(HeaderNames.LastModified);
+        headers.Remove(HeaderNames.TransferEncoding);
+        response.StatusCode = StatusCodes.Status200OK;
+
+        var query = target.IndexOf('?', StringComparison.Ordinal);
+        var snapshot = _holder.Current;
+        if (!RequestPath.TryNormalize(query < 0 ? target : target.AsSpan(0, query), out var path)
+            || snapshot.Matcher.Select(path) is not { Static: not null })
+        {
+            StaticLog.AccelRedirectUnserved(_logger, target);
+            return Answer(context, StatusCodes.Status500InternalServerError);
+        }
+
+        return StaticHandler.InternalRedirect(context, path, snapshot, _app, redirects: 1, _logger);
     }
 
     private static Task Answer(HttpContext context, int statusCode)

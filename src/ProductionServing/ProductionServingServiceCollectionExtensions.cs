@@ -1,8 +1,12 @@
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ProductionServing;
 using ProductionServing.Configuration;
+using ProductionServing.Static;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -51,6 +55,14 @@ public static class ProductionServingServiceCollectionExtensions
     private static void AddCore(IServiceCollection services)
     {
         services.AddOptions();
+        services.TryAddSingleton<FileCacheBudget>();
+        services.TryAddSingleton(static provider =>
+        {
+            var host = provider.GetService<IHostEnvironment>();
+            var contentRoot = host?.ContentRootPath is { Length: > 0 } root ? root : Directory.GetCurrentDirectory();
+            var webRoot = provider.GetService<IWebHostEnvironment>()?.WebRootPath is { Length: > 0 } web ? web : Path.Combine(contentRoot, "wwwroot");
+            return new ServingEnvironment(contentRoot, webRoot, provider.GetRequiredService<FileCacheBudget>(), provider.GetRequiredService<ILoggerFactory>());
+        });
         services.TryAddSingleton<ServingConfigHolder>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProductionServingOptions>, ProductionServingOptionsValidator>());
     }

@@ -42,7 +42,9 @@ public class LocationSelectionBenchmarks
             throw new InvalidOperationException(result.FailureMessage);
         }
 
-        _matcher = ServingSnapshot.Compile(options).Matcher;
+        var environment = new ServingEnvironment(AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+            new ProductionServing.Static.FileCacheBudget(), Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+        _matcher = ServingSnapshot.Compile(options, environment).Matcher;
         _prefixPath = $"/section{Prefixes / 2:D5}/index.html";
         _deepPrefixPath = $"/section{Prefixes - 1:D5}/a/rather/deep/path/to/some/resource/file.json";
         Check(Exact(), "= /healthz");

@@ -36,6 +36,9 @@ public sealed class ProductionServingOptions
     public IDictionary<string, PoolOptions> Pools { get; } =
         new Dictionary<string, PoolOptions>(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The hot-file cache of the static locations.</summary>
+    public FileCacheOptions FileCache { get; set; } = new();
+
     /// <summary>
     /// The live status page. Default: <see langword="null"/> (off).
     /// </summary>

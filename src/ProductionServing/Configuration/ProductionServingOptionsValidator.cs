@@ -28,6 +28,19 @@ internal sealed class ProductionServingOptionsValidator : IValidateOptions<Produ
             PoolRules.Validate($"Pools.{poolName}", pool, errors);
         }
 
+        if (options.FileCache is null)
+        {
+            errors.Add("FileCache: must not be null; leave it out for the defaults.");
+        }
+        else
+        {
+            Rules.AtLeast(errors, "FileCache.MaxFileSize", options.FileCache.MaxFileSize, 0);
+            if (options.FileCache.SizeLimit < 0)
+            {
+                errors.Add($"FileCache.SizeLimit: must be at least 0 (got {options.FileCache.SizeLimit}).");
+            }
+        }
+
         if (options.Status is { Path: { } statusPath } && !statusPath.StartsWith('/'))
         {
             errors.Add($"Status.Path: '{statusPath}' must start with '/'.");
@@ -46,11 +59,6 @@ internal sealed class ProductionServingOptionsValidator : IValidateOptions<Produ
         for (var i = 0; i < options.Locations.Count; i++)
         {
             var location = options.Locations[i];
-            if (location?.Static is not null)
-            {
-                errors.Add($"Locations[{i}].Static: static file serving is not available in this version of ProductionServing yet; use App for now.");
-            }
-
             if (location?.Proxy is not null)
             {
                 errors.Add($"Locations[{i}].Proxy: upstream forwarding is not available in this version of ProductionServing yet; use App for now.");

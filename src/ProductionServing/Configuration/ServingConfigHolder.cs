@@ -17,6 +17,7 @@ namespace ProductionServing.Configuration;
 internal sealed class ServingConfigHolder : IDisposable
 {
     private readonly IOptionsFactory<ProductionServingOptions> _factory;
+    private readonly ServingEnvironment _environment;
     private readonly ILogger<ServingConfigHolder> _logger;
     private readonly List<IDisposable> _registrations = [];
     private readonly Lock _rebuildLock = new();
@@ -25,9 +26,11 @@ internal sealed class ServingConfigHolder : IDisposable
     public ServingConfigHolder(
         IOptionsFactory<ProductionServingOptions> factory,
         IEnumerable<IOptionsChangeTokenSource<ProductionServingOptions>> changeSources,
+        ServingEnvironment environment,
         ILogger<ServingConfigHolder> logger)
     {
         _factory = factory;
+        _environment = environment;
         _logger = logger;
 
         // Tokens are taken before the first build, so a change made while it runs is not lost.
@@ -42,7 +45,7 @@ internal sealed class ServingConfigHolder : IDisposable
             }
         }
 
-        _current = ServingSnapshot.Compile(_factory.Create(Options.DefaultName));
+        _current = ServingSnapshot.Compile(_factory.Create(Options.DefaultName), environment);
         ConfigLog.Loaded(logger, _current.LocationCount);
         foreach (var source in sources)
         {
@@ -78,7 +81,7 @@ internal sealed class ServingConfigHolder : IDisposable
                     return;
                 }
 
-                var next = ServingSnapshot.Compile(options);
+                var next = ServingSnapshot.Compile(options, _environment);
                 Volatile.Write(ref _current, next);
                 ConfigLog.Reloaded(_logger, next.LocationCount);
             }

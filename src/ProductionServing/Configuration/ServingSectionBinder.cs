@@ -217,6 +217,14 @@ internal sealed class ServingSectionBinder(IConfiguration section) : IConfigureO
             return ok;
         }
 
+        if (target == typeof(long))
+        {
+            var ok = long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l);
+            value = l;
+            problem = $"'{text}' is not a whole number.";
+            return ok;
+        }
+
         if (target == typeof(TimeSpan))
         {
             // A bare number parses as days ("10" is 10 days): require the hh:mm:ss form.

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ProductionServing.Routing;
+using ProductionServing.Static;
 
 namespace ProductionServing.Configuration;
 
@@ -11,24 +12,32 @@ internal sealed class ServingSnapshot
 {
     private readonly string _fingerprint;
 
-    private ServingSnapshot(string fingerprint, LocationMatcher matcher, Location unmatched, int locationCount)
+    private ServingSnapshot(string fingerprint, LocationMatcher matcher, Location unmatched, int locationCount, bool hasStatic)
     {
         _fingerprint = fingerprint;
         Matcher = matcher;
         Unmatched = unmatched;
         LocationCount = locationCount;
+        HasStatic = hasStatic;
     }
 
     public LocationMatcher Matcher { get; }
 
-    /// <summary>Where a request that matches no location goes: the app through the default pool.</summary>
+    /// <summary>
+    /// Where a request that matches no location goes: the app through the default pool or, with no
+    /// locations configured and a web root on disk, the web root's files first (SPEC §3).
+    /// </summary>
     public Location Unmatched { get; }
 
     public int LocationCount { get; }
 
+    /// <summary>Whether any location serves static files (so app responses may hand off with <c>X-Accel-Redirect</c>).</summary>
+    public bool HasStatic { get; }
+
     /// <summary>Compiles validated options.</summary>
-    public static ServingSnapshot Compile(ProductionServingOptions options)
+    public static ServingSnapshot Compile(ProductionServingOptions options, ServingEnvironment environment)
     {
+        environment.FileCacheBudget.Limit = options.FileCache.SizeLimit;
         var locations = new List<Location>(options.Locations.Count);
         for (var i = 0; i < options.Locations.Count; i++)
         {
@@ -42,12 +51,28 @@ internal sealed class ServingSnapshot
                 : location.Proxy is not null ? ServingHandler.Proxy
                 : ServingHandler.App;
             var pool = handler == ServingHandler.App ? location.App!.Pool : null;
-            locations.Add(new Location(pattern, location.Internal, new ServingLocation(i, location.Match, handler, pool)));
+            var staticHandler = location.Static is null ? null : new StaticHandler(location.Static, pattern, options.FileCache, environment);
+            locations.Add(new Location(pattern, location.Internal, new ServingLocation(i, location.Match, handler, pool), staticHandler));
         }
 
-        var unmatched = new Location(new LocationPattern(LocationKind.Prefix, "/"), isInternal: false,
-            new ServingLocation(-1, match: null, ServingHandler.App, PoolOptions.DefaultPoolName));
-        return new ServingSnapshot(Fingerprint(options), new LocationMatcher(locations), unmatched, locations.Count);
+        var unmatched = CompileUnmatched(options, environment);
+        var hasStatic = unmatched.Static is not null || locations.Exists(static l => l.Static is not null);
+        return new ServingSnapshot(Fingerprint(options), new LocationMatcher(locations), unmatched, locations.Count, hasStatic);
+    }
+
+    private static Location CompileUnmatched(ProductionServingOptions options, ServingEnvironment environment)
+    {
+        var root = new LocationPattern(LocationKind.Prefix, "/");
+        if (options.Locations.Count == 0 && Directory.Exists(environment.WebRoot))
+        {
+            // With no configuration, existing files of the web root are served and everything else goes
+            // to the app: nginx's "try_files $uri @app".
+            var defaults = new StaticOptions { TryFiles = ["$uri", "@app"] };
+            return new Location(root, isInternal: false, new ServingLocation(-1, match: null, ServingHandler.Static, pool: null),
+                new StaticHandler(defaults, root, options.FileCache, environment));
+        }
+
+        return new Location(root, isInternal: false, new ServingLocation(-1, match: null, ServingHandler.App, PoolOptions.DefaultPoolName));
     }
 
     /// <summary>Whether <paramref name="options"/> are the ones this snapshot was compiled from (file watchers fire twice per save).</summary>

@@ -1,8 +1,11 @@
 namespace ProductionServing.Routing;
 
 /// <summary>A compiled location: its pattern, its flags and the handler that serves it.</summary>
-internal sealed class Location(LocationPattern pattern, bool isInternal, ServingLocation feature)
+internal sealed class Location(LocationPattern pattern, bool isInternal, ServingLocation feature, Static.StaticHandler? staticHandler = null)
 {
+    /// <summary>The static file handler, for a <see cref="ServingHandler.Static"/> location.</summary>
+    public Static.StaticHandler? Static { get; } = staticHandler;
+
     public LocationPattern Pattern { get; } = pattern;
 
     /// <summary>Never selected for a client's request (nginx <c>internal</c>): such a request gets 404.</summary>

@@ -81,6 +81,10 @@ internal static class RequestPath
     public static bool TryNormalize(ReadOnlySpan<char> rawPath, out string normalized) =>
         TryNormalize(rawPath, decode: true, out normalized);
 
+    /// <summary>Normalizes a path that is already decoded (a TryFiles candidate, an X-Accel-Redirect target); false when it must be refused.</summary>
+    public static bool TryNormalizeDecoded(ReadOnlySpan<char> path, out string normalized) =>
+        TryNormalize(path, decode: false, out normalized);
+
     private static bool TryNormalize(ReadOnlySpan<char> rawPath, bool decode, out string normalized)
     {
         normalized = "";

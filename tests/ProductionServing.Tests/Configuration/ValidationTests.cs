@@ -283,8 +283,7 @@ public sealed class ValidationTests
 
         var failures = TestConfig.Failures(json);
 
-        string[] unavailable = ["Locations[1].Static", "Locations[2].Static", "Locations[3].Proxy", "Locations[4].Proxy", "Locations[5].Static",
-            "Locations[7].Static", "Upstreams.backend", "Pools.default", "Pools.slow", "Status.Path"];
+        string[] unavailable = ["Locations[3].Proxy", "Locations[4].Proxy", "Upstreams.backend", "Pools.default", "Pools.slow", "Status.Path"];
         Assert.Equal(unavailable, failures.Select(f => f[..f.IndexOf(':', StringComparison.Ordinal)]));
         Assert.All(failures, f => Assert.Contains("not available in this version of ProductionServing yet", f, StringComparison.Ordinal));
     }
@@ -293,13 +292,12 @@ public sealed class ValidationTests
     public void UnavailableCapabilities_AreRefusedAtStartup_NotIgnored()
     {
         var failures = TestConfig.Failures(Config(
-            """{ "Match": "/assets/", "Static": {} }, { "Match": "/api/", "Proxy": { "Pass": "http://127.0.0.1:5001" } }""",
+            """{ "Match": "/api/", "Proxy": { "Pass": "http://127.0.0.1:5001" } }""",
             """ "Pools": { "slow": {} }, "Status": { "Path": "/_serving" }, "Upstreams": { "b": { "Servers": [ { "Address": "http://127.0.0.1:1" } ] } } """));
 
         Assert.Equal(
         [
-            "Locations[0].Static: static file serving is not available in this version of ProductionServing yet; use App for now.",
-            "Locations[1].Proxy: upstream forwarding is not available in this version of ProductionServing yet; use App for now.",
+            "Locations[0].Proxy: upstream forwarding is not available in this version of ProductionServing yet; use App for now.",
             "Upstreams.b: upstream forwarding is not available in this version of ProductionServing yet; remove the upstream.",
             "Pools.slow: worker pools are not available in this version of ProductionServing yet (the app runs directly); remove the pool.",
             "Status.Path: the status page is not available in this version of ProductionServing yet; remove Status.",

@@ -46,9 +46,10 @@ internal sealed class ServingHost : IAsyncDisposable
     /// Starts a host whose configuration is <paramref name="json"/> (flattened into a reloadable in-memory source).
     /// The app answers every request it gets with <c>index|match|handler|pool|path</c>.
     /// </summary>
-    public static async Task<ServingHost> StartAsync(string json, Action<WebApplication>? beforeServing = null)
+    public static async Task<ServingHost> StartAsync(string json, Action<WebApplication>? beforeServing = null,
+        Action<WebApplication>? afterServing = null, string? contentRoot = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Test" });
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Test", ContentRootPath = contentRoot });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(TestConfig.FromJson(json).AsEnumerable());
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
@@ -59,6 +60,7 @@ internal sealed class ServingHost : IAsyncDisposable
         ServingHost? host = null;
         beforeServing?.Invoke(app);
         app.UseProductionServing();
+        afterServing?.Invoke(app);
         app.Run(context =>
         {
             Interlocked.Increment(ref host!._appInvocations);

@@ -46,6 +46,14 @@ internal static class TestConfig
 
         var result = new ProductionServingOptionsValidator().Validate(Microsoft.Extensions.Options.Options.DefaultName, options);
         Assert.True(result.Succeeded, result.FailureMessage);
-        return ServingSnapshot.Compile(options);
+        return ServingSnapshot.Compile(options, Environment());
+    }
+
+    /// <summary>A host environment rooted at an empty folder, for compiling snapshots outside a host.</summary>
+    public static ServingEnvironment Environment(string? contentRoot = null)
+    {
+        var root = contentRoot ?? Path.Combine(Path.GetTempPath(), "ps-no-content-root");
+        return new ServingEnvironment(root, Path.Combine(root, "wwwroot"), new ProductionServing.Static.FileCacheBudget(),
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
     }
 }

@@ -1,0 +1,115 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace ProductionServing.Static;
+
+/// <summary>
+/// Stands in for the response body while the app runs, to implement nginx's <c>X-Accel-Redirect</c>:
+/// at the app's first body operation (or when it returns) the response headers are checked; with the
+/// header, the app's body is discarded and the header removed, so the file it names can be served in
+/// its place; without it, everything passes straight through to the real body.
+/// </summary>
+internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
+{
+    public const string HeaderName = "X-Accel-Redirect";
+
+    private readonly HttpContext _context;
+    private readonly IHttpResponseBodyFeature _inner;
+    private Stream? _stream;
+    private byte[]? _discard;
+    private State _state;
+
+    public AccelRedirectBody(HttpContext context, IHttpResponseBodyFeature inner)
+    {
+        _context = context;
+        _inner = inner;
+    }
+
+    private enum State
+    {
+        Undecided,
+        PassThrough,
+        Redirect,
+    }
+
+    /// <summary>The path the app handed off to, once decided; null when the app's own response stands.</summary>
+    public string? Target { get; private set; }
+
+    public Stream Stream => _stream ??= AsStream(leaveOpen: true);
+
+    public PipeWriter Writer => this;
+
+    /// <summary>Decides (if the app has not written anything yet) and tells whether the app handed off.</summary>
+    public bool IsRedirect() => Decide() == State.Redirect;
+
+    public void DisableBuffering() => _inner.DisableBuffering();
+
+    public Task StartAsync(CancellationToken cancellationToken = default) =>
+        Decide() == State.PassThrough ? _inner.StartAsync(cancellationToken) : Task.CompletedTask;
+
+    public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default) =>
+        Decide() == State.PassThrough ? _inner.SendFileAsync(path, offset, count, cancellationToken) : Task.CompletedTask;
+
+    public Task CompleteAsync() => Decide() == State.PassThrough ? _inner.CompleteAsync() : Task.CompletedTask;
+
+    public override void Advance(int bytes)
+    {
+        if (Decide() == State.PassThrough)
+        {
+            _inner.Writer.Advance(bytes);
+        }
+    }
+
+    public override Memory<byte> GetMemory(int sizeHint = 0) =>
+        Decide() == State.PassThrough ? _inner.Writer.GetMemory(sizeHint) : Discard(sizeHint);
+
+    public override Span<byte> GetSpan(int sizeHint = 0) =>
+        Decide() == State.PassThrough ? _inner.Writer.GetSpan(sizeHint) : Discard(sizeHint).Span;
+
+    public override ValueTask<FlushResult> FlushAsync(CancellationToken cancellationToken = default) =>
+        Decide() == State.PassThrough ? _inner.Writer.FlushAsync(cancellationToken) : default;
+
+    public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
+        Decide() == State.PassThrough ? _inner.Writer.WriteAsync(source, cancellationToken) : default;
+
+    public override void CancelPendingFlush()
+    {
+        if (_state == State.PassThrough)
+        {
+            _inner.Writer.CancelPendingFlush();
+        }
+    }
+
+    public override void Complete(Exception? exception = null)
+    {
+        if (Decide() == State.PassThrough)
+        {
+            _inner.Writer.Complete(exception);
+        }
+    }
+
+    private State Decide()
+    {
+        if (_state != State.Undecided)
+        {
+            return _state;
+        }
+
+        var headers = _context.Response.Headers;
+        var target = headers[HeaderName];
+        if (target.Count == 0 || string.IsNullOrEmpty(target[0]))
+        {
+            return _state = State.PassThrough;
+        }
+
+        // The header never reaches the client (nginx strips it too).
+        Target = target[0];
+        headers.Remove(HeaderName);
+        return _state = State.Redirect;
+    }
+
+    private Memory<byte> Discard(int sizeHint) => _discard is { } buffer && buffer.Length >= sizeHint
+        ? buffer
+        : _discard = new byte[Math.Max(sizeHint, 4096)];
+}

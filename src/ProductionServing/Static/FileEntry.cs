@@ -1,0 +1,115 @@
+using System.Globalization;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
+
+namespace ProductionServing.Static;
+
+/// <summary>
+/// One version of one file: its identity on disk, its response headers prebuilt, and (for small files)
+/// its bytes. Immutable: a changed file gets a new entry, so bytes and validators always agree.
+/// </summary>
+internal sealed class FileEntry
+{
+    private FileEntry(string physicalPath, long length, DateTime lastWriteUtc, StringValues contentType, string? encoding, byte[]? bytes,
+        FileEntry? brotli, FileEntry? gzip)
+    {
+        Brotli = brotli;
+        Gzip = gzip;
+        PhysicalPath = physicalPath;
+        Length = length;
+        LastWriteTicks = lastWriteUtc.Ticks;
+        LastModified = new DateTimeOffset(lastWriteUtc.Ticks - (lastWriteUtc.Ticks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
+        ContentType = contentType;
+        Bytes = bytes;
+
+        // nginx's shape ("mtime-length" in hex), strong; the coding is part of the tag because a
+        // precompressed variant is a different representation (RFC 9110 §8.8.3).
+        var tag = encoding is null
+            ? string.Create(CultureInfo.InvariantCulture, $"\"{LastWriteTicks:x}-{length:x}\"")
+            : string.Create(CultureInfo.InvariantCulture, $"\"{LastWriteTicks:x}-{length:x}-{encoding}\"");
+        ETagText = tag;
+        ETag = tag;
+        LastModifiedHeader = HeaderUtilities.FormatDate(LastModified);
+        ContentEncoding = encoding;
+    }
+
+    public string PhysicalPath { get; }
+
+    public long Length { get; }
+
+    /// <summary>The file's last write time in ticks, as the file system reports it: what revalidation compares.</summary>
+    public long LastWriteTicks { get; }
+
+    /// <summary>The last write time at HTTP-date precision (whole seconds).</summary>
+    public DateTimeOffset LastModified { get; }
+
+    public StringValues ContentType { get; }
+
+    public string ETagText { get; }
+
+    public StringValues ETag { get; }
+
+    public StringValues LastModifiedHeader { get; }
+
+    /// <summary>The <c>Content-Encoding</c> of a precompressed variant (<c>br</c>, <c>gzip</c>); null for the file itself.</summary>
+    public StringValues ContentEncoding { get; }
+
+    /// <summary>The file's contents when it is small enough to keep in memory; otherwise null (streamed from disk).</summary>
+    public byte[]? Bytes { get; }
+
+    /// <summary>The <c>.br</c> sidecar, when precompressed serving is on and one exists.</summary>
+    public FileEntry? Brotli { get; }
+
+    /// <summary>The <c>.gz</c> sidecar, when precompressed serving is on and one exists.</summary>
+    public FileEntry? Gzip { get; }
+
+    public bool HasVariants => Brotli is not null || Gzip is not null;
+
+    /// <summary>Whether the file on disk is still this version (one <c>stat</c>).</summary>
+    public bool IsCurrent() => File.GetLastWriteTimeUtc(PhysicalPath).Ticks == LastWriteTicks;
+
+    /// <summary>Whether an open handle is to this version (one <c>fstat</c>).</summary>
+    public bool IsCurrent(Microsoft.Win32.SafeHandles.SafeFileHandle handle) =>
+        RandomAccess.GetLength(handle) == Length && File.GetLastWriteTimeUtc(handle).Ticks == LastWriteTicks;
+
+    /// <summary>Reads an entry from an open handle, so the validators describe exactly the bytes read.</summary>
+    public static FileEntry FromHandle(string physicalPath, Microsoft.Win32.SafeHandles.SafeFileHandle handle, StringValues contentType,
+        string? encoding, FileCacheBudget budget, int maxCachedFileSize, FileEntry? brotli, FileEntry? gzip)
+    {
+        var length = RandomAccess.GetLength(handle);
+        var lastWrite = File.GetLastWriteTimeUtc(handle);
+        byte[]? bytes = null;
+        if (length <= maxCachedFileSize && budget.TryReserve(length))
+        {
+            bytes = new byte[length];
+            var read = 0;
+            while (read < bytes.Length)
+            {
+                var n = RandomAccess.Read(handle, bytes.AsSpan(read), read);
+                if (n == 0)
+                {
+                    // Truncated while we read it: do not cache a short copy under the old length.
+                    budget.Release(length);
+                    bytes = null;
+                    break;
+                }
+
+                read += n;
+            }
+        }
+
+        return new FileEntry(physicalPath, length, lastWrite, contentType, encoding, bytes, brotli, gzip);
+    }
+
+    /// <summary>Gives back the memory this entry's bytes reserved in the cache budget.</summary>
+    public void Release(FileCacheBudget budget)
+    {
+        if (Bytes is not null)
+        {
+            budget.Release(Bytes.Length);
+        }
+
+        Brotli?.Release(budget);
+        Gzip?.Release(budget);
+    }
+}

@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.Primitives;
+
+namespace ProductionServing.Static;
+
+/// <summary>
+/// Maps request paths of one static location to files (nginx <c>root</c> / <c>alias</c>), refuses
+/// what must not be served, and keeps the hot-file cache of that location.
+/// </summary>
+/// <remarks>
+/// Every cached entry is revalidated with one <c>stat</c> per request, so a rewritten file is never
+/// served with its old bytes or validators (nginx's <c>open_file_cache_valid</c> accepts a window of
+/// staleness; we do not). Missing paths are not cached: the <c>stat</c> that would validate a negative
+/// entry is the lookup itself, and caching them would let clients fill memory with random paths.
+/// </remarks>
+internal sealed class FileLookup
+{
+    private static readonly FileExtensionContentTypeProvider ContentTypes = new();
+
+    private readonly string _root;
+    private readonly int _aliasPrefixLength;
+    private readonly bool _allowHidden;
+    private readonly bool _precompressed;
+    private readonly StringValues _defaultContentType;
+    private readonly FileCacheBudget _budget;
+    private readonly int _maxCachedFileSize;
+    private readonly ConcurrentDictionary<string, FileEntry> _entries = new(StringComparer.Ordinal);
+
+    /// <param name="root">The folder (Root) or the folder or file (Alias), as a full path.</param>
+    /// <param name="aliasPrefixLength">For Alias, the length of the location prefix the folder replaces; -1 for Root.</param>
+    /// <param name="options">The location's static settings.</param>
+    /// <param name="budget">The memory shared by every location's cached file contents.</param>
+    /// <param name="maxCachedFileSize">Files up to this size have their contents cached.</param>
+    public FileLookup(string root, int aliasPrefixLength, StaticOptions options, FileCacheBudget budget, int maxCachedFileSize)
+    {
+        _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        _aliasPrefixLength = aliasPrefixLength;
+        _allowHidden = options.AllowHiddenFiles;
+        _precompressed = options.Precompressed;
+        _defaultContentType = options.DefaultContentType;
+        _budget = budget;
+        _maxCachedFileSize = maxCachedFileSize;
+    }
+
+    public string Root => _root;
+
+    /// <summary>What <paramref name="path"/> (a normalized request path) names, with its current entry when it is a file.</summary>
+    public FileKind Find(string path, out FileEntry? entry)
+    {
+        if (_entries.TryGetValue(path, out entry))
+        {
+            if (entry.IsCurrent())
+            {
+                return FileKind.File;
+            }
+
+            Evict(path, entry);
+        }
+
+        entry = null;
+        if (!TryMap(path, out var physical))
+        {
+            return FileKind.Missing;
+        }
+
+        var info = new FileInfo(physical);
+        if (!info.Exists)
+        {
+            return (int)info.Attributes != -1 && info.Attributes.HasFlag(FileAttributes.Directory) && IsInsideRoot(physical)
+                ? FileKind.Directory
+                : FileKind.Missing;
+        }
+
+        if (!IsInsideRoot(physical))
+        {
+            return FileKind.Missing;
+        }
+
+        entry = Load(physical);
+        if (entry is null)
+        {
+            return FileKind.Missing;
+        }
+
+        if (!_entries.TryAdd(path, entry))
+        {
+            // Another request loaded it at the same time: serve ours this once, keep theirs cached.
+            entry.Release(_budget);
+        }
+
+        return FileKind.File;
+    }
+
+    /// <summary>Forgets an entry that turned out to be stale (a changed, truncated or deleted file).</summary>
+    public void Evict(string path, FileEntry entry)
+    {
+        if (_entries.TryRemove(new KeyValuePair<string, FileEntry>(path, entry)))
+        {
+            entry.Release(_budget);
+        }
+    }
+
+    /// <summary>The physical path for a request path; false for hidden names and anything outside the root.</summary>
+    public bool TryMap(string path, out string physical)
+    {
+        // nginx alias: the location prefix is replaced by the folder; root: the whole path is appended.
+        var relative = _aliasPrefixLength >= 0 ? path.AsSpan(Math.Min(_aliasPrefixLength, path.Length)) : path.AsSpan();
+        physical = "";
+        if (!_allowHidden && HasHiddenSegment(relative))
+        {
+            return false;
+        }
+
+        // The path is already normalized (no "..", no "\"), but an alias without its trailing slash
+        // ("/files" → "/srv/files/") turns "/files../x" into "../x": resolve and check, never trust.
+        physical = Path.GetFullPath(Path.Join(_root, relative));
+        return RealPath.IsUnder(physical, _root);
+    }
+
+    /// <summary>Whether any segment of the path starts with a dot (".git", ".env", ".hidden/data").</summary>
+    private static bool HasHiddenSegment(ReadOnlySpan<char> path)
+    {
+        if (!path.IsEmpty && path[0] == '.')
+        {
+            return true;
+        }
+
+        return path.IndexOf("/.", StringComparison.Ordinal) >= 0;
+    }
+
+    /// <summary>Symbolic links are followed only while they stay inside the root.</summary>
+    private bool IsInsideRoot(string physical)
+    {
+        var real = RealPath.Resolve(physical);
+        var realRoot = RealPath.Resolve(_root);
+        return real is not null && realRoot is not null && RealPath.IsUnder(real, realRoot);
+    }
+
+    private FileEntry? Load(string physical)
+    {
+        // Sidecars keep the original's Content-Type (SPEC §3.2); they are found when the file is
+        // loaded, so one added later is noticed when the file itself next changes.
+        var contentType = ContentTypes.TryGetContentType(physical, out var type) ? new StringValues(type) : _defaultContentType;
+        var brotli = _precompressed ? LoadSidecar(physical + ".br", contentType, "br") : null;
+        var gzip = _precompressed ? LoadSidecar(physical + ".gz", contentType, "gzip") : null;
+        var entry = LoadOne(physical, contentType, encoding: null, brotli, gzip);
+        if (entry is null)
+        {
+            brotli?.Release(_budget);
+            gzip?.Release(_budget);
+        }
+
+        return entry;
+    }
+
+    private FileEntry? LoadSidecar(string physical, StringValues contentType, string encoding) =>
+        File.Exists(physical) && IsInsideRoot(physical) ? LoadOne(physical, contentType, encoding, null, null) : null;
+
+    private FileEntry? LoadOne(string physical, StringValues contentType, string? encoding, FileEntry? brotli, FileEntry? gzip)
+    {
+        try
+        {
+            using var handle = File.OpenHandle(physical, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            return FileEntry.FromHandle(physical, handle, contentType, encoding, _budget, _maxCachedFileSize, brotli, gzip);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Deleted, replaced by a folder or unreadable between the stat and the open.
+            return null;
+        }
+    }
+}

@@ -1,0 +1,193 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
+using Microsoft.Win32.SafeHandles;
+
+namespace ProductionServing.Static;
+
+/// <summary>
+/// Answers a GET or HEAD for one file: content negotiation of precompressed variants, validators and
+/// preconditions (RFC 9110 §13), ranges (§14), then the bytes from memory or streamed from disk.
+/// </summary>
+internal static class StaticFileSender
+{
+    /// <summary>The most bytes read from disk per write: large enough for throughput, bounded so a huge file never grows memory.</summary>
+    private const int ChunkSize = 64 * 1024;
+
+    private static readonly StringValues AcceptRangesBytes = "bytes";
+    private static readonly StringValues VaryAcceptEncoding = "Accept-Encoding";
+
+    /// <param name="context">The request.</param>
+    /// <param name="path">The request path <paramref name="file"/> was found under (its cache key).</param>
+    /// <param name="file">The file, current as of this request.</param>
+    /// <param name="location">The static location serving it.</param>
+    /// <param name="logger">For transfer problems.</param>
+    public static Task SendAsync(HttpContext context, string path, FileEntry file, StaticHandler location, ILogger logger)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        var entry = file;
+        if (file.HasVariants)
+        {
+            var coding = AcceptEncoding.Choose(request.Headers.AcceptEncoding, file.Brotli is not null, file.Gzip is not null);
+            entry = coding switch
+            {
+                ContentCoding.Brotli => file.Brotli!,
+                ContentCoding.Gzip => file.Gzip!,
+                _ => file,
+            };
+
+            if (entry != file && !entry.IsCurrent())
+            {
+                // The sidecar changed or went away: send the file itself, and reload both next time.
+                location.Files.Evict(path, file);
+                entry = file;
+            }
+        }
+
+        var headers = response.Headers;
+        headers.ETag = entry.ETag;
+        headers.LastModified = entry.LastModifiedHeader;
+        if (location.CacheControl.Count != 0)
+        {
+            headers.CacheControl = location.CacheControl;
+        }
+
+        if (file.HasVariants)
+        {
+            headers.Vary = VaryAcceptEncoding;
+        }
+
+        switch (Preconditions.Evaluate(request, entry.ETagText, entry.LastModified))
+        {
+            case PreconditionResult.NotModified:
+                response.StatusCode = StatusCodes.Status304NotModified;
+                return Task.CompletedTask;
+            case PreconditionResult.PreconditionFailed:
+                response.StatusCode = StatusCodes.Status412PreconditionFailed;
+                return Task.CompletedTask;
+        }
+
+        headers.ContentType = entry.ContentType;
+        headers.AcceptRanges = AcceptRangesBytes;
+        if (entry.ContentEncoding.Count != 0)
+        {
+            headers.ContentEncoding = entry.ContentEncoding;
+        }
+
+        // Range applies to GET only (RFC 9110 §14.2); HEAD gets the headers of the full response.
+        var isHead = HttpMethods.IsHead(request.Method);
+        var range = isHead ? StringValues.Empty : request.Headers.Range;
+        if (range.Count != 0 && Preconditions.IfRangeAllows(request, entry.ETagText, entry.LastModified))
+        {
+            switch (RangeRequest.Parse(range.ToString(), entry.Length, location.MaxRanges, out var ranges))
+            {
+                case RangeOutcome.Unsatisfiable:
+                    response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
+                    headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes */{entry.Length}");
+                    response.ContentLength = 0;
+                    return Task.CompletedTask;
+                case RangeOutcome.Partial:
+                    return SendRangesAsync(context, entry, ranges, location, logger);
+            }
+        }
+
+        response.ContentLength = entry.Length;
+        if (isHead)
+        {
+            return Task.CompletedTask;
+        }
+
+        return entry.Bytes is { } bytes
+            ? response.BodyWriter.WriteAsync(bytes, context.RequestAborted).AsTask()
+            : StreamFileAsync(context, entry, new ByteRange(0, entry.Length), logger);
+    }
+
+    private static Task SendRangesAsync(HttpContext context, FileEntry entry, ByteRange[] ranges, StaticHandler location, ILogger logger)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status206PartialContent;
+        if (ranges.Length == 1)
+        {
+            var range = ranges[0];
+            response.Headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes {range.Start}-{range.End}/{entry.Length}");
+            response.ContentLength = range.Length;
+            return WriteRangeAsync(context, entry, range, logger, context.RequestAborted);
+        }
+
+        // multipart/byteranges (RFC 9110 §14.6): each part carries the file's type and its own range.
+        var boundary = MultipartByteRanges.CreateBoundary();
+        var partType = entry.ContentType.ToString();
+        response.ContentType = MultipartByteRanges.ContentType(boundary);
+        response.ContentLength = MultipartByteRanges.ComputeLength(boundary, partType, ranges, entry.Length);
+
+        return MultipartByteRanges.WriteAsync(response.Body, boundary, partType, ranges, entry.Length,
+            (range, cancellationToken) => WriteRangeAsync(context, entry, range, logger, cancellationToken), context.RequestAborted);
+    }
+
+    private static Task WriteRangeAsync(HttpContext context, FileEntry entry, ByteRange range, ILogger logger, CancellationToken cancellationToken) =>
+        entry.Bytes is { } bytes
+            ? context.Response.BodyWriter.WriteAsync(bytes.AsMemory(checked((int)range.Start), checked((int)range.Length)), cancellationToken).AsTask()
+            : StreamFileAsync(context, entry, range, logger);
+
+    /// <summary>
+    /// Streams part of a file from disk straight into the response pipe's buffers, one bounded chunk at
+    /// a time. The file is opened here and checked against the entry, so the bytes sent are the version
+    /// the headers describe; a file truncated while it is sent aborts the connection, never ending a
+    /// response short while its Content-Length says otherwise.
+    /// </summary>
+    private static async Task StreamFileAsync(HttpContext context, FileEntry entry, ByteRange range, ILogger logger)
+    {
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(entry.PhysicalPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            StaticLog.FileVanished(logger, entry.PhysicalPath, ex);
+            context.Abort();
+            return;
+        }
+
+        using (handle)
+        {
+            if (!entry.IsCurrent(handle))
+            {
+                StaticLog.FileVanished(logger, entry.PhysicalPath, null);
+                context.Abort();
+                return;
+            }
+
+            var writer = context.Response.BodyWriter;
+            var cancellationToken = context.RequestAborted;
+            var position = range.Start;
+            var remaining = range.Length;
+            while (remaining > 0)
+            {
+                var memory = writer.GetMemory((int)Math.Min(remaining, ChunkSize));
+                var count = (int)Math.Min(memory.Length, remaining);
+
+                // A synchronous read: served files sit in the page cache, and a thread-pool hop per
+                // chunk would cost more than the copy (nginx reads synchronously too, without aio).
+                var read = RandomAccess.Read(handle, memory.Span[..count], position);
+                if (read == 0)
+                {
+                    StaticLog.FileTruncated(logger, entry.PhysicalPath, range.End + 1, position);
+                    context.Abort();
+                    return;
+                }
+
+                writer.Advance(read);
+                position += read;
+                remaining -= read;
+                var flush = await writer.FlushAsync(cancellationToken);
+                if (flush.IsCanceled || flush.IsCompleted)
+                {
+                    return;
+                }
+            }
+        }
+    }
+}

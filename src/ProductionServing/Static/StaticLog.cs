@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Logging;
+
+namespace ProductionServing.Static;
+
+/// <summary>Static file log messages (event ids 2000–2999).</summary>
+internal static partial class StaticLog
+{
+    [LoggerMessage(EventId = 2001, EventName = "FileTruncated", Level = LogLevel.Warning,
+        Message = "File {Path} was truncated while it was sent ({Expected} bytes expected, {Actual} available); the connection was aborted.")]
+    public static partial void FileTruncated(ILogger logger, string path, long expected, long actual);
+
+    [LoggerMessage(EventId = 2002, EventName = "FileVanished", Level = LogLevel.Warning,
+        Message = "File {Path} changed or disappeared between its lookup and its transfer; the connection was aborted.")]
+    public static partial void FileVanished(ILogger logger, string path, Exception? exception);
+
+    [LoggerMessage(EventId = 2003, EventName = "InternalRedirectLoop", Level = LogLevel.Error,
+        Message = "Internal redirects for {Path} exceeded {Limit} (TryFiles or X-Accel-Redirect loop); answered 500.")]
+    public static partial void InternalRedirectLoop(ILogger logger, string path, int limit);
+
+    [LoggerMessage(EventId = 2004, EventName = "AccelRedirectUnserved", Level = LogLevel.Error,
+        Message = "X-Accel-Redirect to {Path} does not lead to a static location; answered 500.")]
+    public static partial void AccelRedirectUnserved(ILogger logger, string path);
+}

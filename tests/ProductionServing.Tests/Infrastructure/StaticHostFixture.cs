@@ -1,0 +1,72 @@
+using System.Text;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace ProductionServing.Tests.Infrastructure;
+
+/// <summary>
+/// A <see cref="StaticSite"/> served by ProductionServing on real Kestrel, with one location per
+/// feature under test, and an app endpoint (<c>= /download</c>) that authorizes and hands off with
+/// <c>X-Accel-Redirect</c>.
+/// </summary>
+public sealed class StaticHostFixture : IAsyncLifetime
+{
+    internal StaticSite Site { get; } = new();
+
+    internal ServingHost Host { get; private set; } = null!;
+
+    public HttpClient Client => Host.Client;
+
+    public async Task InitializeAsync()
+    {
+        var root = Site.Root.Replace("\\", "\\\\", StringComparison.Ordinal);
+        var folder = Site.Folder.Replace("\\", "\\\\", StringComparison.Ordinal);
+        var json = $$"""
+        { "ProductionServing": { "Locations": [
+            { "Match": "/", "Static": { "Root": "{{root}}", "CacheControl": "public, max-age=60" } },
+            { "Match": "/auto/", "Static": { "Alias": "{{root}}/list/", "AutoIndex": true } },
+            { "Match": "/files", "Static": { "Alias": "{{folder}}/pub/" } },
+            { "Match": "/hidden-ok/", "Static": { "Alias": "{{root}}/", "AllowHiddenFiles": true } },
+            { "Match": "/spa/", "Static": { "Alias": "{{root}}/docs/", "TryFiles": [ "$uri", "$uri/", "/spa/index.html" ] } },
+            { "Match": "/try/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "$uri/", "@app" ] } },
+            { "Match": "/code/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "=410" ] } },
+            { "Match": "/loop/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/loop/again" ] } },
+            { "Match": "/protected/", "Internal": true, "Static": { "Alias": "{{root}}/" } },
+            { "Match": "/fallback/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/protected/hello.txt" ] } },
+            { "Match": "/typed/", "Static": { "Alias": "{{root}}/", "DefaultContentType": "text/x-custom", "Precompressed": false } },
+            { "Match": "/noindex/", "Static": { "Alias": "{{root}}/docs/", "Index": [] } },
+            { "Match": "= /download", "App": {} }
+        ] } }
+        """;
+        Host = await ServingHost.StartAsync(json, afterServing: app => app.Use(Download));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Host.DisposeAsync();
+        Site.Dispose();
+    }
+
+    /// <summary>The app's side of X-Accel-Redirect: check the caller, then hand the file to the static location.</summary>
+    private static Task Download(HttpContext context, Func<Task> next)
+    {
+        if (context.Request.Path != "/download")
+        {
+            return next();
+        }
+
+        if (context.Request.Query["token"] != "let-me-in")
+        {
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            return context.Response.WriteAsync("forbidden");
+        }
+
+        var file = context.Request.Query["file"].ToString();
+        context.Response.Headers["X-Accel-Redirect"] = "/protected/" + file;
+        context.Response.Headers.ContentDisposition = "attachment; filename=\"" + file + "\"";
+        context.Response.ContentType = "text/plain";
+
+        // A body the handoff must discard.
+        return context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes("APP BODY THAT MUST NOT BE SENT")).AsTask();
+    }
+}

@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ProductionServing.Tests.Infrastructure;
+
+/// <summary>
+/// A folder tree for static file tests, in its own temporary directory:
+/// <c>site/</c> is the root served, and <c>secret.txt</c> beside it must never be served.
+/// </summary>
+internal sealed class StaticSite : IDisposable
+{
+    public const string Secret = "TOP-SECRET-DO-NOT-SERVE";
+
+    public StaticSite()
+    {
+        Folder = Directory.CreateTempSubdirectory("ps-static-").FullName;
+        Root = Path.Combine(Folder, "site");
+        Directory.CreateDirectory(Root);
+        File.WriteAllText(Path.Combine(Folder, "secret.txt"), Secret);
+        Write("hello.txt", "hello world");
+        Write("index.html", "<h1>home</h1>");
+        Write("docs/index.html", "<h1>docs</h1>");
+        Write("docs/guide.html", "<h1>guide</h1>");
+        Write("empty/.keep", "");
+        Write("list/a.txt", "a");
+        Write("list/b c&<d>.txt", "b");
+        Write("list/sub/x.txt", "x");
+        Write("list/.hidden", "h");
+        Write(".env", "SECRET=1");
+        Write(".git/config", "[core]");
+        Write(".hidden/data/x.json", "{}");
+        Write("unknown.xyz", "???");
+        Write("app.js", "console.log('identity');");
+        Write("app.js.gz", "GZIP-BYTES");
+        Write("app.js.br", "BROTLI-BYTES");
+        Write("gzonly.css", "body{}");
+        Write("gzonly.css.gz", "GZ-CSS");
+        Small = RandomBytes("data.bin", 1024, seed: 1);
+        Large = RandomBytes("large.bin", 300 * 1024, seed: 2);
+        File.CreateSymbolicLink(Path.Combine(Root, "link-out.txt"), Path.Combine(Folder, "secret.txt"));
+        Directory.CreateSymbolicLink(Path.Combine(Root, "dir-out"), Folder);
+        File.CreateSymbolicLink(Path.Combine(Root, "link-in.txt"), "hello.txt");
+        Write("../pub/readme.txt", "public readme");
+    }
+
+    /// <summary>The temporary folder holding the root and the secret.</summary>
+    public string Folder { get; }
+
+    /// <summary>The folder served.</summary>
+    public string Root { get; }
+
+    /// <summary>data.bin: 1 KiB, cached in memory.</summary>
+    public byte[] Small { get; }
+
+    /// <summary>large.bin: 300 KiB, above the 64 KiB cache limit, streamed from disk.</summary>
+    public byte[] Large { get; }
+
+    public string Path_(string relative) => Path.Combine(Root, relative);
+
+    public void Write(string relative, string text) => Write(relative, Encoding.UTF8.GetBytes(text));
+
+    public void Write(string relative, byte[] bytes)
+    {
+        var path = Path.GetFullPath(Path.Combine(Root, relative));
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, bytes);
+    }
+
+    public byte[] RandomBytes(string relative, int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        Write(relative, bytes);
+        return bytes;
+    }
+
+    public static string Sha256(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes));
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a temp folder left behind is harmless.
+        }
+    }
+}
