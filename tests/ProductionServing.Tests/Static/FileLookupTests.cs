@@ -1,0 +1,39 @@
+using CsCheck;
+using ProductionServing.Routing;
+using ProductionServing.Static;
+using ProductionServing.Tests.Infrastructure;
+
+namespace ProductionServing.Tests.Static;
+
+/// <summary>Property tests: whatever the request path, the mapped file stays inside the root.</summary>
+public sealed class FileLookupTests
+{
+    private static readonly string Root = Path.Combine(Path.GetTempPath(), "ps-lookup-root");
+
+    [Fact]
+    public void TryMap_RandomRequestTargets_NeverLeaveTheRoot()
+    {
+        var root = new FileLookup(Root, aliasPrefixLength: -1, new StaticOptions(), new FileCacheBudget(), 0);
+        var aliasWithoutSlash = new FileLookup(Root + "/pub/", aliasPrefixLength: "/files".Length, new StaticOptions(), new FileCacheBudget(), 0);
+        string[] pieces = ["/", "..", ".", "%2e", "%2E%2e", "%2f", "%5c", "\\", "a", "files", "files..", ".env", "%00", "%c0%ae", "//", "%25", "~"];
+        var piece = Gen.Int[0, pieces.Length - 1].Select(i => pieces[i]);
+
+        piece.Array[0, 12].Select(parts => "/" + string.Concat(parts)).Sample(target =>
+        {
+            if (!RequestPath.TryNormalize(target, out var path))
+            {
+                return;
+            }
+
+            if (root.TryMap(path, out var physical))
+            {
+                Assert.True(RealPath.IsUnder(physical, Root), $"{target} → {physical}");
+            }
+
+            if (path.StartsWith("/files", StringComparison.Ordinal) && aliasWithoutSlash.TryMap(path, out var aliased))
+            {
+                Assert.True(RealPath.IsUnder(aliased, Root + "/pub"), $"{target} → {aliased}");
+            }
+        }, iter: 20_000);
+    }
+}
