@@ -82,7 +82,9 @@ internal sealed class ServingConfigHolder : IDisposable
                 }
 
                 var next = ServingSnapshot.Compile(options, _environment);
+                var previous = _current;
                 Volatile.Write(ref _current, next);
+                previous.Retire();
                 ConfigLog.Reloaded(_logger, next.LocationCount);
             }
             catch (Exception ex)

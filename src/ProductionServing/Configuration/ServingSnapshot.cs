@@ -11,13 +11,15 @@ namespace ProductionServing.Configuration;
 internal sealed class ServingSnapshot
 {
     private readonly string _fingerprint;
+    private readonly List<Location> _locations;
 
-    private ServingSnapshot(string fingerprint, LocationMatcher matcher, Location unmatched, int locationCount, bool hasStatic)
+    private ServingSnapshot(string fingerprint, List<Location> locations, LocationMatcher matcher, Location unmatched, bool hasStatic)
     {
         _fingerprint = fingerprint;
+        _locations = locations;
         Matcher = matcher;
         Unmatched = unmatched;
-        LocationCount = locationCount;
+        LocationCount = locations.Count;
         HasStatic = hasStatic;
     }
 
@@ -57,7 +59,7 @@ internal sealed class ServingSnapshot
 
         var unmatched = CompileUnmatched(options, environment);
         var hasStatic = unmatched.Static is not null || locations.Exists(static l => l.Static is not null);
-        return new ServingSnapshot(Fingerprint(options), new LocationMatcher(locations), unmatched, locations.Count, hasStatic);
+        return new ServingSnapshot(Fingerprint(options), locations, new LocationMatcher(locations), unmatched, hasStatic);
     }
 
     private static Location CompileUnmatched(ProductionServingOptions options, ServingEnvironment environment)
@@ -73,6 +75,16 @@ internal sealed class ServingSnapshot
         }
 
         return new Location(root, isInternal: false, new ServingLocation(-1, match: null, ServingHandler.App, PoolOptions.DefaultPoolName));
+    }
+
+    /// <summary>Gives back what this snapshot holds in shared budgets once a reload has replaced it.</summary>
+    public void Retire()
+    {
+        Unmatched.Static?.Files.Clear();
+        foreach (var location in _locations)
+        {
+            location.Static?.Files.Clear();
+        }
     }
 
     /// <summary>Whether <paramref name="options"/> are the ones this snapshot was compiled from (file watchers fire twice per save).</summary>

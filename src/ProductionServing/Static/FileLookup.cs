@@ -92,6 +92,18 @@ internal sealed class FileLookup
         return FileKind.File;
     }
 
+    /// <summary>
+    /// Forgets every entry and gives its memory back to the shared budget, when a reload replaces this
+    /// location. Requests still holding an entry keep its bytes (they are only unaccounted).
+    /// </summary>
+    public void Clear()
+    {
+        foreach (var (path, entry) in _entries)
+        {
+            Evict(path, entry);
+        }
+    }
+
     /// <summary>Forgets an entry that turned out to be stale (a changed, truncated or deleted file).</summary>
     public void Evict(string path, FileEntry entry)
     {
