@@ -104,8 +104,15 @@ internal static class StaticFileSender
         }
 
         return entry.Bytes is { } bytes
-            ? response.BodyWriter.WriteAsync(bytes, context.RequestAborted).AsTask()
+            ? WriteAsync(response, bytes, context.RequestAborted)
             : StreamFileAsync(context, entry, new ByteRange(0, entry.Length), logger);
+    }
+
+    /// <summary>Writes cached bytes; a write the pipe takes at once (the usual case) costs no Task.</summary>
+    private static Task WriteAsync(HttpResponse response, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        var write = response.BodyWriter.WriteAsync(bytes, cancellationToken);
+        return write.IsCompletedSuccessfully ? Task.CompletedTask : write.AsTask();
     }
 
     private static Task SendRangesAsync(HttpContext context, FileEntry entry, ByteRange[] ranges, StaticHandler location, ILogger logger)
@@ -132,7 +139,7 @@ internal static class StaticFileSender
 
     private static Task WriteRangeAsync(HttpContext context, FileEntry entry, ByteRange range, ILogger logger, CancellationToken cancellationToken) =>
         entry.Bytes is { } bytes
-            ? context.Response.BodyWriter.WriteAsync(bytes.AsMemory(checked((int)range.Start), checked((int)range.Length)), cancellationToken).AsTask()
+            ? WriteAsync(context.Response, bytes.AsMemory(checked((int)range.Start), checked((int)range.Length)), cancellationToken)
             : StreamFileAsync(context, entry, range, logger);
 
     /// <summary>
