@@ -15,6 +15,8 @@ namespace ProductionServing;
 /// </summary>
 internal sealed class ProductionServingMiddleware
 {
+    private const string HandoffCountKey = "ProductionServing.Handoffs";
+
     private readonly RequestDelegate _next;
     private readonly RequestDelegate _app;
     private readonly ServingConfigHolder _holder;
@@ -73,6 +75,7 @@ internal sealed class ProductionServingMiddleware
         var original = context.Features.Get<IHttpResponseBodyFeature>()!;
         var body = new AccelRedirectBody(context, original);
         context.Features.Set<IHttpResponseBodyFeature>(body);
+        context.Response.OnStarting(AccelRedirectBody.RemoveLateHeader, context.Response);
         try
         {
             await _next(context);
@@ -92,6 +95,16 @@ internal sealed class ProductionServingMiddleware
 
     private Task ServeHandoffAsync(HttpContext context, string target)
     {
+        // A handoff can lead back to the app (a TryFiles @app fallback) that hands off again: count
+        // them per request, with nginx's limit on internal redirects.
+        var handoffs = context.Items.TryGetValue(HandoffCountKey, out var count) ? (int)count! + 1 : 1;
+        context.Items[HandoffCountKey] = handoffs;
+        if (handoffs > StaticHandler.MaxInternalRedirects)
+        {
+            StaticLog.InternalRedirectLoop(_logger, target, StaticHandler.MaxInternalRedirects);
+            return Answer(context, StatusCodes.Status500InternalServerError);
+        }
+
         // The app's own body headers describe the body that was discarded; the app's other headers
         // (Content-Disposition, Set-Cookie, Cache-Control, …) stay, as nginx keeps them.
         var response = context.Response;
@@ -106,15 +119,22 @@ internal sealed class ProductionServingMiddleware
         response.StatusCode = StatusCodes.Status200OK;
 
         var query = target.IndexOf('?', StringComparison.Ordinal);
+        if (!RequestPath.TryNormalizeHandoff(query < 0 ? target : target.AsSpan(0, query), out var path))
+        {
+            StaticLog.AccelRedirectUnsafe(_logger, target);
+            return Answer(context, StatusCodes.Status404NotFound);
+        }
+
         var snapshot = _holder.Current;
-        if (!RequestPath.TryNormalize(query < 0 ? target : target.AsSpan(0, query), out var path)
-            || snapshot.Matcher.Select(path) is not { Static: not null })
+        var location = snapshot.Matcher.Select(path) ?? snapshot.Unmatched;
+        if (location.Static is not { } files)
         {
             StaticLog.AccelRedirectUnserved(_logger, target);
             return Answer(context, StatusCodes.Status500InternalServerError);
         }
 
-        return StaticHandler.InternalRedirect(context, path, snapshot, _app, redirects: 1, _logger);
+        context.Features.Set(location.Feature);
+        return files.HandleAsync(context, path, snapshot, _app, redirects: handoffs);
     }
 
     private static Task Answer(HttpContext context, int statusCode)

@@ -85,7 +85,15 @@ internal static class RequestPath
     public static bool TryNormalizeDecoded(ReadOnlySpan<char> path, out string normalized) =>
         TryNormalize(path, decode: false, out normalized);
 
-    private static bool TryNormalize(ReadOnlySpan<char> rawPath, bool decode, out string normalized)
+    /// <summary>
+    /// Decodes a path an app handed over (X-Accel-Redirect), refusing any "." or ".." segment, encoded
+    /// or not, as nginx refuses an "unsafe URI" there: an app that checks a file name for ".." must not
+    /// be walked out of its folder by "%2e%2e".
+    /// </summary>
+    public static bool TryNormalizeHandoff(ReadOnlySpan<char> path, out string normalized) =>
+        TryNormalize(path, decode: true, out normalized, allowDotSegments: false);
+
+    private static bool TryNormalize(ReadOnlySpan<char> rawPath, bool decode, out string normalized, bool allowDotSegments = true)
     {
         normalized = "";
         if (rawPath.IsEmpty || rawPath[0] != '/')
@@ -116,7 +124,7 @@ internal static class RequestPath
                 return false;
             }
 
-            var length = RemoveDotSegments(chars[..charCount]);
+            var length = RemoveDotSegments(chars[..charCount], allowDotSegments);
             if (length < 0)
             {
                 return false;
@@ -226,7 +234,7 @@ internal static class RequestPath
     /// Merges duplicate slashes and resolves <c>.</c> and <c>..</c> segments in place (RFC 3986 §5.2.4,
     /// with nginx's <c>merge_slashes on</c>); returns the new length, or -1 when <c>..</c> would climb above <c>/</c>.
     /// </summary>
-    private static int RemoveDotSegments(Span<char> path)
+    private static int RemoveDotSegments(Span<char> path, bool allowDotSegments)
     {
         var written = 0;
         var trailingSlash = false;
@@ -248,6 +256,11 @@ internal static class RequestPath
             end = end < 0 ? path.Length : i + end;
             var segment = path[i..end];
             var last = end == path.Length;
+            if (!allowDotSegments && segment is "." or "..")
+            {
+                return -1;
+            }
+
             if (segment is ".")
             {
                 trailingSlash = last;

@@ -16,7 +16,7 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
 
     private readonly HttpContext _context;
     private readonly IHttpResponseBodyFeature _inner;
-    private Stream? _stream;
+    private BodyStream? _stream;
     private byte[]? _discard;
     private State _state;
 
@@ -36,7 +36,7 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
     /// <summary>The path the app handed off to, once decided; null when the app's own response stands.</summary>
     public string? Target { get; private set; }
 
-    public Stream Stream => _stream ??= AsStream(leaveOpen: true);
+    public Stream Stream => _stream ??= new BodyStream(this);
 
     public PipeWriter Writer => this;
 
@@ -89,6 +89,16 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
         }
     }
 
+    /// <summary>
+    /// Removes the header if the app set it only after its response had started (too late to hand
+    /// off): whatever happens, it never reaches the client.
+    /// </summary>
+    public static Task RemoveLateHeader(object response)
+    {
+        ((HttpResponse)response).Headers.Remove(HeaderName);
+        return Task.CompletedTask;
+    }
+
     private State Decide()
     {
         if (_state != State.Undecided)
@@ -112,4 +122,56 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
     private Memory<byte> Discard(int sizeHint) => _discard is { } buffer && buffer.Length >= sizeHint
         ? buffer
         : _discard = new byte[Math.Max(sizeHint, 4096)];
+
+    /// <summary>
+    /// <see cref="HttpResponse.Body"/> for the app: the same decision, then the real body stream (so
+    /// synchronous writes keep Kestrel's AllowSynchronousIO rules) or nowhere.
+    /// </summary>
+    private sealed class BodyStream(AccelRedirectBody owner) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override void Flush()
+        {
+            if (owner.Decide() == State.PassThrough)
+            {
+                owner._inner.Stream.Flush();
+            }
+        }
+
+        public override Task FlushAsync(CancellationToken cancellationToken) =>
+            owner.Decide() == State.PassThrough ? owner._inner.Stream.FlushAsync(cancellationToken) : Task.CompletedTask;
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (owner.Decide() == State.PassThrough)
+            {
+                owner._inner.Stream.Write(buffer, offset, count);
+            }
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            owner.Decide() == State.PassThrough ? owner._inner.Stream.WriteAsync(buffer, offset, count, cancellationToken) : Task.CompletedTask;
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
+            owner.Decide() == State.PassThrough ? owner._inner.Stream.WriteAsync(buffer, cancellationToken) : default;
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
 }

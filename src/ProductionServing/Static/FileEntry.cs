@@ -10,9 +10,13 @@ namespace ProductionServing.Static;
 /// </summary>
 internal sealed class FileEntry
 {
+    /// <summary>Re-stats the file for <see cref="IsCurrent()"/>; FileInfo caches one stat and is not thread-safe, hence the lock.</summary>
+    private readonly FileInfo _probe;
+
     private FileEntry(string physicalPath, long length, DateTime lastWriteUtc, StringValues contentType, string? encoding, byte[]? bytes,
         FileEntry? brotli, FileEntry? gzip)
     {
+        _probe = new FileInfo(physicalPath);
         Brotli = brotli;
         Gzip = gzip;
         PhysicalPath = physicalPath;
@@ -65,8 +69,19 @@ internal sealed class FileEntry
 
     public bool HasVariants => Brotli is not null || Gzip is not null;
 
-    /// <summary>Whether the file on disk is still this version (one <c>stat</c>).</summary>
-    public bool IsCurrent() => File.GetLastWriteTimeUtc(PhysicalPath).Ticks == LastWriteTicks;
+    /// <summary>
+    /// Whether the file on disk is still this version: one <c>stat</c>, comparing the modification time
+    /// and the length (nginx's validators), so a file replaced under the same timestamp but with another
+    /// size (reproducible builds set fixed times) is noticed too.
+    /// </summary>
+    public bool IsCurrent()
+    {
+        lock (_probe)
+        {
+            _probe.Refresh();
+            return _probe.Exists && _probe.Length == Length && _probe.LastWriteTimeUtc.Ticks == LastWriteTicks;
+        }
+    }
 
     /// <summary>Whether an open handle is to this version (one <c>fstat</c>).</summary>
     public bool IsCurrent(Microsoft.Win32.SafeHandles.SafeFileHandle handle) =>
@@ -81,20 +96,29 @@ internal sealed class FileEntry
         byte[]? bytes = null;
         if (length <= maxCachedFileSize && budget.TryReserve(length))
         {
-            bytes = new byte[length];
-            var read = 0;
-            while (read < bytes.Length)
+            try
             {
-                var n = RandomAccess.Read(handle, bytes.AsSpan(read), read);
-                if (n == 0)
+                bytes = new byte[length];
+                var read = 0;
+                while (read < bytes.Length)
                 {
-                    // Truncated while we read it: do not cache a short copy under the old length.
-                    budget.Release(length);
-                    bytes = null;
-                    break;
-                }
+                    var n = RandomAccess.Read(handle, bytes.AsSpan(read), read);
+                    if (n == 0)
+                    {
+                        // Truncated while we read it: do not cache a short copy under the old length.
+                        bytes = null;
+                        break;
+                    }
 
-                read += n;
+                    read += n;
+                }
+            }
+            finally
+            {
+                if (bytes is null)
+                {
+                    budget.Release(length);
+                }
             }
         }
 

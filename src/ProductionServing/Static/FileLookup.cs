@@ -25,7 +25,14 @@ internal sealed class FileLookup
     private readonly StringValues _defaultContentType;
     private readonly FileCacheBudget _budget;
     private readonly int _maxCachedFileSize;
+    /// <summary>
+    /// Bounds the entries of one location: distinct request paths can name the same file (a folder link
+    /// to ".", for example), so the number of paths is not bounded by the number of files.
+    /// </summary>
+    private const int MaxEntries = 65_536;
+
     private readonly ConcurrentDictionary<string, FileEntry> _entries = new(StringComparer.Ordinal);
+    private volatile bool _retired;
 
     /// <param name="root">The folder (Root) or the folder or file (Alias), as a full path.</param>
     /// <param name="aliasPrefixLength">For Alias, the length of the location prefix the folder replaces; -1 for Root.</param>
@@ -42,8 +49,6 @@ internal sealed class FileLookup
         _budget = budget;
         _maxCachedFileSize = maxCachedFileSize;
     }
-
-    public string Root => _root;
 
     /// <summary>What <paramref name="path"/> (a normalized request path) names, with its current entry when it is a file.</summary>
     public FileKind Find(string path, out FileEntry? entry)
@@ -83,10 +88,15 @@ internal sealed class FileLookup
             return FileKind.Missing;
         }
 
-        if (!_entries.TryAdd(path, entry))
+        if (_entries.Count >= MaxEntries || !_entries.TryAdd(path, entry))
         {
-            // Another request loaded it at the same time: serve ours this once, keep theirs cached.
+            // Full, or another request loaded it at the same time: serve ours this once, uncached.
             entry.Release(_budget);
+        }
+        else if (_retired)
+        {
+            // A request of a configuration that a reload has replaced: nothing would ever release it.
+            Evict(path, entry);
         }
 
         return FileKind.File;
@@ -98,6 +108,7 @@ internal sealed class FileLookup
     /// </summary>
     public void Clear()
     {
+        _retired = true;
         foreach (var (path, entry) in _entries)
         {
             Evict(path, entry);

@@ -1,10 +1,16 @@
 namespace ProductionServing.Static;
 
 /// <summary>
-/// Resolves symbolic links in a path, component by component (what POSIX <c>realpath</c> does), so a
-/// link whose target lies outside a static root can be refused: <c>Path.GetFullPath</c> does not
+/// Resolves symbolic links in a path the way the kernel walks it (what POSIX <c>realpath</c> does), so
+/// a link whose target lies outside a static root can be refused: <c>Path.GetFullPath</c> does not
 /// resolve links, and <c>ResolveLinkTarget</c> only looks at the last component.
 /// </summary>
+/// <remarks>
+/// Segments are taken one at a time against the path resolved so far, and a link's target is spliced
+/// in front of the segments still to walk. So ".." always means the parent of the resolved folder, as
+/// for the kernel: with <c>x -> /etc/ssl</c>, <c>evil -> x/../passwd</c> is <c>/etc/passwd</c>, not
+/// <c>&lt;root&gt;/passwd</c>, which a textual resolution of the target would conclude.
+/// </remarks>
 internal static class RealPath
 {
     /// <summary>Linux's limit on links followed in one lookup (ELOOP).</summary>
@@ -13,24 +19,27 @@ internal static class RealPath
     /// <summary>The path with every link resolved, or null when a link loops or cannot be read.</summary>
     public static string? Resolve(string fullPath)
     {
-        var links = 0;
-        return Resolve(fullPath, ref links);
-    }
-
-    private static string? Resolve(string fullPath, ref int links)
-    {
-        var result = Path.GetPathRoot(fullPath);
-        if (string.IsNullOrEmpty(result))
+        var root = Path.GetPathRoot(fullPath);
+        if (string.IsNullOrEmpty(root))
         {
             return null;
         }
 
-        var rest = fullPath.AsSpan(result.Length);
-        foreach (var range in rest.SplitAny(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar))
+        var pending = new List<string>(Split(fullPath[root.Length..]));
+        var result = root;
+        var links = 0;
+        while (pending.Count > 0)
         {
-            var segment = rest[range];
-            if (segment.IsEmpty)
+            var segment = pending[0];
+            pending.RemoveAt(0);
+            if (segment is "" or ".")
             {
+                continue;
+            }
+
+            if (segment == "..")
+            {
+                result = Path.GetDirectoryName(result) ?? result;
                 continue;
             }
 
@@ -47,15 +56,15 @@ internal static class RealPath
                 return null;
             }
 
-            // A relative target is relative to the folder holding the link; the target itself may
-            // pass through further links, so it is resolved from its own root.
-            var resolved = Resolve(Path.GetFullPath(target, Path.GetDirectoryName(candidate)!), ref links);
-            if (resolved is null)
+            // An absolute target restarts from its root; a relative one continues from the link's folder.
+            var targetRoot = Path.GetPathRoot(target);
+            if (!string.IsNullOrEmpty(targetRoot))
             {
-                return null;
+                result = targetRoot;
+                target = target[targetRoot.Length..];
             }
 
-            result = resolved;
+            pending.InsertRange(0, Split(target));
         }
 
         return result;
@@ -67,4 +76,6 @@ internal static class RealPath
             ? string.Equals(path, root, StringComparison.Ordinal)
             : path.StartsWith(root, StringComparison.Ordinal)
               && (root.EndsWith(Path.DirectorySeparatorChar) || path[root.Length] == Path.DirectorySeparatorChar);
+
+    private static string[] Split(string path) => path.Split([Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar]);
 }

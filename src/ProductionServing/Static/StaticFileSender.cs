@@ -53,14 +53,17 @@ internal static class StaticFileSender
         var headers = response.Headers;
         headers.ETag = entry.ETag;
         headers.LastModified = entry.LastModifiedHeader;
-        if (location.CacheControl.Count != 0)
+
+        // An app handing off with X-Accel-Redirect may have set these already (Cache-Control: private
+        // for an authorized download): theirs stands, and Vary is added to.
+        if (location.CacheControl.Count != 0 && headers.CacheControl.Count == 0)
         {
             headers.CacheControl = location.CacheControl;
         }
 
         if (file.HasVariants)
         {
-            headers.Vary = VaryAcceptEncoding;
+            headers.Vary = headers.Vary.Count == 0 ? VaryAcceptEncoding : StringValues.Concat(headers.Vary, VaryAcceptEncoding);
         }
 
         switch (Preconditions.Evaluate(request, entry.ETagText, entry.LastModified))
@@ -73,12 +76,7 @@ internal static class StaticFileSender
                 return Task.CompletedTask;
         }
 
-        headers.ContentType = entry.ContentType;
         headers.AcceptRanges = AcceptRangesBytes;
-        if (entry.ContentEncoding.Count != 0)
-        {
-            headers.ContentEncoding = entry.ContentEncoding;
-        }
 
         // Range applies to GET only (RFC 9110 §14.2); HEAD gets the headers of the full response.
         var isHead = HttpMethods.IsHead(request.Method);
@@ -92,11 +90,16 @@ internal static class StaticFileSender
                     headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes */{entry.Length}");
                     response.ContentLength = 0;
                     return Task.CompletedTask;
-                case RangeOutcome.Partial:
-                    return SendRangesAsync(context, entry, ranges, location, logger);
+
+                // A multipart body cannot carry one Content-Encoding for parts cut from encoded bytes:
+                // several ranges of a precompressed variant get the whole variant instead.
+                case RangeOutcome.Partial when ranges.Length == 1 || entry.ContentEncoding.Count == 0:
+                    SetContentHeaders(headers, entry);
+                    return SendRangesAsync(context, path, entry, ranges, location, logger);
             }
         }
 
+        SetContentHeaders(headers, entry);
         response.ContentLength = entry.Length;
         if (isHead)
         {
@@ -105,7 +108,16 @@ internal static class StaticFileSender
 
         return entry.Bytes is { } bytes
             ? WriteAsync(response, bytes, context.RequestAborted)
-            : StreamFileAsync(context, entry, new ByteRange(0, entry.Length), logger);
+            : StreamFileAsync(context, path, entry, new ByteRange(0, entry.Length), location, logger);
+    }
+
+    private static void SetContentHeaders(IHeaderDictionary headers, FileEntry entry)
+    {
+        headers.ContentType = entry.ContentType;
+        if (entry.ContentEncoding.Count != 0)
+        {
+            headers.ContentEncoding = entry.ContentEncoding;
+        }
     }
 
     /// <summary>Writes cached bytes; a write the pipe takes at once (the usual case) costs no Task.</summary>
@@ -115,7 +127,7 @@ internal static class StaticFileSender
         return write.IsCompletedSuccessfully ? Task.CompletedTask : write.AsTask();
     }
 
-    private static Task SendRangesAsync(HttpContext context, FileEntry entry, ByteRange[] ranges, StaticHandler location, ILogger logger)
+    private static Task SendRangesAsync(HttpContext context, string path, FileEntry entry, ByteRange[] ranges, StaticHandler location, ILogger logger)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status206PartialContent;
@@ -124,7 +136,7 @@ internal static class StaticFileSender
             var range = ranges[0];
             response.Headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes {range.Start}-{range.End}/{entry.Length}");
             response.ContentLength = range.Length;
-            return WriteRangeAsync(context, entry, range, logger, context.RequestAborted);
+            return WriteRangeAsync(context, path, entry, range, location, logger, context.RequestAborted);
         }
 
         // multipart/byteranges (RFC 9110 §14.6): each part carries the file's type and its own range.
@@ -134,13 +146,14 @@ internal static class StaticFileSender
         response.ContentLength = MultipartByteRanges.ComputeLength(boundary, partType, ranges, entry.Length);
 
         return MultipartByteRanges.WriteAsync(response.Body, boundary, partType, ranges, entry.Length,
-            (range, cancellationToken) => WriteRangeAsync(context, entry, range, logger, cancellationToken), context.RequestAborted);
+            (range, cancellationToken) => WriteRangeAsync(context, path, entry, range, location, logger, cancellationToken), context.RequestAborted);
     }
 
-    private static Task WriteRangeAsync(HttpContext context, FileEntry entry, ByteRange range, ILogger logger, CancellationToken cancellationToken) =>
+    private static Task WriteRangeAsync(HttpContext context, string path, FileEntry entry, ByteRange range, StaticHandler location, ILogger logger,
+        CancellationToken cancellationToken) =>
         entry.Bytes is { } bytes
             ? WriteAsync(context.Response, bytes.AsMemory(checked((int)range.Start), checked((int)range.Length)), cancellationToken)
-            : StreamFileAsync(context, entry, range, logger);
+            : StreamFileAsync(context, path, entry, range, location, logger);
 
     /// <summary>
     /// Streams part of a file from disk straight into the response pipe's buffers, one bounded chunk at
@@ -148,7 +161,7 @@ internal static class StaticFileSender
     /// the headers describe; a file truncated while it is sent aborts the connection, never ending a
     /// response short while its Content-Length says otherwise.
     /// </summary>
-    private static async Task StreamFileAsync(HttpContext context, FileEntry entry, ByteRange range, ILogger logger)
+    private static async Task StreamFileAsync(HttpContext context, string path, FileEntry entry, ByteRange range, StaticHandler location, ILogger logger)
     {
         SafeFileHandle handle;
         try
@@ -158,6 +171,7 @@ internal static class StaticFileSender
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             StaticLog.FileVanished(logger, entry.PhysicalPath, ex);
+            location.Files.Evict(path, entry);
             context.Abort();
             return;
         }
@@ -166,7 +180,10 @@ internal static class StaticFileSender
         {
             if (!entry.IsCurrent(handle))
             {
+                // Changed between this request's stat and its open: the headers describe the old
+                // version, so abort, and forget the entry so the next request loads the new one.
                 StaticLog.FileVanished(logger, entry.PhysicalPath, null);
+                location.Files.Evict(path, entry);
                 context.Abort();
                 return;
             }

@@ -17,6 +17,10 @@ internal static partial class StaticLog
         Message = "Internal redirects for {Path} exceeded {Limit} (TryFiles or X-Accel-Redirect loop); answered 500.")]
     public static partial void InternalRedirectLoop(ILogger logger, string path, int limit);
 
+    [LoggerMessage(EventId = 2005, EventName = "AccelRedirectUnsafe", Level = LogLevel.Warning,
+        Message = "X-Accel-Redirect to {Path} is malformed or has '.' or '..' segments; answered 404.")]
+    public static partial void AccelRedirectUnsafe(ILogger logger, string path);
+
     [LoggerMessage(EventId = 2004, EventName = "AccelRedirectUnserved", Level = LogLevel.Error,
         Message = "X-Accel-Redirect to {Path} does not lead to a static location; answered 500.")]
     public static partial void AccelRedirectUnserved(ILogger logger, string path);

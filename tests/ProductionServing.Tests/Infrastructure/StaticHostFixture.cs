@@ -26,6 +26,7 @@ public sealed class StaticHostFixture : IAsyncLifetime
             { "Match": "/", "Static": { "Root": "{{root}}", "CacheControl": "public, max-age=60" } },
             { "Match": "/auto/", "Static": { "Alias": "{{root}}/list/", "AutoIndex": true } },
             { "Match": "/files", "Static": { "Alias": "{{folder}}/pub/" } },
+            { "Match": "/pubfiles", "Static": { "Alias": "{{folder}}/pub/", "AllowHiddenFiles": true } },
             { "Match": "/hidden-ok/", "Static": { "Alias": "{{root}}/", "AllowHiddenFiles": true } },
             { "Match": "/spa/", "Static": { "Alias": "{{root}}/docs/", "TryFiles": [ "$uri", "$uri/", "/spa/index.html" ] } },
             { "Match": "/try/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "$uri/", "@app" ] } },
@@ -35,7 +36,8 @@ public sealed class StaticHostFixture : IAsyncLifetime
             { "Match": "/fallback/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/protected/hello.txt" ] } },
             { "Match": "/typed/", "Static": { "Alias": "{{root}}/", "DefaultContentType": "text/x-custom", "Precompressed": false } },
             { "Match": "/noindex/", "Static": { "Alias": "{{root}}/docs/", "Index": [] } },
-            { "Match": "= /download", "App": {} }
+            { "Match": "= /download", "App": {} },
+            { "Match": "= /loopback", "App": {} }
         ] } }
         """;
         Host = await ServingHost.StartAsync(json, afterServing: app => app.Use(Download));
@@ -50,6 +52,13 @@ public sealed class StaticHostFixture : IAsyncLifetime
     /// <summary>The app's side of X-Accel-Redirect: check the caller, then hand the file to the static location.</summary>
     private static Task Download(HttpContext context, Func<Task> next)
     {
+        if (context.Request.Path == "/loopback")
+        {
+            // Hands off to a location whose TryFiles falls back to the app, which hands off again…
+            context.Response.Headers["X-Accel-Redirect"] = "/try/no-such-file";
+            return Task.CompletedTask;
+        }
+
         if (context.Request.Path != "/download")
         {
             return next();
@@ -65,6 +74,11 @@ public sealed class StaticHostFixture : IAsyncLifetime
         context.Response.Headers["X-Accel-Redirect"] = "/protected/" + file;
         context.Response.Headers.ContentDisposition = "attachment; filename=\"" + file + "\"";
         context.Response.ContentType = "text/plain";
+        if (context.Request.Query["private"] == "1")
+        {
+            context.Response.Headers.CacheControl = "private, no-store";
+        }
+
 
         // A body the handoff must discard.
         return context.Response.Body.WriteAsync(Encoding.UTF8.GetBytes("APP BODY THAT MUST NOT BE SENT")).AsTask();

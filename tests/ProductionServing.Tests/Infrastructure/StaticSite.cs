@@ -40,6 +40,16 @@ internal sealed class StaticSite : IDisposable
         File.CreateSymbolicLink(Path.Combine(Root, "link-out.txt"), Path.Combine(Folder, "secret.txt"));
         Directory.CreateSymbolicLink(Path.Combine(Root, "dir-out"), Folder);
         File.CreateSymbolicLink(Path.Combine(Root, "link-in.txt"), "hello.txt");
+
+        // "x/../secret.txt" read textually stays inside the root (root/secret.txt); the kernel resolves
+        // x first (to Folder/deep), so ".." is Folder and the file is the secret outside.
+        Directory.CreateDirectory(Path.Combine(Folder, "deep"));
+        Directory.CreateSymbolicLink(Path.Combine(Root, "x"), Path.Combine(Folder, "deep"));
+        File.CreateSymbolicLink(Path.Combine(Root, "evil.txt"), "x/../secret.txt");
+
+        // A precompressed sidecar that is a link out of the root.
+        Write("sidecar.txt", "plain sidecar");
+        File.CreateSymbolicLink(Path.Combine(Root, "sidecar.txt.gz"), Path.Combine(Folder, "secret.txt"));
         Write("../pub/readme.txt", "public readme");
     }
 

@@ -65,13 +65,47 @@ public sealed class AccelRedirectTests(StaticHostFixture fixture) : IClassFixtur
         Assert.Equal(HttpStatusCode.NotFound, (await _client.GetAsync(StaticFileTests.Uri("/download?token=let-me-in&file=nope.bin"))).StatusCode);
     }
 
-    [Fact]
-    public async Task HandoffOutsideStaticLocations_Gets500()
+    [Theory]
+    [InlineData("..%2Fsecret.txt")]        // the app checked the name for "..", but sends it encoded
+    [InlineData("%252e%252e%252fsecret.txt")]
+    [InlineData("docs%2F..%2F..%2Fsecret.txt")]
+    [InlineData("./hello.txt")]
+    public async Task HandoffWithDotSegments_Gets404_AsNginxRefusesAnUnsafeUri(string file)
     {
-        // "/protected/../x" normalizes to "/x", served by "/" (static), so use a path no static location takes.
-        var response = await _client.GetAsync(StaticFileTests.Uri("/download?token=let-me-in&file=..%2F..%2Fdownload"));
+        var response = await _client.GetAsync(StaticFileTests.Uri("/download?token=let-me-in&file=" + file));
+        var body = await response.Content.ReadAsStringAsync();
 
-        Assert.True(response.StatusCode is HttpStatusCode.InternalServerError or HttpStatusCode.NotFound, response.StatusCode.ToString());
-        Assert.DoesNotContain("APP BODY", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.DoesNotContain("APP BODY", body, StringComparison.Ordinal);
+        Assert.DoesNotContain(StaticSite.Secret, body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HandoffLoopThroughTheApp_Gets500()
+    {
+        var response = await _client.GetAsync(StaticFileTests.Uri("/loopback"));
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Contains(fixture.Host.Logs.GetSnapshot(), r => r.Id.Id == 2003);
+    }
+
+    [Fact]
+    public async Task AppCacheControl_IsKept()
+    {
+        var response = await _client.GetAsync(StaticFileTests.Uri("/download?token=let-me-in&file=hello.txt&private=1"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["private, no-store"], response.Headers.GetValues("Cache-Control"));
+        Assert.Equal("hello world", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Head_ThroughTheHandoff_SendsHeadersOnly()
+    {
+        var response = await _client.SendAsync(new HttpRequestMessage(HttpMethod.Head, StaticFileTests.Uri("/download?token=let-me-in&file=data.bin")));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(1024, response.Content.Headers.ContentLength);
+        Assert.Empty(await response.Content.ReadAsByteArrayAsync());
     }
 }

@@ -48,6 +48,24 @@ public sealed class FileCacheTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.OK, (await _host.Client.SendAsync(revalidate)).StatusCode);
     }
 
+    [Theory]
+    [InlineData(16)]
+    [InlineData(200 * 1024)]
+    public async Task ReplacedFileWithTheSameTimestamp_IsNoticedByItsLength(int size)
+    {
+        // Reproducible builds stamp every file with one fixed time: the length still tells them apart.
+        var path = _site.Path_("stamped.bin");
+        var stamp = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        _site.RandomBytes("stamped.bin", size, seed: 20);
+        File.SetLastWriteTimeUtc(path, stamp);
+        await _host.Client.GetByteArrayAsync(StaticFileTests.Uri("/stamped.bin"));
+
+        var replacement = _site.RandomBytes("stamped.bin", size + 1, seed: 21);
+        File.SetLastWriteTimeUtc(path, stamp);
+
+        Assert.Equal(replacement, await _host.Client.GetByteArrayAsync(StaticFileTests.Uri("/stamped.bin")));
+    }
+
     [Fact]
     public async Task DeletedFile_Gets404()
     {

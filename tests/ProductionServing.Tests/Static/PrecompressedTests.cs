@@ -64,6 +64,20 @@ public sealed class PrecompressedTests(StaticHostFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task SeveralRangesOfAnEncodedVariant_GetTheWholeVariant()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, StaticFileTests.Uri("/app.js"));
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", "br");
+        request.Headers.TryAddWithoutValidation("Range", "bytes=0-1,4-5");
+
+        var response = await _client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(["br"], response.Content.Headers.ContentEncoding);
+        Assert.Equal("BROTLI-BYTES", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task PrecompressedOff_AlwaysSendsTheFile()
     {
         var response = await Get("/typed/app.js", "br, gzip");

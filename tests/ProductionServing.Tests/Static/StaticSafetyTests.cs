@@ -36,6 +36,12 @@ public sealed class StaticSafetyTests(StaticHostFixture fixture) : IClassFixture
     [InlineData("GET /files../secret.txt HTTP/1.1")]
     [InlineData("GET /files%2e%2e/secret.txt HTTP/1.1")]
     [InlineData("GET /files../site/hello.txt HTTP/1.1")]
+    // The same mistake with hidden files allowed, so only the root check stands in the way.
+    [InlineData("GET /pubfiles../secret.txt HTTP/1.1")]
+    [InlineData("GET /pubfiles%2e%2e/secret.txt HTTP/1.1")]
+    // A link whose target climbs from another link: "x/../secret.txt" with x pointing outside.
+    [InlineData("GET /evil.txt HTTP/1.1")]
+    [InlineData("GET /x/../secret.txt HTTP/1.1")]
     // Internal locations are not for clients, even when they could serve the secret's folder.
     [InlineData("GET /protected/hello.txt HTTP/1.1")]
     public async Task Traversal_NeverReadsOutsideTheRoot(string requestLine)
@@ -65,6 +71,19 @@ public sealed class StaticSafetyTests(StaticHostFixture fixture) : IClassFixture
     public async Task HiddenFiles_AreServedWhenAllowed(string path, string body)
     {
         Assert.Equal(body, await fixture.Client.GetStringAsync(StaticFileTests.Uri(path)));
+    }
+
+    [Fact]
+    public async Task SidecarLinkingOutOfTheRoot_IsNotServed()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, StaticFileTests.Uri("/sidecar.txt"));
+        request.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip");
+
+        var response = await fixture.Client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(response.Content.Headers.ContentEncoding);
+        Assert.Equal("plain sidecar", await response.Content.ReadAsStringAsync());
     }
 
     [Fact]
