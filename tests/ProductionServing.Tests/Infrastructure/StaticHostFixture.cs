@@ -31,6 +31,7 @@ public sealed class StaticHostFixture : IAsyncLifetime
             { "Match": "/spa/", "Static": { "Alias": "{{root}}/docs/", "TryFiles": [ "$uri", "$uri/", "/spa/index.html" ] } },
             { "Match": "/try/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "$uri/", "@app" ] } },
             { "Match": "/code/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "=410" ] } },
+            { "Match": "/pretty/", "Static": { "Alias": "{{root}}/docs/", "TryFiles": [ "$uri", "$uri.html", "/pretty/index.html", "=404" ] } },
             { "Match": "/loop/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/loop/again" ] } },
             { "Match": "/protected/", "Internal": true, "Static": { "Alias": "{{root}}/" } },
             { "Match": "/fallback/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/protected/hello.txt" ] } },

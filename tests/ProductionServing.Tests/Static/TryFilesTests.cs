@@ -15,6 +15,8 @@ public sealed class TryFilesTests(StaticHostFixture fixture) : IClassFixture<Sta
     [InlineData("/spa/guide.html", "<h1>guide</h1>")]
     [InlineData("/spa/some/client/route", "<h1>docs</h1>")]      // fallback path: the single-page app's index
     [InlineData("/fallback/missing", "hello world")]              // fallback into an internal location
+    [InlineData("/pretty/guide", "<h1>guide</h1>")]               // a literal candidate: $uri.html
+    [InlineData("/pretty/other", "<h1>docs</h1>")]                // a literal candidate path: /pretty/index.html
     public async Task Candidates_AndFallbacks(string path, string body)
     {
         var response = await _client.GetAsync(StaticFileTests.Uri(path));
