@@ -1,0 +1,84 @@
+using BenchmarkDotNet.Attributes;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ProductionServing.Configuration;
+
+namespace ProductionServing.Benchmarks;
+
+/// <summary>
+/// The per-request cost of the middleware for a cached 1 KiB file, without Kestrel or sockets: what
+/// ProductionServing itself adds to a request, and how much of it is the revalidating <c>stat</c>.
+/// </summary>
+[MemoryDiagnoser]
+public class StaticHotPathBenchmarks
+{
+    private string _folder = null!;
+    private string _file = null!;
+    private ServiceProvider _services = null!;
+    private ProductionServingMiddleware _middleware = null!;
+    private DefaultHttpContext _context = null!;
+    private IHttpRequestFeature _request = null!;
+    private string _etag = null!;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _folder = Directory.CreateTempSubdirectory("ps-bench-").FullName;
+        _file = Path.Combine(_folder, "1k.bin");
+        File.WriteAllBytes(_file, new byte[1024]);
+        _services = new ServiceCollection()
+            .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
+            .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
+            .AddProductionServing(o => o.Locations.Add(new LocationOptions { Match = "/", Static = new StaticOptions { Root = _folder } }))
+            .BuildServiceProvider();
+        _middleware = new ProductionServingMiddleware(_ => Task.CompletedTask, _services.GetRequiredService<ServingConfigHolder>(),
+            NullLogger<ProductionServingMiddleware>.Instance);
+        _context = new DefaultHttpContext();
+        _context.Response.Body = Stream.Null;
+        _request = _context.Features.Get<IHttpRequestFeature>()!;
+        _request.Method = HttpMethods.Get;
+        _request.Path = "/1k.bin";
+        _request.RawTarget = "/1k.bin";
+        Get();
+        _etag = _context.Response.Headers.ETag.ToString();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _services.Dispose();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    [Benchmark(Description = "GET 1 KiB (cached)")]
+    public Task Get()
+    {
+        _context.Request.Headers.IfNoneMatch = default;
+        _context.Response.Headers.Clear();
+        _context.Response.StatusCode = 200;
+        return _middleware.Invoke(_context);
+    }
+
+    [Benchmark(Description = "GET 1 KiB → 304")]
+    public Task NotModified()
+    {
+        _context.Request.Headers.IfNoneMatch = _etag;
+        _context.Response.Headers.Clear();
+        _context.Response.StatusCode = 200;
+        return _middleware.Invoke(_context);
+    }
+
+    [Benchmark(Description = "File.GetLastWriteTimeUtc (one stat)")]
+    public DateTime Stat() => File.GetLastWriteTimeUtc(_file);
+
+    [Benchmark(Description = "FileInfo.Refresh + Length + time")]
+    public long Probe()
+    {
+        var info = new FileInfo(_file);
+        info.Refresh();
+        return info.Length + info.LastWriteTimeUtc.Ticks;
+    }
+}
