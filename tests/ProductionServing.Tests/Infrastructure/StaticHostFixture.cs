@@ -44,6 +44,18 @@ public sealed class StaticHostFixture : IAsyncLifetime
         Host = await ServingHost.StartAsync(json, afterServing: app => app.Use(Download));
     }
 
+    /// <summary>A GET with extra request headers, sent without client-side validation of their values.</summary>
+    public Task<HttpResponseMessage> GetAsync(string path, params (string Name, string Value)[] headers)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+        foreach (var (name, value) in headers)
+        {
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        return Client.SendAsync(request);
+    }
+
     public async Task DisposeAsync()
     {
         await Host.DisposeAsync();

@@ -13,7 +13,7 @@ public sealed class ConditionalRequestTests(StaticHostFixture fixture) : IClassF
     {
         var etag = await ETag("/hello.txt");
 
-        var response = await Send("/hello.txt", ("If-None-Match", etag));
+        var response = await fixture.GetAsync("/hello.txt", ("If-None-Match", etag));
 
         Assert.Equal(HttpStatusCode.NotModified, response.StatusCode);
         Assert.Equal(etag, response.Headers.ETag?.ToString());
@@ -30,7 +30,7 @@ public sealed class ConditionalRequestTests(StaticHostFixture fixture) : IClassF
     {
         var etag = await ETag("/hello.txt");
 
-        var response = await Send("/hello.txt", ("If-None-Match", string.Format(System.Globalization.CultureInfo.InvariantCulture, header, etag)));
+        var response = await fixture.GetAsync("/hello.txt", ("If-None-Match", string.Format(System.Globalization.CultureInfo.InvariantCulture, header, etag)));
 
         Assert.Equal(expected, response.StatusCode);
     }
@@ -40,15 +40,15 @@ public sealed class ConditionalRequestTests(StaticHostFixture fixture) : IClassF
     {
         var lastModified = File.GetLastWriteTimeUtc(fixture.Site.Path_("hello.txt"));
 
-        Assert.Equal(HttpStatusCode.NotModified, (await Send("/hello.txt", ("If-Modified-Since", lastModified.ToString("R")))).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await Send("/hello.txt", ("If-Modified-Since", lastModified.AddDays(-1).ToString("R")))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotModified, (await fixture.GetAsync("/hello.txt", ("If-Modified-Since", lastModified.ToString("R")))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.GetAsync("/hello.txt", ("If-Modified-Since", lastModified.AddDays(-1).ToString("R")))).StatusCode);
     }
 
     [Fact]
     public async Task IfNoneMatch_TakesPrecedenceOverIfModifiedSince()
     {
         // RFC 9110 §13.1.3: a recipient MUST ignore If-Modified-Since if the request contains If-None-Match.
-        var response = await Send("/hello.txt", ("If-None-Match", "\"other\""), ("If-Modified-Since", DateTime.UtcNow.AddDays(1).ToString("R")));
+        var response = await fixture.GetAsync("/hello.txt", ("If-None-Match", "\"other\""), ("If-Modified-Since", DateTime.UtcNow.AddDays(1).ToString("R")));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
@@ -62,7 +62,7 @@ public sealed class ConditionalRequestTests(StaticHostFixture fixture) : IClassF
     {
         var etag = await ETag("/hello.txt");
 
-        var response = await Send("/hello.txt", ("If-Match", string.Format(System.Globalization.CultureInfo.InvariantCulture, header, etag)));
+        var response = await fixture.GetAsync("/hello.txt", ("If-Match", string.Format(System.Globalization.CultureInfo.InvariantCulture, header, etag)));
 
         Assert.Equal(expected, response.StatusCode);
     }
@@ -73,8 +73,8 @@ public sealed class ConditionalRequestTests(StaticHostFixture fixture) : IClassF
         var past = DateTime.UtcNow.AddYears(-10).ToString("R");
         var etag = await ETag("/hello.txt");
 
-        Assert.Equal(HttpStatusCode.PreconditionFailed, (await Send("/hello.txt", ("If-Unmodified-Since", past))).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await Send("/hello.txt", ("If-Match", etag), ("If-Unmodified-Since", past))).StatusCode);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, (await fixture.GetAsync("/hello.txt", ("If-Unmodified-Since", past))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.GetAsync("/hello.txt", ("If-Match", etag), ("If-Unmodified-Since", past))).StatusCode);
     }
 
     [Fact]
@@ -82,19 +82,8 @@ public sealed class ConditionalRequestTests(StaticHostFixture fixture) : IClassF
     {
         var etag = await ETag("/hello.txt");
 
-        Assert.Equal(HttpStatusCode.PreconditionFailed, (await Send("/hello.txt", ("If-Match", "\"other\""), ("If-None-Match", etag))).StatusCode);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, (await fixture.GetAsync("/hello.txt", ("If-Match", "\"other\""), ("If-None-Match", etag))).StatusCode);
     }
 
     private async Task<string> ETag(string path) => (await _client.GetAsync(StaticFileTests.Uri(path))).Headers.ETag!.ToString();
-
-    private Task<HttpResponseMessage> Send(string path, params (string Name, string Value)[] headers)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, StaticFileTests.Uri(path));
-        foreach (var (name, value) in headers)
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        return _client.SendAsync(request);
-    }
 }

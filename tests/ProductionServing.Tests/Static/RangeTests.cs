@@ -21,7 +21,7 @@ public sealed class RangeTests(StaticHostFixture fixture) : IClassFixture<Static
     {
         var file = path == "/data.bin" ? fixture.Site.Small : fixture.Site.Large;
 
-        var response = await Send(path, ("Range", range));
+        var response = await fixture.GetAsync(path, ("Range", range));
 
         Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
         Assert.Equal($"bytes {start}-{start + length - 1}/{file.Length}", response.Content.Headers.ContentRange?.ToString());
@@ -35,7 +35,7 @@ public sealed class RangeTests(StaticHostFixture fixture) : IClassFixture<Static
     [InlineData("bytes=-0")]
     public async Task Unsatisfiable_Gets416WithTheLength(string range)
     {
-        var response = await Send("/data.bin", ("Range", range));
+        var response = await fixture.GetAsync("/data.bin", ("Range", range));
 
         Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, response.StatusCode);
         Assert.Equal("bytes */1024", response.Content.Headers.ContentRange?.ToString());
@@ -48,7 +48,7 @@ public sealed class RangeTests(StaticHostFixture fixture) : IClassFixture<Static
     [InlineData("bytes=9-0")] // invalid
     public async Task OverlappingTooManyOrInvalid_ServeTheWholeFile(string range)
     {
-        var response = await Send("/data.bin", ("Range", range));
+        var response = await fixture.GetAsync("/data.bin", ("Range", range));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(fixture.Site.Small, await response.Content.ReadAsByteArrayAsync());
@@ -61,7 +61,7 @@ public sealed class RangeTests(StaticHostFixture fixture) : IClassFixture<Static
     {
         var file = path == "/data.bin" ? fixture.Site.Small : fixture.Site.Large;
 
-        var response = await Send(path, ("Range", "bytes=0-9, 100-199, -10"));
+        var response = await fixture.GetAsync(path, ("Range", "bytes=0-9, 100-199, -10"));
 
         Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
         var type = response.Content.Headers.ContentType!;
@@ -87,9 +87,9 @@ public sealed class RangeTests(StaticHostFixture fixture) : IClassFixture<Static
     {
         var etag = (await _client.GetAsync(StaticFileTests.Uri("/data.bin"))).Headers.ETag!.ToString();
 
-        Assert.Equal(HttpStatusCode.PartialContent, (await Send("/data.bin", ("Range", "bytes=0-9"), ("If-Range", etag))).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await Send("/data.bin", ("Range", "bytes=0-9"), ("If-Range", "\"stale\""))).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await Send("/data.bin", ("Range", "bytes=0-9"), ("If-Range", DateTime.UtcNow.AddYears(-1).ToString("R")))).StatusCode);
+        Assert.Equal(HttpStatusCode.PartialContent, (await fixture.GetAsync("/data.bin", ("Range", "bytes=0-9"), ("If-Range", etag))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.GetAsync("/data.bin", ("Range", "bytes=0-9"), ("If-Range", "\"stale\""))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.GetAsync("/data.bin", ("Range", "bytes=0-9"), ("If-Range", DateTime.UtcNow.AddYears(-1).ToString("R")))).StatusCode);
     }
 
     [Fact]
@@ -102,17 +102,6 @@ public sealed class RangeTests(StaticHostFixture fixture) : IClassFixture<Static
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(1024, response.Content.Headers.ContentLength);
-    }
-
-    private Task<HttpResponseMessage> Send(string path, params (string Name, string Value)[] headers)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, StaticFileTests.Uri(path));
-        foreach (var (name, value) in headers)
-        {
-            request.Headers.TryAddWithoutValidation(name, value);
-        }
-
-        return _client.SendAsync(request);
     }
 
     /// <summary>A strict multipart/byteranges reader (RFC 2046 §5.1.1): the parts' headers and exact bodies.</summary>
