@@ -11,7 +11,12 @@ namespace ProductionServing.Static;
 /// </summary>
 internal static class AutoIndexPage
 {
-    public static Task WriteAsync(HttpContext context, string folder, string path, bool allowHidden)
+    /// <param name="context">The request.</param>
+    /// <param name="folder">The folder's physical path.</param>
+    /// <param name="path">The folder's request path, for the title.</param>
+    /// <param name="allowHidden">Whether dot-entries are listed.</param>
+    /// <param name="files">The location's files: entries that are links out of its root are not listed.</param>
+    public static Task WriteAsync(HttpContext context, string folder, string path, bool allowHidden, FileLookup files)
     {
         DirectoryInfo directory;
         FileSystemInfo[] entries;
@@ -34,7 +39,7 @@ internal static class AutoIndexPage
             .Append("</title></head>\n<body>\n<h1>Index of ").Append(title).Append("</h1><hr><pre><a href=\"../\">../</a>\n");
         foreach (var entry in entries)
         {
-            if (!allowHidden && entry.Name.StartsWith('.'))
+            if ((!allowHidden && entry.Name.StartsWith('.')) || (entry.LinkTarget is not null && !files.IsInsideRoot(entry.FullName)))
             {
                 continue;
             }

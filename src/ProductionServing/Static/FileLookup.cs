@@ -153,7 +153,7 @@ internal sealed class FileLookup
     }
 
     /// <summary>Symbolic links are followed only while they stay inside the root.</summary>
-    private bool IsInsideRoot(string physical)
+    public bool IsInsideRoot(string physical)
     {
         var real = RealPath.Resolve(physical);
         var realRoot = RealPath.Resolve(_root);

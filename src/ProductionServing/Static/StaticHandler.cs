@@ -164,7 +164,7 @@ internal sealed class StaticHandler
 
         if (_autoIndex && Files.TryMap(path, out var folder))
         {
-            return AutoIndexPage.WriteAsync(context, folder, path, _allowHidden);
+            return AutoIndexPage.WriteAsync(context, folder, path, _allowHidden, Files);
         }
 
         // nginx: a folder with neither an index file nor autoindex is forbidden.

@@ -26,6 +26,8 @@ internal sealed class StaticSite : IDisposable
         Write("list/b c&<d>.txt", "b");
         Write("list/sub/x.txt", "x");
         Write("list/.hidden", "h");
+        File.CreateSymbolicLink(Path.Combine(Root, "list", "escape.txt"), Path.Combine(Folder, "secret.txt"));
+        File.CreateSymbolicLink(Path.Combine(Root, "list", "inside.txt"), "a.txt");
         Write(".env", "SECRET=1");
         Write(".git/config", "[core]");
         Write(".hidden/data/x.json", "{}");

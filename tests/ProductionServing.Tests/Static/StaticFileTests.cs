@@ -118,6 +118,8 @@ public sealed class StaticFileTests(StaticHostFixture fixture) : IClassFixture<S
         Assert.Contains("<a href=\"b%20c%26%3Cd%3E.txt\">b c&amp;&lt;d&gt;.txt</a>", html, StringComparison.Ordinal);
         Assert.Contains("<a href=\"sub/\">sub/</a>", html, StringComparison.Ordinal);
         Assert.DoesNotContain(".hidden", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("escape.txt", html, StringComparison.Ordinal);
+        Assert.Contains("<a href=\"inside.txt\">inside.txt</a>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<d>", html, StringComparison.Ordinal);
     }
 
