@@ -35,20 +35,34 @@ internal static class RequestPath
     public static bool TryGetMatchPath(HttpContext context, out string path)
     {
         var request = context.Request;
-        var rawPath = IsReExecuted(context) ? default : PathPart(context.Features.Get<IHttpRequestFeature>()?.RawTarget);
+        var rawPath = PathPart(context.Features.Get<IHttpRequestFeature>()?.RawTarget);
+        var current = request.Path.Value;
+        if (!rawPath.IsEmpty && !request.PathBase.HasValue && rawPath.SequenceEqual(current) && !NeedsNormalizing(rawPath))
+        {
+            // The common case, checked first: the path as sent needs nothing, and Kestrel's string is the
+            // same text (so it is also right for a request re-executed under an unchanged path).
+            path = current!;
+            return true;
+        }
+
+        if (IsReExecuted(context))
+        {
+            rawPath = default;
+        }
+
         if (rawPath.IsEmpty)
         {
             // No origin-form target (asterisk or authority form, a test host that sets none) or a request
             // re-executed by an error handler under a new path: Request.Path is all there is. It is
             // already percent-decoded, so it is normalized without decoding it a second time.
-            var current = (request.PathBase + request.Path).Value;
-            if (string.IsNullOrEmpty(current))
+            var whole = (request.PathBase + request.Path).Value;
+            if (string.IsNullOrEmpty(whole))
             {
                 path = "";
                 return true;
             }
 
-            if (!TryNormalize(current, decode: false, out path))
+            if (!TryNormalize(whole, decode: false, out path))
             {
                 return false;
             }
@@ -62,14 +76,6 @@ internal static class RequestPath
         }
         else
         {
-            // The common case: nothing to decode or resolve, so Kestrel's string is the same text.
-            var current = request.Path.Value;
-            if (!request.PathBase.HasValue)
-            {
-                path = rawPath.SequenceEqual(current) ? current! : rawPath.ToString();
-                return true;
-            }
-
             path = rawPath.ToString();
         }
 
