@@ -71,6 +71,24 @@ public class StaticHotPathBenchmarks
         return _middleware.Invoke(_context);
     }
 
+    [Benchmark(Description = "step: normalize the path")]
+    public string StepPath()
+    {
+        ProductionServing.Routing.RequestPath.TryGetMatchPath(_context, out var path);
+        return path;
+    }
+
+    [Benchmark(Description = "step: select the location")]
+    public object? StepSelect() => _services.GetRequiredService<ServingConfigHolder>().Current.Matcher.Select("/1k.bin");
+
+    [Benchmark(Description = "step: find the file (with its stat)")]
+    public object StepFind()
+    {
+        var location = _services.GetRequiredService<ServingConfigHolder>().Current.Matcher.Select("/1k.bin")!;
+        location.Static!.Files.Find("/1k.bin", out var entry);
+        return entry!;
+    }
+
     [Benchmark(Description = "File.GetLastWriteTimeUtc (one stat)")]
     public DateTime Stat() => File.GetLastWriteTimeUtc(_file);
 
