@@ -19,7 +19,7 @@ internal sealed class FileLookup
     private static readonly FileExtensionContentTypeProvider ContentTypes = new();
 
     private readonly string _root;
-    private readonly int _aliasPrefixLength;
+    private readonly string? _aliasPrefix;
     private readonly bool _allowHidden;
     private readonly bool _precompressed;
     private readonly StringValues _defaultContentType;
@@ -35,14 +35,14 @@ internal sealed class FileLookup
     private volatile bool _retired;
 
     /// <param name="root">The folder (Root) or the folder or file (Alias), as a full path.</param>
-    /// <param name="aliasPrefixLength">For Alias, the length of the location prefix the folder replaces; -1 for Root.</param>
+    /// <param name="aliasPrefix">For Alias, the location prefix the folder replaces; null for Root.</param>
     /// <param name="options">The location's static settings.</param>
     /// <param name="budget">The memory shared by every location's cached file contents.</param>
     /// <param name="maxCachedFileSize">Files up to this size have their contents cached.</param>
-    public FileLookup(string root, int aliasPrefixLength, StaticOptions options, FileCacheBudget budget, int maxCachedFileSize)
+    public FileLookup(string root, string? aliasPrefix, StaticOptions options, FileCacheBudget budget, int maxCachedFileSize)
     {
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
-        _aliasPrefixLength = aliasPrefixLength;
+        _aliasPrefix = aliasPrefix;
         _allowHidden = options.AllowHiddenFiles;
         _precompressed = options.Precompressed;
         _defaultContentType = options.DefaultContentType;
@@ -128,7 +128,11 @@ internal sealed class FileLookup
     public bool TryMap(string path, out string physical)
     {
         // nginx alias: the location prefix is replaced by the folder; root: the whole path is appended.
-        var relative = _aliasPrefixLength >= 0 ? path.AsSpan(Math.Min(_aliasPrefixLength, path.Length)) : path.AsSpan();
+        // A TryFiles path of an alias location that does not start with the prefix is taken as it is,
+        // relative to the folder (nginx-tests http_try_files.t, "alias with nested prefix location").
+        var relative = _aliasPrefix is not null && path.StartsWith(_aliasPrefix, StringComparison.Ordinal)
+            ? path.AsSpan(_aliasPrefix.Length)
+            : path.AsSpan();
         physical = "";
         if (!_allowHidden && HasHiddenSegment(relative))
         {

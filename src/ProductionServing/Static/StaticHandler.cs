@@ -27,8 +27,8 @@ internal sealed class StaticHandler
     public StaticHandler(StaticOptions options, LocationPattern pattern, FileCacheOptions cache, ServingEnvironment environment)
     {
         var folder = options.Alias ?? options.Root ?? environment.WebRoot;
-        var aliasPrefixLength = options.Alias is null ? -1 : pattern.Pattern.Length;
-        Files = new FileLookup(Path.GetFullPath(folder, environment.ContentRoot), aliasPrefixLength, options,
+        var aliasPrefix = options.Alias is null ? null : pattern.Pattern;
+        Files = new FileLookup(Path.GetFullPath(folder, environment.ContentRoot), aliasPrefix, options,
             environment.FileCacheBudget, cache.MaxFileSize);
         _index = options.Index is null ? DefaultIndex : [.. options.Index];
         _autoIndex = options.AutoIndex;
@@ -84,9 +84,12 @@ internal sealed class StaticHandler
         var plan = _tryFiles!;
         foreach (var template in plan.Candidates)
         {
-            // "$uri/" (a template ending in '/') tests for a folder, anything else for a file (nginx try_files).
+            // "$uri/" (a template ending in '/') tests for a folder, anything else for a file. A folder
+            // found is then served under the candidate without that slash, as nginx does: "/docs" with
+            // "$uri/" gets 301 to "/docs/", and "/docs/" its index (nginx-tests http_try_files.t "dir matches dir").
+            var expanded = TryFilesPlan.Expand(template, path);
             var wantsFolder = template.EndsWith('/');
-            if (!RequestPath.TryNormalizeDecoded(TryFilesPlan.Expand(template, path), out var candidate))
+            if (!RequestPath.TryNormalizeDecoded(wantsFolder && expanded.Length > 1 ? expanded.AsSpan(0, expanded.Length - 1) : expanded, out var candidate))
             {
                 continue;
             }

@@ -15,8 +15,8 @@ public sealed class FileLookupTests
     {
         // Hidden names allowed, so "../x" is stopped by the root check itself, not by the hidden-file rule.
         var options = new StaticOptions { AllowHiddenFiles = true };
-        var root = new FileLookup(Root, aliasPrefixLength: -1, options, new FileCacheBudget(), 0);
-        var aliasWithoutSlash = new FileLookup(Root + "/pub/", aliasPrefixLength: "/files".Length, options, new FileCacheBudget(), 0);
+        var root = new FileLookup(Root, aliasPrefix: null, options, new FileCacheBudget(), 0);
+        var aliasWithoutSlash = new FileLookup(Root + "/pub/", aliasPrefix: "/files", options, new FileCacheBudget(), 0);
         string[] pieces = ["/", "..", ".", "%2e", "%2E%2e", "%2f", "%5c", "\\", "a", "files", "files..", ".env", "%00", "%c0%ae", "//", "%25", "~"];
         var piece = Gen.Int[0, pieces.Length - 1].Select(i => pieces[i]);
 
