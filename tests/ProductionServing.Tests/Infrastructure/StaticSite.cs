@@ -26,6 +26,9 @@ internal sealed class StaticSite : IDisposable
         Write("list/b c&<d>.txt", "b");
         Write("list/sub/x.txt", "x");
         Write("list/.hidden", "h");
+        Write("list/test-colon:blah", "");
+        Write("list/test-escape-url-%", "");
+        Write("list/test-escape-url2-?", "");
         File.CreateSymbolicLink(Path.Combine(Root, "list", "escape.txt"), Path.Combine(Folder, "secret.txt"));
         File.CreateSymbolicLink(Path.Combine(Root, "list", "inside.txt"), "a.txt");
         Write(".env", "SECRET=1");

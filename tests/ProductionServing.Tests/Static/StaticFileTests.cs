@@ -124,6 +124,20 @@ public sealed class StaticFileTests(StaticHostFixture fixture) : IClassFixture<S
     }
 
     [Theory]
+    // nginx-tests autoindex.t: "colon not scheme" (a link must not read as a URL scheme), "escaped url",
+    // "escaped ? in url".
+    [InlineData("href=\"test-colon%3Ablah\"")]
+    [InlineData("href=\"test-escape-url-%25\"")]
+    [InlineData("href=\"test-escape-url2-%3F\"")]
+    public async Task AutoIndex_EscapesLinksAsNginx(string link)
+    {
+        var html = await _client.GetStringAsync(Uri("/auto/"));
+
+        Assert.Contains(link, html, StringComparison.Ordinal);
+        Assert.DoesNotContain("href=\"test-colon:blah\"", html, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData("/unknown.xyz", "application/octet-stream")]
     [InlineData("/typed/unknown.xyz", "text/x-custom")]
     [InlineData("/index.html", "text/html")]
