@@ -8,7 +8,9 @@ app.UseProductionServing();
 
 // The app itself: every request the configured locations do not take ends up here.
 app.MapGet("/", () => Results.Text(
-    "ProductionServing QuickStart\n\nTry /healthz, /api/hello, /reports/2026.csv, /internal/ (404: internal location).\n"));
+    "ProductionServing QuickStart\n\nTry /healthz, /api/hello, /reports/2026.csv, /assets/site.css, "
+    + "/download/report.txt?key=demo (the app authorizes, the static location sends the file), "
+    + "/protected/report.txt and /internal/ (404: internal locations).\n"));
 app.MapGet("/healthz", () => "ok");
 app.MapGet("/api/hello", (HttpContext context) => new
 {
@@ -17,6 +19,20 @@ app.MapGet("/api/hello", (HttpContext context) => new
 });
 app.MapGet("/reports/{name}", (string name, HttpContext context) => Results.Text(
     $"report {name} served by location '{context.Features.Get<ServingLocation>()?.Match}'\n"));
+
+// nginx's X-Accel-Redirect: the app checks the caller and names the file; ProductionServing sends it
+// from the internal static location /protected/, with ranges and conditional requests.
+app.MapGet("/download/{name}", (string name, string? key, HttpContext context) =>
+{
+    if (key != "demo")
+    {
+        return Results.StatusCode(StatusCodes.Status403Forbidden);
+    }
+
+    context.Response.Headers["X-Accel-Redirect"] = "/protected/" + Uri.EscapeDataString(name);
+    context.Response.Headers.ContentDisposition = "attachment";
+    return Results.Empty;
+});
 
 app.Run();
 

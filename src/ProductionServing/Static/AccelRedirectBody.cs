@@ -73,6 +73,11 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
     public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
         Decide() == State.PassThrough ? _inner.Writer.WriteAsync(source, cancellationToken) : default;
 
+    /// <summary>System.Text.Json's PipeWriter serializer needs these to decide when to flush.</summary>
+    public override bool CanGetUnflushedBytes => Decide() != State.PassThrough || _inner.Writer.CanGetUnflushedBytes;
+
+    public override long UnflushedBytes => Decide() == State.PassThrough ? _inner.Writer.UnflushedBytes : 0;
+
     public override void CancelPendingFlush()
     {
         if (_state == State.PassThrough)

@@ -11,6 +11,8 @@ namespace ProductionServing.Tests.Infrastructure;
 /// </summary>
 public sealed class StaticHostFixture : IAsyncLifetime
 {
+    private static readonly int[] JsonItems = [1, 2, 3];
+
     internal StaticSite Site { get; } = new();
 
     internal ServingHost Host { get; private set; } = null!;
@@ -42,7 +44,8 @@ public sealed class StaticHostFixture : IAsyncLifetime
             { "Match": "/typed/", "Static": { "Alias": "{{root}}/", "DefaultContentType": "text/x-custom", "Precompressed": false } },
             { "Match": "/noindex/", "Static": { "Alias": "{{root}}/docs/", "Index": [] } },
             { "Match": "= /download", "App": {} },
-            { "Match": "= /loopback", "App": {} }
+            { "Match": "= /loopback", "App": {} },
+            { "Match": "= /json", "App": {} }
         ] } }
         """;
         Host = await ServingHost.StartAsync(json, afterServing: app => app.Use(Download));
@@ -69,6 +72,12 @@ public sealed class StaticHostFixture : IAsyncLifetime
     /// <summary>The app's side of X-Accel-Redirect: check the caller, then hand the file to the static location.</summary>
     private static Task Download(HttpContext context, Func<Task> next)
     {
+        if (context.Request.Path == "/json")
+        {
+            // App responses written by System.Text.Json through the PipeWriter still work with the handoff wrapper.
+            return context.Response.WriteAsJsonAsync(new { ok = true, items = JsonItems });
+        }
+
         if (context.Request.Path == "/loopback")
         {
             // Hands off to a location whose TryFiles falls back to the app, which hands off again…

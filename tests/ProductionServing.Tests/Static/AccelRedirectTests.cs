@@ -81,6 +81,15 @@ public sealed class AccelRedirectTests(StaticHostFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task AppResponsesWithoutHandoff_PassThrough_JsonIncluded()
+    {
+        var response = await _client.GetAsync(StaticFileTests.Uri("/json"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("{\"ok\":true,\"items\":[1,2,3]}", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task HandoffLoopThroughTheApp_Gets500()
     {
         var response = await _client.GetAsync(StaticFileTests.Uri("/loopback"));
