@@ -45,7 +45,8 @@ public sealed class StaticHostFixture : IAsyncLifetime
             { "Match": "/noindex/", "Static": { "Alias": "{{root}}/docs/", "Index": [] } },
             { "Match": "= /download", "App": {} },
             { "Match": "= /loopback", "App": {} },
-            { "Match": "= /json", "App": {} }
+            { "Match": "= /json", "App": {} },
+            { "Match": "= /sendfile", "App": {} }
         ] } }
         """;
         Host = await ServingHost.StartAsync(json, afterServing: app => app.Use(Download));
@@ -70,12 +71,18 @@ public sealed class StaticHostFixture : IAsyncLifetime
     }
 
     /// <summary>The app's side of X-Accel-Redirect: check the caller, then hand the file to the static location.</summary>
-    private static Task Download(HttpContext context, Func<Task> next)
+    private Task Download(HttpContext context, Func<Task> next)
     {
         if (context.Request.Path == "/json")
         {
             // App responses written by System.Text.Json through the PipeWriter still work with the handoff wrapper.
             return context.Response.WriteAsJsonAsync(new { ok = true, items = JsonItems });
+        }
+
+        if (context.Request.Path == "/sendfile")
+        {
+            // …and so do responses sent with SendFileAsync.
+            return context.Response.SendFileAsync(Site.Path_("hello.txt"));
         }
 
         if (context.Request.Path == "/loopback")

@@ -90,6 +90,12 @@ public sealed class AccelRedirectTests(StaticHostFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task AppResponsesWithoutHandoff_PassThrough_SendFileIncluded()
+    {
+        Assert.Equal("hello world", await _client.GetStringAsync(StaticFileTests.Uri("/sendfile")));
+    }
+
+    [Fact]
     public async Task HandoffLoopThroughTheApp_Gets500()
     {
         var response = await _client.GetAsync(StaticFileTests.Uri("/loopback"));
