@@ -13,11 +13,12 @@ namespace ProductionServing.Static;
 internal static class StaticFileSender
 {
     /// <summary>
-    /// The most bytes read from disk per write: large enough for throughput (fewer sends), bounded so a
-    /// huge file never grows memory. With tests/load, 1 MiB chunks raised the 10 MiB p99 to 1.5 s
-    /// with wrk timeouts; 64 KiB and 256 KiB were within this machine's run-to-run noise of each other.
+    /// The most bytes read from disk per write, so a huge file never grows memory. Measured A/B with wrk
+    /// on 10 MiB files at 32 connections: asynchronous 64 KiB reads gave 155–160 req/s with a p99 of
+    /// 0.28 s, synchronous 256 KiB reads 126–129 req/s with a p99 of 0.6–1.7 s and client timeouts
+    /// (a request kept its thread through long synchronous reads while others waited).
     /// </summary>
-    private const int ChunkSize = 256 * 1024;
+    private const int ChunkSize = 64 * 1024;
 
     private static readonly StringValues AcceptRangesBytes = "bytes";
     private static readonly StringValues VaryAcceptEncoding = "Accept-Encoding";
@@ -199,7 +200,7 @@ internal static class StaticFileSender
 
                 // A synchronous read: served files sit in the page cache, and a thread-pool hop per
                 // chunk would cost more than the copy (nginx reads synchronously too, without aio).
-                var read = RandomAccess.Read(handle, memory.Span[..count], position);
+                var read = await RandomAccess.ReadAsync(handle, memory[..count], position, cancellationToken);
                 if (read == 0)
                 {
                     StaticLog.FileTruncated(logger, entry.PhysicalPath, range.End + 1, position);
