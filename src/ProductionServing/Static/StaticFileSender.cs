@@ -198,8 +198,6 @@ internal static class StaticFileSender
                 var memory = writer.GetMemory((int)Math.Min(remaining, ChunkSize));
                 var count = (int)Math.Min(memory.Length, remaining);
 
-                // A synchronous read: served files sit in the page cache, and a thread-pool hop per
-                // chunk would cost more than the copy (nginx reads synchronously too, without aio).
                 var read = await RandomAccess.ReadAsync(handle, memory[..count], position, cancellationToken);
                 if (read == 0)
                 {
