@@ -10,13 +10,13 @@ namespace ProductionServing.Static;
 /// </summary>
 internal sealed class FileEntry
 {
-    /// <summary>Re-stats the file for <see cref="IsCurrent()"/>; FileInfo caches one stat and is not thread-safe, hence the lock.</summary>
-    private readonly FileInfo _probe;
+    /// <summary>The file's stamp when this entry was read; <see cref="IsCurrent()"/> compares a fresh one.</summary>
+    private readonly FileStamp _stamp;
 
-    private FileEntry(string physicalPath, long length, DateTime lastWriteUtc, StringValues contentType, string? encoding, byte[]? bytes,
+    private FileEntry(string physicalPath, FileStamp stamp, long length, DateTime lastWriteUtc, StringValues contentType, string? encoding, byte[]? bytes,
         FileEntry? brotli, FileEntry? gzip)
     {
-        _probe = new FileInfo(physicalPath);
+        _stamp = stamp;
         Brotli = brotli;
         Gzip = gzip;
         PhysicalPath = physicalPath;
@@ -69,19 +69,8 @@ internal sealed class FileEntry
 
     public bool HasVariants => Brotli is not null || Gzip is not null;
 
-    /// <summary>
-    /// Whether the file on disk is still this version: one <c>stat</c>, comparing the modification time
-    /// and the length (nginx's validators), so a file replaced under the same timestamp but with another
-    /// size (reproducible builds set fixed times) is noticed too.
-    /// </summary>
-    public bool IsCurrent()
-    {
-        lock (_probe)
-        {
-            _probe.Refresh();
-            return _probe.Exists && _probe.Length == Length && _probe.LastWriteTimeUtc.Ticks == LastWriteTicks;
-        }
-    }
+    /// <summary>Whether the file on disk is still this version (one <c>statx</c>; see <see cref="FileStamp"/>).</summary>
+    public bool IsCurrent() => FileStamp.TryRead(PhysicalPath, out var now) && now == _stamp;
 
     /// <summary>Whether an open handle is to this version (one <c>fstat</c>).</summary>
     public bool IsCurrent(Microsoft.Win32.SafeHandles.SafeFileHandle handle) =>
@@ -93,6 +82,15 @@ internal sealed class FileEntry
     {
         var length = RandomAccess.GetLength(handle);
         var lastWrite = File.GetLastWriteTimeUtc(handle);
+
+        // The stamp is read by path after the open; if the path already names another version, the
+        // entry gets a stamp that never matches, so the next request loads the file again.
+        if (!FileStamp.TryRead(physicalPath, out var stamp) || stamp.Size != length
+            || stamp.ModifiedSeconds * TimeSpan.TicksPerSecond + stamp.ModifiedNanoseconds / 100 != lastWrite.Ticks - DateTime.UnixEpoch.Ticks)
+        {
+            stamp = new FileStamp(-1, 0, 0, 0, 0, 0);
+        }
+
         byte[]? bytes = null;
         if (length <= maxCachedFileSize && budget.TryReserve(length))
         {
@@ -122,7 +120,7 @@ internal sealed class FileEntry
             }
         }
 
-        return new FileEntry(physicalPath, length, lastWrite, contentType, encoding, bytes, brotli, gzip);
+        return new FileEntry(physicalPath, stamp, length, lastWrite, contentType, encoding, bytes, brotli, gzip);
     }
 
     /// <summary>Gives back the memory this entry's bytes reserved in the cache budget.</summary>

@@ -1,0 +1,81 @@
+using System.Runtime.InteropServices;
+
+namespace ProductionServing.Static;
+
+/// <summary>
+/// What revalidation compares: a file's size, modification time, status-change time and inode, read
+/// with one <c>statx</c> system call on Linux. The change time and inode also catch a file replaced
+/// under the same size and modification time (reproducible builds, <c>touch -r</c>, rename-over
+/// deployments), which nginx's mtime-and-size validators miss.
+/// </summary>
+/// <remarks>
+/// .NET has no call returning size and time together: <c>FileInfo.Length</c> costs a second system
+/// call (measured: 1.7 µs for the stat, +2 µs for the length on the benchmark VM). Elsewhere, or where
+/// <c>statx</c> is missing, the stamp falls back to <see cref="FileInfo"/> (size and modification time).
+/// </remarks>
+internal readonly partial record struct FileStamp(long Size, long ModifiedSeconds, long ModifiedNanoseconds, long ChangedSeconds, long ChangedNanoseconds, ulong Inode)
+{
+    private const int AtFdCwd = -100;
+    private const uint StatxBasicStats = 0x7FF;
+    private static bool s_statxMissing = !OperatingSystem.IsLinux();
+
+    /// <summary>The stamp of the file at <paramref name="path"/> (links followed, as opening does); false when there is none.</summary>
+    public static bool TryRead(string path, out FileStamp stamp)
+    {
+        if (!Volatile.Read(ref s_statxMissing))
+        {
+            try
+            {
+                if (Statx(AtFdCwd, path, 0, StatxBasicStats, out var buffer) != 0)
+                {
+                    stamp = default;
+                    return false;
+                }
+
+                stamp = new FileStamp((long)buffer.Size, buffer.MTimeSeconds, buffer.MTimeNanoseconds, buffer.CTimeSeconds, buffer.CTimeNanoseconds, buffer.Inode);
+                return true;
+            }
+            catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+            {
+                Volatile.Write(ref s_statxMissing, true);
+            }
+        }
+
+        var info = new FileInfo(path);
+        if (!info.Exists)
+        {
+            stamp = default;
+            return false;
+        }
+
+        var ticks = info.LastWriteTimeUtc.Ticks - DateTime.UnixEpoch.Ticks;
+        stamp = new FileStamp(info.Length, ticks / TimeSpan.TicksPerSecond, ticks % TimeSpan.TicksPerSecond * 100, 0, 0, 0);
+        return true;
+    }
+
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Statx(int directory, string path, int flags, uint mask, out StatxBuffer buffer);
+
+    /// <summary>Linux's <c>struct statx</c> (256 bytes, the same layout on every architecture).</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 256)]
+    private struct StatxBuffer
+    {
+        [FieldOffset(32)]
+        public ulong Inode;
+
+        [FieldOffset(40)]
+        public ulong Size;
+
+        [FieldOffset(96)]
+        public long CTimeSeconds;
+
+        [FieldOffset(104)]
+        public uint CTimeNanoseconds;
+
+        [FieldOffset(112)]
+        public long MTimeSeconds;
+
+        [FieldOffset(120)]
+        public uint MTimeNanoseconds;
+    }
+}
