@@ -13,6 +13,4 @@ internal sealed class Location(LocationPattern pattern, bool isInternal, Serving
 
     /// <summary>What later middleware sees through <c>HttpContext.Features</c>; shared by all requests.</summary>
     public ServingLocation Feature { get; } = feature;
-
-    public ServingHandler Handler => Feature.Handler;
 }

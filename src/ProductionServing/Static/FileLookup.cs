@@ -33,6 +33,7 @@ internal sealed class FileLookup
 
     private readonly ConcurrentDictionary<string, FileEntry> _entries = new(StringComparer.Ordinal);
     private volatile bool _retired;
+    private string? _realRoot;
 
     /// <param name="root">The folder (Root) or the folder or file (Alias), as a full path.</param>
     /// <param name="aliasPrefix">For Alias, the location prefix the folder replaces; null for Root.</param>
@@ -159,8 +160,9 @@ internal sealed class FileLookup
     /// <summary>Symbolic links are followed only while they stay inside the root.</summary>
     public bool IsInsideRoot(string physical)
     {
+        // The root's own links are resolved once per configuration, not on every lookup.
+        var realRoot = _realRoot ??= RealPath.Resolve(_root);
         var real = RealPath.Resolve(physical);
-        var realRoot = RealPath.Resolve(_root);
         return real is not null && realRoot is not null && RealPath.IsUnder(real, realRoot);
     }
 

@@ -52,11 +52,7 @@ public sealed class PrecompressedTests(StaticHostFixture fixture) : IClassFixtur
     [Fact]
     public async Task RangesApplyToTheEncodedBytes()
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, StaticFileTests.Uri("/app.js"));
-        request.Headers.TryAddWithoutValidation("Accept-Encoding", "br");
-        request.Headers.TryAddWithoutValidation("Range", "bytes=0-5");
-
-        var response = await _client.SendAsync(request);
+        var response = await fixture.GetAsync("/app.js", ("Accept-Encoding", "br"), ("Range", "bytes=0-5"));
 
         Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
         Assert.Equal("BROTLI", await response.Content.ReadAsStringAsync());
@@ -66,11 +62,7 @@ public sealed class PrecompressedTests(StaticHostFixture fixture) : IClassFixtur
     [Fact]
     public async Task SeveralRangesOfAnEncodedVariant_GetTheWholeVariant()
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, StaticFileTests.Uri("/app.js"));
-        request.Headers.TryAddWithoutValidation("Accept-Encoding", "br");
-        request.Headers.TryAddWithoutValidation("Range", "bytes=0-1,4-5");
-
-        var response = await _client.SendAsync(request);
+        var response = await fixture.GetAsync("/app.js", ("Accept-Encoding", "br"), ("Range", "bytes=0-1,4-5"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(["br"], response.Content.Headers.ContentEncoding);
@@ -86,14 +78,6 @@ public sealed class PrecompressedTests(StaticHostFixture fixture) : IClassFixtur
         Assert.Equal("console.log('identity');", await response.Content.ReadAsStringAsync());
     }
 
-    private Task<HttpResponseMessage> Get(string path, string acceptEncoding)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, StaticFileTests.Uri(path));
-        if (acceptEncoding.Length > 0)
-        {
-            request.Headers.TryAddWithoutValidation("Accept-Encoding", acceptEncoding);
-        }
-
-        return _client.SendAsync(request);
-    }
+    private Task<HttpResponseMessage> Get(string path, string acceptEncoding) =>
+        acceptEncoding.Length == 0 ? fixture.GetAsync(path) : fixture.GetAsync(path, ("Accept-Encoding", acceptEncoding));
 }

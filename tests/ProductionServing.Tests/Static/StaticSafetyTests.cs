@@ -76,10 +76,7 @@ public sealed class StaticSafetyTests(StaticHostFixture fixture) : IClassFixture
     [Fact]
     public async Task SidecarLinkingOutOfTheRoot_IsNotServed()
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, StaticFileTests.Uri("/sidecar.txt"));
-        request.Headers.TryAddWithoutValidation("Accept-Encoding", "gzip");
-
-        var response = await fixture.Client.SendAsync(request);
+        var response = await fixture.GetAsync("/sidecar.txt", ("Accept-Encoding", "gzip"));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Empty(response.Content.Headers.ContentEncoding);
