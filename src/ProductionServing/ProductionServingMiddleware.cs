@@ -11,7 +11,7 @@ namespace ProductionServing;
 
 /// <summary>
 /// The request flow: normalize the path, select the location (nginx rules), hand the request to the
-/// location's handler: Static, or the App (with the <c>X-Accel-Redirect</c> handoff back to Static).
+/// location's handler: Static, Proxy, or the App (with the <c>X-Accel-Redirect</c> handoff back to Static).
 /// </summary>
 internal sealed class ProductionServingMiddleware
 {
@@ -58,8 +58,8 @@ internal sealed class ProductionServingMiddleware
         }
 
         context.Features.Set(location.Feature);
-        return location.Static is { } files
-            ? files.HandleAsync(context, path, snapshot, _app, redirects: 0)
+        return location.Static is { } files ? files.HandleAsync(context, path, snapshot, _app, redirects: 0)
+            : location.Proxy is { } proxy ? proxy.HandleAsync(context, path)
             : InvokeApp(context);
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ProductionServing;
 using ProductionServing.Configuration;
+using ProductionServing.Proxy;
 using ProductionServing.Static;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -56,12 +57,15 @@ public static class ProductionServingServiceCollectionExtensions
     {
         services.AddOptions();
         services.TryAddSingleton<FileCacheBudget>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<UpstreamRegistry>();
         services.TryAddSingleton(static provider =>
         {
             var host = provider.GetService<IHostEnvironment>();
             var contentRoot = host?.ContentRootPath is { Length: > 0 } root ? root : Directory.GetCurrentDirectory();
             var webRoot = provider.GetService<IWebHostEnvironment>()?.WebRootPath is { Length: > 0 } web ? web : Path.Combine(contentRoot, "wwwroot");
-            return new ServingEnvironment(contentRoot, webRoot, provider.GetRequiredService<FileCacheBudget>(), provider.GetRequiredService<ILoggerFactory>());
+            return new ServingEnvironment(contentRoot, webRoot, provider.GetRequiredService<FileCacheBudget>(),
+                provider.GetRequiredService<UpstreamRegistry>(), provider.GetRequiredService<ILoggerFactory>());
         });
         services.TryAddSingleton<ServingConfigHolder>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProductionServingOptions>, ProductionServingOptionsValidator>());

@@ -56,20 +56,6 @@ internal sealed class ProductionServingOptionsValidator : IValidateOptions<Produ
     /// </summary>
     private static void RejectUnavailable(ProductionServingOptions options, List<string> errors)
     {
-        for (var i = 0; i < options.Locations.Count; i++)
-        {
-            var location = options.Locations[i];
-            if (location?.Proxy is not null)
-            {
-                errors.Add($"Locations[{i}].Proxy: upstream forwarding is not available in this version of ProductionServing yet; use App for now.");
-            }
-        }
-
-        foreach (var name in options.Upstreams.Keys)
-        {
-            errors.Add($"Upstreams.{name}: upstream forwarding is not available in this version of ProductionServing yet; remove the upstream.");
-        }
-
         foreach (var name in options.Pools.Keys)
         {
             errors.Add($"Pools.{name}: worker pools are not available in this version of ProductionServing yet (the app runs directly); remove the pool.");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ProductionServing.Proxy;
 using ProductionServing.Routing;
 using ProductionServing.Static;
 
@@ -40,6 +41,7 @@ internal sealed class ServingSnapshot
     public static ServingSnapshot Compile(ProductionServingOptions options, ServingEnvironment environment)
     {
         environment.FileCacheBudget.Limit = options.FileCache.SizeLimit;
+        var groups = environment.Upstreams.Build(options);
         var locations = new List<Location>(options.Locations.Count);
         for (var i = 0; i < options.Locations.Count; i++)
         {
@@ -54,12 +56,20 @@ internal sealed class ServingSnapshot
                 : ServingHandler.App;
             var pool = handler == ServingHandler.App ? location.App!.Pool : null;
             var staticHandler = location.Static is null ? null : new StaticHandler(location.Static, pattern, options.FileCache, environment);
-            locations.Add(new Location(pattern, location.Internal, new ServingLocation(i, location.Match, handler, pool), staticHandler));
+            var proxyHandler = location.Proxy is null ? null : CompileProxy(location.Proxy, pattern, groups, environment);
+            locations.Add(new Location(pattern, location.Internal, new ServingLocation(i, location.Match, handler, pool), staticHandler, proxyHandler));
         }
 
         var unmatched = CompileUnmatched(options, environment);
         var hasStatic = unmatched.Static is not null || locations.Exists(static l => l.Static is not null);
         return new ServingSnapshot(Fingerprint(options), locations, new LocationMatcher(locations), unmatched, hasStatic);
+    }
+
+    private static ProxyHandler CompileProxy(ProxyOptions proxy, LocationPattern pattern, Dictionary<string, UpstreamGroup> groups, ServingEnvironment environment)
+    {
+        var pass = new Uri(proxy.Pass!);
+        var group = groups.TryGetValue(pass.IdnHost, out var named) ? named : groups[pass.Scheme + "://" + pass.Authority];
+        return new ProxyHandler(group, pass, pattern.IsRegex ? null : pattern.Pattern, proxy, environment.Upstreams.Logger);
     }
 
     private static Location CompileUnmatched(ProductionServingOptions options, ServingEnvironment environment)

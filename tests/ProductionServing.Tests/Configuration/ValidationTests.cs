@@ -283,7 +283,7 @@ public sealed class ValidationTests
 
         var failures = TestConfig.Failures(json);
 
-        string[] unavailable = ["Locations[3].Proxy", "Locations[4].Proxy", "Upstreams.backend", "Pools.default", "Pools.slow", "Status.Path"];
+        string[] unavailable = ["Pools.default", "Pools.slow", "Status.Path"];
         Assert.Equal(unavailable, failures.Select(f => f[..f.IndexOf(':', StringComparison.Ordinal)]));
         Assert.All(failures, f => Assert.Contains("not available in this version of ProductionServing yet", f, StringComparison.Ordinal));
     }
@@ -297,8 +297,6 @@ public sealed class ValidationTests
 
         Assert.Equal(
         [
-            "Locations[0].Proxy: upstream forwarding is not available in this version of ProductionServing yet; use App for now.",
-            "Upstreams.b: upstream forwarding is not available in this version of ProductionServing yet; remove the upstream.",
             "Pools.slow: worker pools are not available in this version of ProductionServing yet (the app runs directly); remove the pool.",
             "Status.Path: the status page is not available in this version of ProductionServing yet; remove Status.",
         ], failures);

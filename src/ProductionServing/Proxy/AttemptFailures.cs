@@ -1,0 +1,44 @@
+using System.Net.Http;
+
+namespace ProductionServing.Proxy;
+
+/// <summary>Classification of the exceptions of <see cref="HttpMessageInvoker.SendAsync"/>.</summary>
+internal static class AttemptFailures
+{
+    public static AttemptFailure Classify(Exception exception, bool readTimedOut, bool clientGone)
+    {
+        if (clientGone)
+        {
+            return AttemptFailure.Client;
+        }
+
+        for (var inner = exception; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is TimeoutException)
+            {
+                // SocketsHttpHandler reports ConnectTimeout as a cancellation wrapping a TimeoutException.
+                return AttemptFailure.ConnectTimedOut;
+            }
+        }
+
+        if (exception is OperationCanceledException)
+        {
+            return readTimedOut ? AttemptFailure.TimedOut : AttemptFailure.Reset;
+        }
+
+        return exception is HttpRequestException { HttpRequestError: var error } ? error switch
+        {
+            HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError => AttemptFailure.ConnectFailed,
+            HttpRequestError.InvalidResponse => AttemptFailure.InvalidResponse,
+            _ => AttemptFailure.Reset,
+        } : AttemptFailure.Reset;
+    }
+
+    /// <summary>The status the client gets when the last attempt failed this way.</summary>
+    public static int StatusCode(AttemptFailure failure) =>
+        failure is AttemptFailure.TimedOut or AttemptFailure.ConnectTimedOut ? 504 : 502;
+
+    /// <summary>Whether the request was certainly not sent, so even a non-idempotent one may go elsewhere.</summary>
+    public static bool NothingSent(AttemptFailure failure) =>
+        failure is AttemptFailure.ConnectFailed or AttemptFailure.ConnectTimedOut;
+}

@@ -1,0 +1,44 @@
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Http;
+
+namespace ProductionServing.Proxy;
+
+/// <summary>
+/// <c>X-Forwarded-For</c> (the client's address appended to what earlier proxies wrote, as nginx's
+/// <c>$proxy_add_x_forwarded_for</c>), <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c> (set, not
+/// appended: they describe this hop's client-facing request).
+/// </summary>
+internal static class ForwardedHeaders
+{
+    public const string ForwardedFor = "X-Forwarded-For";
+    public const string ForwardedProto = "X-Forwarded-Proto";
+    public const string ForwardedHost = "X-Forwarded-Host";
+
+    public static bool IsForwardedHeader(string name) => name.Length switch
+    {
+        15 => name.Equals(ForwardedFor, StringComparison.OrdinalIgnoreCase),
+        16 => name.Equals(ForwardedHost, StringComparison.OrdinalIgnoreCase),
+        17 => name.Equals(ForwardedProto, StringComparison.OrdinalIgnoreCase),
+        _ => false,
+    };
+
+    public static void Apply(HttpContext context, HttpRequestHeaders headers)
+    {
+        var request = context.Request;
+        var client = context.Connection.RemoteIpAddress?.ToString();
+        var earlier = request.Headers[ForwardedFor];
+        var forwardedFor = earlier.Count == 0 ? client
+            : client is null ? earlier.ToString()
+            : string.Concat(earlier.ToString(), ", ", client);
+        if (forwardedFor is not null)
+        {
+            headers.TryAddWithoutValidation(ForwardedFor, forwardedFor);
+        }
+
+        headers.TryAddWithoutValidation(ForwardedProto, request.Scheme);
+        if (request.Host.HasValue)
+        {
+            headers.TryAddWithoutValidation(ForwardedHost, request.Host.Value);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using System.Buffers;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
+
+namespace ProductionServing.Proxy;
+
+/// <summary>The short plain-text bodies of the proxy's own error answers, encoded once.</summary>
+internal static class ProxyErrorBody
+{
+    private static readonly StringValues TextPlain = "text/plain; charset=utf-8";
+    private static readonly byte[] BadGateway = Encoding.ASCII.GetBytes("502 Bad Gateway\n");
+    private static readonly byte[] ServiceUnavailable = Encoding.ASCII.GetBytes("503 Service Unavailable\n");
+    private static readonly byte[] GatewayTimeout = Encoding.ASCII.GetBytes("504 Gateway Timeout\n");
+
+    /// <summary>Sets the status and writes its body (the caller checked the response has not started).</summary>
+    public static void Write(HttpResponse response, int statusCode)
+    {
+        var body = statusCode switch
+        {
+            StatusCodes.Status502BadGateway => BadGateway,
+            StatusCodes.Status503ServiceUnavailable => ServiceUnavailable,
+            _ => GatewayTimeout,
+        };
+
+        response.Clear();
+        response.StatusCode = statusCode;
+        response.Headers.ContentType = TextPlain;
+        response.ContentLength = body.Length;
+        if (!HttpMethods.IsHead(response.HttpContext.Request.Method))
+        {
+            // The pipe takes 25 bytes without waiting; the flush happens when the request ends.
+            response.BodyWriter.Write(body.AsSpan());
+        }
+    }
+}

@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Logging;
+
+namespace ProductionServing.Proxy;
+
+/// <summary>Upstream forwarding log messages (event ids 3000–3999).</summary>
+internal static partial class ProxyLog
+{
+    [LoggerMessage(EventId = 3001, EventName = "UpstreamRefused", Level = LogLevel.Warning,
+        Message = "Upstream {Upstream} server {Server} could not be connected to ({Reason}).")]
+    public static partial void UpstreamRefused(ILogger logger, string upstream, string server, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 3002, EventName = "UpstreamFailed", Level = LogLevel.Warning,
+        Message = "Upstream {Upstream} server {Server} failed before its response ({Reason}).")]
+    public static partial void UpstreamFailed(ILogger logger, string upstream, string server, string reason, Exception exception);
+
+    [LoggerMessage(EventId = 3003, EventName = "UpstreamTimedOut", Level = LogLevel.Warning,
+        Message = "Upstream {Upstream} server {Server} timed out ({Reason}).")]
+    public static partial void UpstreamTimedOut(ILogger logger, string upstream, string server, string reason);
+
+    [LoggerMessage(EventId = 3004, EventName = "UpstreamServerDown", Level = LogLevel.Warning,
+        Message = "Upstream {Upstream} server {Server} is out for {FailTimeout} after {MaxFails} failed attempts.")]
+    public static partial void UpstreamServerDown(ILogger logger, string upstream, string server, TimeSpan failTimeout, int maxFails);
+
+    [LoggerMessage(EventId = 3005, EventName = "NoLiveUpstream", Level = LogLevel.Error,
+        Message = "Upstream {Upstream} has no live server; answered 502.")]
+    public static partial void NoLiveUpstream(ILogger logger, string upstream);
+
+    [LoggerMessage(EventId = 3006, EventName = "UpstreamQueueRejected", Level = LogLevel.Warning,
+        Message = "Upstream {Upstream}: every server is at MaxConnections and {Reason}; answered 503.")]
+    public static partial void UpstreamQueueRejected(ILogger logger, string upstream, string reason);
+
+    [LoggerMessage(EventId = 3007, EventName = "UpstreamResponseAborted", Level = LogLevel.Warning,
+        Message = "Upstream {Upstream} server {Server} failed after its response started ({Reason}); the client connection was aborted.")]
+    public static partial void UpstreamResponseAborted(ILogger logger, string upstream, string server, string reason, Exception? exception);
+
+    [LoggerMessage(EventId = 3008, EventName = "ClientAborted", Level = LogLevel.Debug,
+        Message = "The client went away while forwarding to upstream {Upstream} server {Server}; the upstream request was canceled.")]
+    public static partial void ClientAborted(ILogger logger, string upstream, string server);
+
+    [LoggerMessage(EventId = 3009, EventName = "RetryingUpstream", Level = LogLevel.Information,
+        Message = "Retrying the request on another server of upstream {Upstream} after {Server} failed (attempt {Attempt}).")]
+    public static partial void RetryingUpstream(ILogger logger, string upstream, string server, int attempt);
+
+    [LoggerMessage(EventId = 3010, EventName = "UpstreamInvalidResponse", Level = LogLevel.Warning,
+        Message = "Upstream {Upstream} server {Server} sent an invalid response.")]
+    public static partial void UpstreamInvalidResponse(ILogger logger, string upstream, string server, Exception exception);
+
+    [LoggerMessage(EventId = 3011, EventName = "WebSocketTunnelClosed", Level = LogLevel.Debug,
+        Message = "WebSocket tunnel to upstream {Upstream} server {Server} ended ({Reason}).")]
+    public static partial void WebSocketTunnelClosed(ILogger logger, string upstream, string server, string reason);
+}

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Http;
+
+namespace ProductionServing.Proxy;
+
+/// <summary>
+/// nginx's smooth weighted round robin (ngx_http_upstream_get_peer): every pick adds each candidate's
+/// weight to its running score, takes the highest, and subtracts the total from the winner. Weights
+/// 5:1:1 give a b a c a a a, never a burst of five; the order is deterministic.
+/// </summary>
+internal sealed class RoundRobinBalancer(UpstreamServer[] servers) : Balancer(servers)
+{
+    private readonly Lock _lock = new();
+    private readonly int[] _scores = new int[servers.Length];
+
+    public override UpstreamServer? Pick(HttpContext context, string path, List<UpstreamServer>? tried, long now)
+    {
+        var servers = Servers;
+        if (servers.Length == 1)
+        {
+            return IsCandidate(servers[0], tried, now) ? servers[0] : null;
+        }
+
+        lock (_lock)
+        {
+            var best = -1;
+            var total = 0;
+            for (var i = 0; i < servers.Length; i++)
+            {
+                var server = servers[i];
+                if (!IsCandidate(server, tried, now))
+                {
+                    continue;
+                }
+
+                _scores[i] += server.Weight;
+                total += server.Weight;
+                if (best < 0 || _scores[i] > _scores[best])
+                {
+                    best = i;
+                }
+            }
+
+            if (best < 0)
+            {
+                return null;
+            }
+
+            _scores[best] -= total;
+            return servers[best];
+        }
+    }
+}

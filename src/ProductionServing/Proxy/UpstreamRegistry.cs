@@ -1,0 +1,99 @@
+using Microsoft.Extensions.Logging;
+
+namespace ProductionServing.Proxy;
+
+/// <summary>
+/// Builds the upstream groups of each configuration snapshot, keeping what a reload must not lose:
+/// a server whose group and address stay keeps its health and in-flight count, and a group whose
+/// connection settings stay keeps its connection pool. Old pools are never disposed, because a request
+/// of the old snapshot may still be using them; idle connections close on their own.
+/// </summary>
+internal sealed class UpstreamRegistry(TimeProvider time, ILoggerFactory loggerFactory)
+{
+    private readonly Lock _lock = new();
+    private Dictionary<string, UpstreamServer> _servers = new(StringComparer.OrdinalIgnoreCase);
+    private Dictionary<string, UpstreamTransport> _transports = new(StringComparer.OrdinalIgnoreCase);
+    private Dictionary<string, UpstreamGroup> _groups = new(StringComparer.OrdinalIgnoreCase);
+
+    public TimeProvider Time { get; } = time;
+
+    public ILogger Logger { get; } = loggerFactory.CreateLogger("ProductionServing.Proxy");
+
+    /// <summary>The groups of the snapshot in force (health checks probe these).</summary>
+    public IReadOnlyCollection<UpstreamGroup> Groups
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _groups.Values;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Compiles the groups of <paramref name="options"/>: every named upstream, and a group of one for
+    /// each plain host a <c>Pass</c> names (keyed <c>scheme://host:port</c>).
+    /// </summary>
+    public Dictionary<string, UpstreamGroup> Build(ProductionServingOptions options)
+    {
+        lock (_lock)
+        {
+            var servers = new Dictionary<string, UpstreamServer>(StringComparer.OrdinalIgnoreCase);
+            var transports = new Dictionary<string, UpstreamTransport>(StringComparer.OrdinalIgnoreCase);
+            var groups = new Dictionary<string, UpstreamGroup>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (name, upstream) in options.Upstreams)
+            {
+                groups[name] = BuildGroup(name, upstream, upstream.Servers, servers, transports);
+            }
+
+            foreach (var location in options.Locations)
+            {
+                if (location.Proxy?.Pass is not { } pass || new Uri(pass) is var uri && options.Upstreams.ContainsKey(uri.IdnHost))
+                {
+                    continue;
+                }
+
+                var origin = uri.Scheme + "://" + uri.Authority;
+                if (!groups.ContainsKey(origin))
+                {
+                    // A plain host: nginx's implicit upstream of one server, with the default settings.
+                    var single = new UpstreamServerOptions { Address = origin };
+                    groups[origin] = BuildGroup(origin, new UpstreamOptions(), [single], servers, transports);
+                }
+            }
+
+            _servers = servers;
+            _transports = transports;
+            _groups = groups;
+            return groups;
+        }
+    }
+
+    private UpstreamGroup BuildGroup(string name, UpstreamOptions upstream, IList<UpstreamServerOptions> configured,
+        Dictionary<string, UpstreamServer> servers, Dictionary<string, UpstreamTransport> transports)
+    {
+        var built = new UpstreamServer[configured.Count];
+        for (var i = 0; i < configured.Count; i++)
+        {
+            var address = new Uri(configured[i].Address!);
+            var key = name + " " + address.Scheme + "://" + address.Authority;
+            if (!_servers.TryGetValue(key, out var server))
+            {
+                server = new UpstreamServer(name, address);
+            }
+
+            server.Configure(configured[i], upstream, onlyServer: configured.Count == 1);
+            servers[key] = server;
+            built[i] = server;
+        }
+
+        if (!_transports.TryGetValue(name, out var transport) || transport.ConnectTimeout != upstream.ConnectTimeout)
+        {
+            transport = new UpstreamTransport(upstream.ConnectTimeout);
+        }
+
+        transports[name] = transport;
+        return new UpstreamGroup(name, upstream, built, transport, Time);
+    }
+}
