@@ -1,0 +1,53 @@
+using System.Net;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using ProductionServing.Tests.Infrastructure;
+
+namespace ProductionServing.Tests.Proxy;
+
+/// <summary>The request line and body as forwarded: nginx's proxy_pass URI rules, methods, bodies.</summary>
+public sealed class ForwardingTests
+{
+    private static string Config(string locations, string upstreams = "") => $$"""
+        { "ProductionServing": { "Locations": [ {{locations}} ]{{(upstreams.Length == 0 ? "" : ", \"Upstreams\": { " + upstreams + " }")}} } }
+        """;
+
+    [Fact]
+    public async Task Get_IsForwarded_WithStatusHeadersAndBody()
+    {
+        await using var upstream = await UpstreamHost.StartAsync(context =>
+        {
+            context.Response.StatusCode = 201;
+            context.Response.Headers["X-Upstream"] = "yes";
+            return context.Response.WriteAsync("hello from upstream");
+        });
+        await using var host = await ServingHost.StartAsync(Config($$"""{ "Match": "/", "Proxy": { "Pass": "{{upstream.Address}}" } }"""));
+
+        using var response = await host.Client.GetAsync("/some/path?x=1");
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("yes", response.Headers.GetValues("X-Upstream").Single());
+        Assert.Equal("hello from upstream", await response.Content.ReadAsStringAsync());
+        Assert.Equal("/some/path?x=1", upstream.Last.RawTarget);
+        Assert.Equal(0, host.AppInvocations);
+    }
+
+    [Fact]
+    public async Task Post_StreamsTheBodyUpstream()
+    {
+        await using var upstream = await UpstreamHost.StartAsync(async context =>
+        {
+            using var reader = new StreamReader(context.Request.Body);
+            var body = await reader.ReadToEndAsync();
+            await context.Response.WriteAsync($"{context.Request.Method} {body.Length} {body[..5]}");
+        });
+        await using var host = await ServingHost.StartAsync(Config($$"""{ "Match": "/api/", "Proxy": { "Pass": "http://backend" } }""",
+            $$""" "backend": { "Servers": [ { "Address": "{{upstream.Address}}" } ] } """));
+
+        using var response = await host.Client.PostAsync("/api/upload", new StringContent("hello" + new string('x', 100_000), Encoding.UTF8, "text/plain"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("POST 100005 hello", await response.Content.ReadAsStringAsync());
+        Assert.Equal("text/plain; charset=utf-8", upstream.Last.Header("Content-Type"));
+    }
+}
