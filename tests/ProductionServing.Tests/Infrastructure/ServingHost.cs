@@ -44,10 +44,11 @@ internal sealed class ServingHost : IAsyncDisposable
 
     /// <summary>
     /// Starts a host whose configuration is <paramref name="json"/> (flattened into a reloadable in-memory source).
-    /// The app answers every request it gets with <c>index|match|handler|pool|path</c>.
+    /// The app answers every request it gets with <c>index|match|handler|pool|path</c>. <paramref name="services"/>
+    /// may add or replace services (a <c>FakeTimeProvider</c> as the <see cref="TimeProvider"/>).
     /// </summary>
     public static async Task<ServingHost> StartAsync(string json, Action<WebApplication>? beforeServing = null,
-        Action<WebApplication>? afterServing = null, string? contentRoot = null)
+        Action<WebApplication>? afterServing = null, string? contentRoot = null, Action<IServiceCollection>? services = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Test", ContentRootPath = contentRoot });
         builder.Configuration.Sources.Clear();
@@ -55,6 +56,7 @@ internal sealed class ServingHost : IAsyncDisposable
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Debug).AddFakeLogging();
         builder.Services.AddProductionServing(builder.Configuration.GetSection("ProductionServing"));
+        services?.Invoke(builder.Services);
 
         var app = builder.Build();
         ServingHost? host = null;
