@@ -6,18 +6,35 @@ using ProductionServing.LoadServer;
 
 // The server side of tests/load/run. Usage:
 //   ProductionServing.LoadServer --mode <library|staticfiles|ceiling> --root <folder> --urls http://127.0.0.1:PORT
+//   ProductionServing.LoadServer --mode backend --urls http://127.0.0.1:PORT
+//   ProductionServing.LoadServer --mode proxy --upstream http://127.0.0.1:PORT --urls http://127.0.0.1:PORT
+// The static suite uses the first three modes; the proxy suite puts a proxy (this library's is
+// --mode proxy) in front of --mode backend.
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
 var mode = builder.Configuration["mode"];
-var root = builder.Configuration["root"];
-if (root is null || !Directory.Exists(root) || mode is not ("library" or "staticfiles" or "ceiling"))
+var root = builder.Configuration["root"] is { } rootArgument && Directory.Exists(rootArgument) ? Path.GetFullPath(rootArgument) : null;
+var upstream = Uri.TryCreate(builder.Configuration["upstream"], UriKind.Absolute, out var upstreamUri) && upstreamUri.Scheme == Uri.UriSchemeHttp
+    ? upstreamUri.GetLeftPart(UriPartial.Authority)
+    : null;
+var valid = mode switch
 {
-    Console.Error.WriteLine("usage: ProductionServing.LoadServer --mode <library|staticfiles|ceiling> --root <folder> --urls http://127.0.0.1:PORT");
+    "library" or "staticfiles" or "ceiling" => root is not null,
+    "backend" => true,
+    "proxy" => upstream is not null,
+    _ => false,
+};
+if (!valid)
+{
+    Console.Error.WriteLine("""
+        usage: ProductionServing.LoadServer --mode <library|staticfiles|ceiling> --root <folder> --urls http://127.0.0.1:PORT
+               ProductionServing.LoadServer --mode backend --urls http://127.0.0.1:PORT
+               ProductionServing.LoadServer --mode proxy --upstream http://127.0.0.1:PORT --urls http://127.0.0.1:PORT
+        """);
     return 2;
 }
 
-root = Path.GetFullPath(root);
 if (mode == "library")
 {
     builder.Services.AddProductionServing(options =>
@@ -27,20 +44,33 @@ if (mode == "library")
         options.Locations.Add(new LocationOptions { Match = "/", Static = new StaticOptions { Root = root } });
     });
 }
+else if (mode == "proxy")
+{
+    // Configured as a user would: one upstream group, everything but /__alloc forwarded to it.
+    builder.Services.AddProductionServing(options =>
+    {
+        options.Upstreams["backend"] = new UpstreamOptions { Servers = { new UpstreamServerOptions { Address = upstream } } };
+        options.Locations.Add(new LocationOptions { Match = "= /__alloc", App = new AppOptions { Pool = null } });
+        options.Locations.Add(new LocationOptions { Match = "/", Proxy = new ProxyOptions { Pass = "http://backend" } });
+    });
+}
 
 var app = builder.Build();
 try
 {
     switch (mode)
     {
-        case "library":
+        case "library" or "proxy":
             app.UseProductionServing();
             break;
         case "staticfiles":
-            app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(root), ServeUnknownFileTypes = true });
+            app.UseStaticFiles(new StaticFileOptions { FileProvider = new PhysicalFileProvider(root!), ServeUnknownFileTypes = true });
+            break;
+        case "ceiling":
+            CeilingEndpoints.Map(app, root!);
             break;
         default:
-            CeilingEndpoints.Map(app, root);
+            BackendEndpoints.Map(app);
             break;
     }
 }
@@ -52,7 +82,9 @@ catch (OptionsValidationException ex)
 }
 
 // Not counted in runs: the harness reads it before and after a run to get allocated bytes per request.
-app.MapGet("/__alloc", () => GC.GetTotalAllocatedBytes(precise: true).ToString(CultureInfo.InvariantCulture));
+// The backend answers at another path: a proxy in front of it forwards what it does not serve
+// itself (nginx does), and must not pass the backend's count off as its own.
+app.MapGet(mode == "backend" ? "/__backend/alloc" : "/__alloc", () => GC.GetTotalAllocatedBytes(precise: true).ToString(CultureInfo.InvariantCulture));
 
 await app.RunAsync();
 return 0;
