@@ -32,6 +32,16 @@ internal sealed class RawUpstream : IAsyncDisposable
 
     public static RawUpstream Start(Func<Socket, CancellationToken, Task> behave) => new(behave);
 
+    /// <summary>An address where nothing listens: a port the kernel just gave out and that was closed again, so a connection is refused.</summary>
+    public static string RefusingAddress()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return $"http://127.0.0.1:{port}";
+    }
+
     /// <summary>Reads one request head (up to the blank line) and returns it.</summary>
     public static async Task<string> ReadHeadAsync(Socket socket, CancellationToken cancellationToken)
     {

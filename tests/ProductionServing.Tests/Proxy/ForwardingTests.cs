@@ -8,10 +8,6 @@ namespace ProductionServing.Tests.Proxy;
 /// <summary>The request line and body as forwarded: nginx's proxy_pass URI rules, methods, bodies.</summary>
 public sealed class ForwardingTests
 {
-    private static string Config(string locations, string upstreams = "") => $$"""
-        { "ProductionServing": { "Locations": [ {{locations}} ]{{(upstreams.Length == 0 ? "" : ", \"Upstreams\": { " + upstreams + " }")}} } }
-        """;
-
     [Fact]
     public async Task Get_IsForwarded_WithStatusHeadersAndBody()
     {
@@ -21,7 +17,7 @@ public sealed class ForwardingTests
             context.Response.Headers["X-Upstream"] = "yes";
             return context.Response.WriteAsync("hello from upstream");
         });
-        await using var host = await ServingHost.StartAsync(Config($$"""{ "Match": "/", "Proxy": { "Pass": "{{upstream.Address}}" } }"""));
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json($$"""{ "Match": "/", "Proxy": { "Pass": "{{upstream.Address}}" } }"""));
 
         using var response = await host.Client.GetAsync("/some/path?x=1");
 
@@ -41,7 +37,7 @@ public sealed class ForwardingTests
             var body = await reader.ReadToEndAsync();
             await context.Response.WriteAsync($"{context.Request.Method} {body.Length} {body[..5]}");
         });
-        await using var host = await ServingHost.StartAsync(Config($$"""{ "Match": "/api/", "Proxy": { "Pass": "http://backend" } }""",
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json($$"""{ "Match": "/api/", "Proxy": { "Pass": "http://backend" } }""",
             $$""" "backend": { "Servers": [ { "Address": "{{upstream.Address}}" } ] } """));
 
         using var response = await host.Client.PostAsync("/api/upload", new StringContent("hello" + new string('x', 100_000), Encoding.UTF8, "text/plain"));

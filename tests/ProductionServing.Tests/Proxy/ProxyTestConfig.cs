@@ -1,0 +1,16 @@
+namespace ProductionServing.Tests.Proxy;
+
+/// <summary>JSON configuration for proxy tests.</summary>
+internal static class ProxyTestConfig
+{
+    /// <summary>A configuration with the given locations (JSON objects) and, when given, the body of <c>Upstreams</c>.</summary>
+    public static string Json(string locations, string upstreams = "") =>
+        "{ \"ProductionServing\": { \"Locations\": [ " + locations + " ]"
+        + (upstreams.Length == 0 ? "" : ", \"Upstreams\": { " + upstreams + " }")
+        + " } }";
+
+    /// <summary>An upstream group named <paramref name="name"/> over <paramref name="addresses"/> with extra settings (JSON members).</summary>
+    public static string Group(string name, string extra, params string[] addresses) =>
+        "\"" + name + "\": { \"Servers\": [ " + string.Join(", ", addresses.Select(a => "{ \"Address\": \"" + a + "\" }")) + " ]"
+        + (extra.Length == 0 ? "" : ", " + extra) + " }";
+}
