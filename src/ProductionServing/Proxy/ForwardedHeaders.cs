@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 
 namespace ProductionServing.Proxy;
@@ -11,6 +12,8 @@ namespace ProductionServing.Proxy;
 internal static class ForwardedHeaders
 {
     public const string ForwardedFor = "X-Forwarded-For";
+
+    private static readonly object ClientAddressKey = new();
     public const string ForwardedProto = "X-Forwarded-Proto";
     public const string ForwardedHost = "X-Forwarded-Host";
 
@@ -22,10 +25,31 @@ internal static class ForwardedHeaders
         _ => false,
     };
 
+    /// <summary>
+    /// The client's address as text, formatted once per connection (kept in the connection's items):
+    /// every request of a keep-alive connection comes from the same address.
+    /// </summary>
+    private static string? ClientAddress(HttpContext context)
+    {
+        var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
+        if (items is not null && items.TryGetValue(ClientAddressKey, out var cached))
+        {
+            return (string?)cached;
+        }
+
+        var address = context.Connection.RemoteIpAddress?.ToString();
+        if (items is not null)
+        {
+            items[ClientAddressKey] = address;
+        }
+
+        return address;
+    }
+
     public static void Apply(HttpContext context, HttpRequestHeaders headers)
     {
         var request = context.Request;
-        var client = context.Connection.RemoteIpAddress?.ToString();
+        var client = ClientAddress(context);
         var earlier = request.Headers[ForwardedFor];
         var forwardedFor = earlier.Count == 0 ? client
             : client is null ? earlier.ToString()

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
 using Microsoft.AspNetCore.Http;
@@ -24,12 +26,17 @@ namespace ProductionServing.Proxy;
 /// </remarks>
 internal sealed class ProxyHandler
 {
+    private const int UriCacheLimit = 1024;
+    private const int UriCacheMaxTarget = 512;
+
     private readonly string _scheme;
     private readonly string? _prefix;
     private readonly string? _passPath;
     private readonly bool _preserveHost;
     private readonly RedirectRewriter? _redirects;
     private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<UriKey, Uri> _uris = new();
+    private int _uriCount;
 
     /// <param name="group">The upstream group (or the group of one of a plain host).</param>
     /// <param name="pass">The location's <c>Pass</c> URL.</param>
@@ -52,100 +59,167 @@ internal sealed class ProxyHandler
     /// <summary>The group the location forwards to.</summary>
     public UpstreamGroup Group { get; }
 
-    public async Task HandleAsync(HttpContext context, string path)
+    /// <summary>
+    /// Forwards the request. A server is usually free at once: then the whole exchange is one async
+    /// method (one allocation for its state), and only a wait in the <c>MaxConnections</c> queue adds another.
+    /// </summary>
+    public Task HandleAsync(HttpContext context, string path)
+    {
+        var upgrade = WebSocketTunnel.UpgradeOf(context);
+        var admission = Group.AcquireAsync(context, path, tried: null);
+        if (!admission.IsCompletedSuccessfully)
+        {
+            return WaitThenRunAsync(context, path, upgrade, admission);
+        }
+
+        var (server, failure) = admission.Result;
+        if (server is null)
+        {
+            AnswerUnadmitted(context, failure, AttemptFailure.None);
+            return Task.CompletedTask;
+        }
+
+        return RunAsync(context, path, upgrade, server);
+    }
+
+    private async Task WaitThenRunAsync(HttpContext context, string path, string? upgrade,
+        ValueTask<(UpstreamServer? Server, AdmissionFailure Failure)> admission)
+    {
+        var (server, failure) = await admission.ConfigureAwait(false);
+        if (server is null)
+        {
+            AnswerUnadmitted(context, failure, AttemptFailure.None);
+            return;
+        }
+
+        await RunAsync(context, path, upgrade, server).ConfigureAwait(false);
+    }
+
+    /// <summary>The attempts, the first on <paramref name="server"/> (acquired), the rest on servers acquired here.</summary>
+    private async Task RunAsync(HttpContext context, string path, string? upgrade, UpstreamServer server)
     {
         var group = Group;
-        var upgrade = WebSocketTunnel.UpgradeOf(context);
         List<UpstreamServer>? tried = null;
-        var failure = AttemptFailure.None;
-        for (var attempt = 0; attempt <= group.Options.Retries; attempt++)
+        var lastFailure = AttemptFailure.None;
+        for (var attempt = 0; ; attempt++)
         {
-            var (server, admission) = await group.AcquireAsync(context, path, tried).ConfigureAwait(false);
-            if (server is null)
+            if (attempt > 0)
             {
-                AnswerUnadmitted(context, admission, failure);
-                return;
+                var (next, admission) = await group.AcquireAsync(context, path, tried).ConfigureAwait(false);
+                if (next is null)
+                {
+                    AnswerUnadmitted(context, admission, lastFailure);
+                    return;
+                }
+
+                server = next;
             }
 
-            StreamingRequestContent? content;
+            var failure = AttemptFailure.None;
+            StreamingRequestContent? content = null;
             try
             {
-                (failure, content) = await ForwardAsync(context, path, server, upgrade).ConfigureAwait(false);
+                using var message = CreateMessage(context, path, server, upgrade, out content);
+
+                // ReadTimeout bounds the wait for the response headers, then each read of the body
+                // (nginx's proxy_read_timeout: between two successive reads). The client going away cancels it too.
+                var timeout = group.Timeouts.Rent();
+                var clientGone = context.RequestAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
+                try
+                {
+                    timeout.CancelAfter(group.Options.ReadTimeout);
+                    HttpResponseMessage? response = null;
+                    try
+                    {
+                        response = await SendAsync(group.Transport.Invoker, message, timeout.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception ex)
+                    {
+                        failure = Failed(context, server, ex, content, timeout);
+                    }
+
+                    if (response is not null)
+                    {
+                        using (response)
+                        {
+                            server.ReportSuccess();
+                            await (upgrade is not null && response.StatusCode == HttpStatusCode.SwitchingProtocols
+                                ? WebSocketTunnel.RunAsync(context, response, server, _logger, timeout.Token)
+                                : ProxyResponse.SendAsync(context, response, this, server, timeout, _logger)).ConfigureAwait(false);
+                        }
+
+                        return;
+                    }
+                }
+                finally
+                {
+                    clientGone.Dispose();
+                    group.Timeouts.Return(timeout);
+                }
             }
             finally
             {
                 group.Release(server);
             }
 
-            if (failure is AttemptFailure.None or AttemptFailure.Client)
+            if (failure == AttemptFailure.Client)
             {
                 return;
             }
 
+            lastFailure = failure;
             if (server.ReportFailure(group.Time.GetTimestamp(), group.Time))
             {
                 ProxyLog.UpstreamServerDown(_logger, group.Name, server.Name, group.Options.FailTimeout, group.Options.MaxFails);
             }
 
             var resendable = content is null || !content.Started;
-            if (!resendable || failure == AttemptFailure.InvalidResponse
+            if (attempt >= group.Options.Retries || !resendable || failure == AttemptFailure.InvalidResponse
                 || (!AttemptFailures.NothingSent(failure) && !IsIdempotent(context.Request.Method)))
             {
-                break;
+                Answer(context, AttemptFailures.StatusCode(failure));
+                return;
             }
 
             tried ??= new List<UpstreamServer>(2);
             tried.Add(server);
-            if (attempt < group.Options.Retries)
-            {
-                ProxyLog.RetryingUpstream(_logger, group.Name, server.Name, attempt + 2);
-            }
+            ProxyLog.RetryingUpstream(_logger, group.Name, server.Name, attempt + 2);
         }
-
-        Answer(context, AttemptFailures.StatusCode(failure));
     }
 
-    /// <summary>One attempt on <paramref name="server"/>; the failure, if any, is logged here.</summary>
-    private async Task<(AttemptFailure, StreamingRequestContent?)> ForwardAsync(
-        HttpContext context, string path, UpstreamServer server, string? upgrade)
+    /// <summary>Classifies and logs a failed send; a client that broke off its body gets Kestrel's verdict or 400.</summary>
+    private AttemptFailure Failed(HttpContext context, UpstreamServer server, Exception ex, StreamingRequestContent? content, CancellationTokenSource timeout)
     {
-        var group = Group;
-        var options = group.Options;
-        using var message = CreateMessage(context, path, server, upgrade, out var content);
+        var failure = AttemptFailures.Classify(ex, timeout.IsCancellationRequested, context.RequestAborted.IsCancellationRequested || content?.ClientError is not null);
+        LogFailure(failure, server, ex);
+        if (failure == AttemptFailure.Client && content?.ClientError is not null && !context.Response.HasStarted)
+        {
+            context.Response.StatusCode = content.ClientError is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest;
+        }
 
-        // ReadTimeout bounds the wait for the response headers, then each read of the body (nginx's
-        // proxy_read_timeout: between two successive reads). The client going away cancels it too.
-        using var timeout = new CancellationTokenSource(options.ReadTimeout, group.Time);
-        using var clientGone = context.RequestAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
-        HttpResponseMessage response;
+        return failure;
+    }
+
+    /// <summary>
+    /// Sends without the incoming request's Activity as the parent when no one observes outgoing HTTP
+    /// tracing (<see cref="HttpClientTracing"/>). The handler captures the context it starts in; the
+    /// caller's context, and with it the Activity its logs carry, is restored before this returns.
+    /// </summary>
+    private static Task<HttpResponseMessage> SendAsync(HttpMessageInvoker invoker, HttpRequestMessage message, CancellationToken cancellationToken)
+    {
+        if (Activity.Current is null || HttpClientTracing.IsObserved || ExecutionContext.Capture() is not { } caller)
+        {
+            return invoker.SendAsync(message, cancellationToken);
+        }
+
+        Activity.Current = null;
         try
         {
-            response = await group.Transport.Invoker.SendAsync(message, timeout.Token).ConfigureAwait(false);
+            return invoker.SendAsync(message, cancellationToken);
         }
-        catch (Exception ex)
+        finally
         {
-            var failure = AttemptFailures.Classify(ex, timeout.IsCancellationRequested, context.RequestAborted.IsCancellationRequested || content?.ClientError is not null);
-            LogFailure(failure, server, ex);
-            if (failure == AttemptFailure.Client && content?.ClientError is not null && !context.Response.HasStarted)
-            {
-                // The client's body broke off or was malformed: Kestrel's verdict on it, or 400.
-                context.Response.StatusCode = content.ClientError is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest;
-            }
-
-            return (failure, content);
-        }
-
-        using (response)
-        {
-            server.ReportSuccess();
-            if (upgrade is not null && response.StatusCode == HttpStatusCode.SwitchingProtocols)
-            {
-                await WebSocketTunnel.RunAsync(context, response, server, _logger, timeout.Token).ConfigureAwait(false);
-                return (AttemptFailure.None, content);
-            }
-
-            await ProxyResponse.SendAsync(context, response, this, server, timeout, _logger).ConfigureAwait(false);
-            return (AttemptFailure.None, content);
+            ExecutionContext.Restore(caller);
         }
     }
 
@@ -155,10 +229,40 @@ internal sealed class ProxyHandler
         _redirects?.Rewrite(context, server, _scheme);
     }
 
+    /// <summary>
+    /// The upstream URI, from the cache when this server was sent this target before: a
+    /// <see cref="Uri"/> and the strings SocketsHttpHandler takes from it cost about 400 bytes per
+    /// request, and most traffic repeats a few hundred targets. The cache holds at most
+    /// <see cref="UriCacheLimit"/> entries (client-chosen keys must not grow memory), each target
+    /// at most <see cref="UriCacheMaxTarget"/> characters; a reload starts a new one.
+    /// </summary>
+    private Uri UpstreamUriFor(HttpContext context, string path, UpstreamServer server)
+    {
+        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(target) || target.Length > UriCacheMaxTarget)
+        {
+            return UpstreamUri.Build(server.Origin(_scheme), context, path, _prefix, _passPath);
+        }
+
+        var key = new UriKey(server, target);
+        if (_uris.TryGetValue(key, out var uri))
+        {
+            return uri;
+        }
+
+        uri = UpstreamUri.Build(server.Origin(_scheme), context, path, _prefix, _passPath);
+        if (Volatile.Read(ref _uriCount) < UriCacheLimit && _uris.TryAdd(key, uri))
+        {
+            Interlocked.Increment(ref _uriCount);
+        }
+
+        return uri;
+    }
+
     private HttpRequestMessage CreateMessage(HttpContext context, string path, UpstreamServer server, string? upgrade, out StreamingRequestContent? content)
     {
         var request = context.Request;
-        var uri = UpstreamUri.Build(server.Origin(_scheme), context, path, _prefix, _passPath);
+        var uri = UpstreamUriFor(context, path, server);
         var message = new HttpRequestMessage(HttpMethodOf(request.Method), uri)
         {
             Version = HttpVersion.Version11,
@@ -253,6 +357,9 @@ internal sealed class ProxyHandler
 
         ProxyErrorBody.Write(context.Response, statusCode);
     }
+
+    /// <summary>A request target as sent to one server.</summary>
+    private readonly record struct UriKey(UpstreamServer Server, string Target);
 
     /// <summary>RFC 9110 §9.2.2; TRACE included.</summary>
     private static bool IsIdempotent(string method) =>

@@ -39,7 +39,8 @@ internal static class ProxyHeaders
         value.Count == 1 ? target.TryAddWithoutValidation(name, value.ToString()) : target.TryAddWithoutValidation(name, (IEnumerable<string?>)value.ToArray());
 
     /// <summary>
-    /// Copies the upstream's response headers to the client's response, without hop-by-hop ones.
+    /// Copies the upstream's response headers to the client's response, without hop-by-hop ones, and
+    /// without the content's Content-Length, which the caller sets as a number.
     /// Values are taken as received (<see cref="HttpHeaders.NonValidated"/>), so repeated headers such
     /// as <c>Set-Cookie</c> stay separate and nothing is re-parsed or reformatted.
     /// </summary>
@@ -48,7 +49,8 @@ internal static class ProxyHeaders
         foreach (var header in source.NonValidated)
         {
             var name = header.Key;
-            if (IsHopByHop(name) || (connection.Count != 0 && IsListedIn(connection, name)))
+            if (IsHopByHop(name) || (connection.Count != 0 && IsListedIn(connection, name))
+                || (source is HttpContentHeaders && name.Equals(HeaderNames.ContentLength, StringComparison.OrdinalIgnoreCase)))
             {
                 continue;
             }

@@ -21,6 +21,7 @@ internal sealed class UpstreamGroup
         Options = options;
         Transport = transport;
         Time = time;
+        Timeouts = new TimeoutSourcePool(time);
         _all = servers;
         var primaries = Array.FindAll(servers, static s => !s.Backup);
         var backups = Array.FindAll(servers, static s => s.Backup);
@@ -40,6 +41,9 @@ internal sealed class UpstreamGroup
 
     /// <summary>The clock of passive health and queue timeouts.</summary>
     public TimeProvider Time { get; }
+
+    /// <summary>Reusable sources for the per-attempt ReadTimeout.</summary>
+    public TimeoutSourcePool Timeouts { get; }
 
     /// <summary>Every server of the group, primaries and backups, in configuration order.</summary>
     public IReadOnlyList<UpstreamServer> Servers => _all;
