@@ -6,8 +6,12 @@ namespace ProductionServing.Proxy;
 /// <summary>
 /// The request value a Hash group is keyed on: <c>$remote_addr</c>, <c>$uri</c> (the normalized path),
 /// <c>$http_&lt;name&gt;</c> (a request header) or <c>$cookie_&lt;name&gt;</c>, hashed with 64-bit FNV-1a.
-/// A missing header or cookie hashes as the empty string, as nginx's empty variable does.
 /// </summary>
+/// <remarks>
+/// A missing or empty value has no hash: nginx (since 1.17.1, nginx-tests upstream_hash.t "empty key")
+/// balances such requests by round robin. Hashing them as "" instead would send every request without
+/// the cookie, say every first visit, to one server.
+/// </remarks>
 internal sealed class HashKey
 {
     private const ulong FnvOffset = 14695981039346656037;
@@ -39,22 +43,32 @@ internal sealed class HashKey
         _ => new HashKey(Kind.Cookie, key["$cookie_".Length..]),
     };
 
-    /// <summary>The 64-bit hash of this request's key.</summary>
-    public ulong Compute(HttpContext context, string path)
+    /// <summary>The 64-bit hash of this request's key; false when the key is missing or empty.</summary>
+    /// <param name="context">The request whose header, cookie or address is the key.</param>
+    /// <param name="path">The request's normalized path, for <c>$uri</c>.</param>
+    /// <param name="hash">The key's hash, or 0 when there is no key.</param>
+    /// <returns>Whether the request has a non-empty key.</returns>
+    public bool TryCompute(HttpContext context, string path, out ulong hash)
     {
         switch (_kind)
         {
             case Kind.RemoteAddress:
                 Span<byte> address = stackalloc byte[16];
-                return context.Connection.RemoteIpAddress is { } ip && ip.TryWriteBytes(address, out var written)
-                    ? Hash(address[..written])
-                    : Hash(ReadOnlySpan<byte>.Empty);
+                if (context.Connection.RemoteIpAddress is { } ip && ip.TryWriteBytes(address, out var written))
+                {
+                    hash = Hash(address[..written]);
+                    return true;
+                }
+
+                hash = 0;
+                return false;
             case Kind.Uri:
-                return Hash(path);
+                return TryHash(path, out hash);
             case Kind.Header:
-                return Hash(context.Request.Headers[_name].ToString());
+                // One value is returned as is; only a repeated header is joined (and allocates).
+                return TryHash(context.Request.Headers[_name].ToString(), out hash);
             default:
-                return Hash(context.Request.Cookies[_name]);
+                return TryHash(context.Request.Cookies[_name], out hash);
         }
     }
 
@@ -69,6 +83,18 @@ internal sealed class HashKey
         }
 
         return Mix(hash);
+    }
+
+    private static bool TryHash(string? text, out ulong hash)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            hash = 0;
+            return false;
+        }
+
+        hash = Hash(text);
+        return true;
     }
 
     private static ulong Hash(ReadOnlySpan<byte> bytes)

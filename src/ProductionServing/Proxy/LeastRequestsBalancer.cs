@@ -4,27 +4,74 @@ namespace ProductionServing.Proxy;
 
 /// <summary>
 /// nginx's <c>least_conn</c>: the candidate with the fewest requests in flight relative to its weight.
-/// Ties go round the servers from a rotating start, so idle servers share the load evenly.
+/// Servers that tie share the load by smooth weighted round robin, as nginx's "many" branch does, so
+/// sequential requests (always a tie at zero in flight) still follow the weights.
 /// </summary>
 internal sealed class LeastRequestsBalancer(UpstreamServer[] servers) : Balancer(servers)
 {
-    private int _start;
+    private readonly Lock _lock = new();
+    private readonly int[] _scores = new int[servers.Length];
 
     public override UpstreamServer? Pick(HttpContext context, string path, List<UpstreamServer>? tried, long now)
     {
         var servers = Servers;
-        var start = (int)((uint)Interlocked.Increment(ref _start) % (uint)servers.Length);
-        UpstreamServer? best = null;
-        for (var n = 0; n < servers.Length; n++)
+        var best = -1;
+        var many = false;
+        for (var i = 0; i < servers.Length; i++)
         {
-            var server = servers[(start + n) % servers.Length];
-            if (IsCandidate(server, tried, now) && (best is null || FewerPerWeight(server, best)))
+            var server = servers[i];
+            if (!IsCandidate(server, tried, now))
             {
-                best = server;
+                continue;
+            }
+
+            if (best < 0 || FewerPerWeight(server, servers[best]))
+            {
+                best = i;
+                many = false;
+            }
+            else if (!FewerPerWeight(servers[best], server))
+            {
+                many = true;
             }
         }
 
-        return best;
+        if (best < 0 || !many)
+        {
+            return best < 0 ? null : servers[best];
+        }
+
+        lock (_lock)
+        {
+            // Only servers after the first best can tie with it: nginx's second pass starts there too.
+            var least = servers[best];
+            var chosen = -1;
+            var total = 0;
+            for (var i = best; i < servers.Length; i++)
+            {
+                var server = servers[i];
+                if (!IsCandidate(server, tried, now) || FewerPerWeight(server, least) || FewerPerWeight(least, server))
+                {
+                    continue;
+                }
+
+                _scores[i] += server.Weight;
+                total += server.Weight;
+                if (chosen < 0 || _scores[i] > _scores[chosen])
+                {
+                    chosen = i;
+                }
+            }
+
+            if (chosen < 0)
+            {
+                // The counts moved under us: the first pass's answer is as good as any.
+                return least;
+            }
+
+            _scores[chosen] -= total;
+            return servers[chosen];
+        }
     }
 
     /// <summary>a.active / a.weight &lt; b.active / b.weight, without division.</summary>

@@ -5,7 +5,8 @@ namespace ProductionServing.Proxy;
 /// <summary>
 /// Two random candidates, the one with fewer requests in flight (relative to weight) wins: nearly the
 /// balance of LeastRequests without looking at every server (Mitzenmacher, "The Power of Two Choices
-/// in Randomized Load Balancing", 2001; YARP's default policy).
+/// in Randomized Load Balancing", 2001; YARP's default policy). Weights scale the comparison, so they
+/// matter only under load: idle servers tie and the first draw wins, which is uniform.
 /// </summary>
 internal sealed class PowerOfTwoChoicesBalancer(UpstreamServer[] servers) : Balancer(servers)
 {

@@ -4,9 +4,14 @@ namespace ProductionServing.Proxy;
 
 /// <summary>
 /// nginx's smooth weighted round robin (ngx_http_upstream_get_peer): every pick adds each candidate's
-/// weight to its running score, takes the highest, and subtracts the total from the winner. Weights
-/// 5:1:1 give a b a c a a a, never a burst of five; the order is deterministic.
+/// weight to its running score, takes the highest (the first in configuration order on a tie), and
+/// subtracts the total from the winner. Weights 5:1:1 give a a b a c a a, never a burst of five; the
+/// order is deterministic, and over any run of sum-of-weights picks each server gets exactly its weight.
 /// </summary>
+/// <remarks>
+/// Servers that cannot take the request (down, at <c>MaxConnections</c>, already tried) are skipped and
+/// their scores left alone, as nginx does, so the others keep their smooth order among themselves.
+/// </remarks>
 internal sealed class RoundRobinBalancer(UpstreamServer[] servers) : Balancer(servers)
 {
     private readonly Lock _lock = new();

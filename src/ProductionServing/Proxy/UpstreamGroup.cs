@@ -7,13 +7,26 @@ namespace ProductionServing.Proxy;
 /// the shared connection pool, and the bounded wait for a server under <c>MaxConnections</c>
 /// (nginx Plus <c>max_conns</c> with <c>queue</c>). A <c>Pass</c> to a plain host is a group of one.
 /// </summary>
+/// <remarks>
+/// Admission:
+/// 1. A request takes a slot on the server its balancer picks among the primaries, else among the
+///    backups (nginx uses backups when no primary can take the request: down, full or already tried).
+/// 2. When every server it could use is up but full, it joins the group's queue (at most
+///    <c>QueueLimit</c>) and waits at most <c>QueueTimeout</c>.
+/// 3. A request that ends hands its slot straight to the oldest waiter that can use that server, without
+///    giving it back first. A woken waiter that had to race newcomers for the slot could lose it and
+///    starve; a handed slot cannot be taken, so waiters are served in arrival order.
+/// 4. A waiter that times out or whose client goes away leaves the queue. If a slot was handed to it at
+///    that very moment, it uses it (timeout) or hands it on (client gone): no slot is lost or counted twice.
+/// Capacity that appears without a release (a server back after <c>FailTimeout</c>, a reload raising
+/// <c>MaxConnections</c>) goes to newcomers first; waiters get the next release.
+/// </remarks>
 internal sealed class UpstreamGroup
 {
     private readonly Balancer _primaries;
     private readonly Balancer? _backups;
     private readonly UpstreamServer[] _all;
-    private readonly LinkedList<TaskCompletionSource<bool>> _waiters = new();
-    private readonly bool _limited;
+    private readonly WaitQueue _queue;
 
     public UpstreamGroup(string name, UpstreamOptions options, UpstreamServer[] servers, UpstreamTransport transport, TimeProvider time)
     {
@@ -27,7 +40,13 @@ internal sealed class UpstreamGroup
         var backups = Array.FindAll(servers, static s => s.Backup);
         _primaries = Balancer.Create(options, primaries);
         _backups = backups.Length == 0 ? null : Balancer.Create(options, backups);
-        _limited = Array.Exists(servers, static s => s.MaxConnections != 0);
+
+        // A reload builds a new group around the same server objects: keep their queue, with its waiters.
+        _queue = Array.Find(servers, static s => s.Queue is not null)?.Queue ?? new WaitQueue();
+        foreach (var server in servers)
+        {
+            server.Queue = _queue;
+        }
     }
 
     /// <summary>The group's name: a key of <c>Upstreams</c>, or the host of a plain <c>Pass</c>.</summary>
@@ -48,11 +67,18 @@ internal sealed class UpstreamGroup
     /// <summary>Every server of the group, primaries and backups, in configuration order.</summary>
     public IReadOnlyList<UpstreamServer> Servers => _all;
 
+    /// <summary>Requests waiting for a server under <c>MaxConnections</c> now.</summary>
+    public int QueueLength => _queue.Count;
+
     /// <summary>
-    /// Acquires a server for one attempt: a primary, else a backup (nginx uses backups when no
-    /// primary can take the request). When every server that is up is at its connection limit, waits
-    /// in the group's bounded queue. Completes synchronously unless it has to wait.
+    /// Acquires a server for one attempt: a primary, else a backup. When every server it could use is
+    /// at its connection limit, waits in the group's bounded queue. Completes synchronously unless it
+    /// has to wait. The caller gives an acquired server back with <see cref="Release"/>.
     /// </summary>
+    /// <param name="context">The request (its hash key, and its abort token ends a wait).</param>
+    /// <param name="path">The request's normalized path (<c>$uri</c>).</param>
+    /// <param name="tried">Servers this request already failed on; null on the first attempt.</param>
+    /// <returns>The server, or null and why not.</returns>
     public ValueTask<(UpstreamServer? Server, AdmissionFailure Failure)> AcquireAsync(
         HttpContext context, string path, List<UpstreamServer>? tried)
     {
@@ -62,21 +88,33 @@ internal sealed class UpstreamGroup
             : new ValueTask<(UpstreamServer?, AdmissionFailure)>((server, failure));
     }
 
-    /// <summary>Ends an attempt's hold on <paramref name="server"/> and wakes the oldest waiter.</summary>
+    /// <summary>Ends an attempt's hold on <paramref name="server"/>: its slot goes to the oldest waiter that can use it, else back to the server.</summary>
+    /// <param name="server">A server <see cref="AcquireAsync"/> gave this group's request.</param>
     public void Release(UpstreamServer server)
     {
-        server.Release();
-        if (_limited)
+        var queue = server.Queue ?? _queue;
+        if (queue.IsEmpty)
         {
-            WakeOne();
+            server.Release();
+
+            // A request that joined the queue just now may have looked at this server before the
+            // release: both sides write then read with a full fence between, so one of them sees the
+            // other. Take the slot back for it, unless someone else already took it (and will hand it on).
+            if (queue.IsEmpty || !server.TryAcquire())
+            {
+                return;
+            }
         }
+
+        queue.HandOver(server, Time.GetTimestamp());
     }
 
     private AdmissionFailure TryAcquire(HttpContext context, string path, List<UpstreamServer>? tried, out UpstreamServer? server)
     {
         var now = Time.GetTimestamp();
 
-        // A pick can lose the last slot to a concurrent request; a few rounds settle it.
+        // A pick can lose the last slot to a concurrent request; a few rounds settle it, and a request
+        // that still loses waits for the winner's release.
         for (var round = 0; round < 4; round++)
         {
             server = _primaries.Pick(context, path, tried, now) ?? _backups?.Pick(context, path, tried, now);
@@ -103,7 +141,7 @@ internal sealed class UpstreamGroup
             up = true;
             if (tried is null || !tried.Contains(candidate))
             {
-                // Up and untried, yet not picked: it is at its MaxConnections.
+                // Up and untried, yet not acquired: it is at its MaxConnections.
                 return AdmissionFailure.QueueFull;
             }
         }
@@ -113,84 +151,141 @@ internal sealed class UpstreamGroup
 
     private async ValueTask<(UpstreamServer?, AdmissionFailure)> WaitAsync(HttpContext context, string path, List<UpstreamServer>? tried)
     {
-        using var timeout = new CancellationTokenSource(Options.QueueTimeout, Time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, context.RequestAborted);
-        while (true)
+        var waiter = new Waiter(this, tried);
+        lock (_queue.Lock)
         {
-            var waiter = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
-            LinkedListNode<TaskCompletionSource<bool>> node;
-            lock (_waiters)
+            if (_queue.Count >= Options.QueueLimit)
             {
-                if (_waiters.Count >= Options.QueueLimit)
-                {
-                    return (null, AdmissionFailure.QueueFull);
-                }
-
-                node = _waiters.AddLast(waiter);
+                return (null, AdmissionFailure.QueueFull);
             }
 
-            // A slot freed between the failed pick and joining the queue would wake nobody: look again.
+            // Join first, then look again: a slot released before the join went back to its server and
+            // is found now; one released after it is handed over (see Release).
+            _queue.Add(waiter);
             var failure = TryAcquire(context, path, tried, out var server);
             if (failure != AdmissionFailure.QueueFull)
             {
-                if (!Remove(node))
-                {
-                    WakeOne();
-                }
-
-                return (server, failure);
-            }
-
-            try
-            {
-                await waiter.Task.WaitAsync(linked.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                if (!Remove(node))
-                {
-                    // Woken as the wait ended: pass the freed slot on to the next waiter.
-                    WakeOne();
-                }
-
-                return (null, context.RequestAborted.IsCancellationRequested ? AdmissionFailure.Canceled : AdmissionFailure.QueueTimeout);
-            }
-
-            failure = TryAcquire(context, path, tried, out server);
-            if (failure != AdmissionFailure.QueueFull)
-            {
+                _queue.Remove(waiter);
                 return (server, failure);
             }
         }
+
+        using var timeout = new CancellationTokenSource(Options.QueueTimeout, Time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, context.RequestAborted);
+        try
+        {
+            var handed = await waiter.Task.WaitAsync(linked.Token).ConfigureAwait(false);
+            return (handed, AdmissionFailure.None);
+        }
+        catch (OperationCanceledException)
+        {
+            var clientGone = context.RequestAborted.IsCancellationRequested;
+            lock (_queue.Lock)
+            {
+                if (_queue.Remove(waiter))
+                {
+                    return (null, clientGone ? AdmissionFailure.Canceled : AdmissionFailure.QueueTimeout);
+                }
+            }
+
+            // Not in the queue any more: a release handed this waiter a slot (the task was completed
+            // under the lock) as the wait ended. Use it, unless the client is gone.
+            var handed = waiter.Task.GetAwaiter().GetResult();
+            if (!clientGone)
+            {
+                return (handed, AdmissionFailure.None);
+            }
+
+            Release(handed);
+            return (null, AdmissionFailure.Canceled);
+        }
     }
 
-    /// <summary>Takes a waiter out of the queue; false when a release had already taken it out to wake it.</summary>
-    private bool Remove(LinkedListNode<TaskCompletionSource<bool>> node)
+    /// <summary>
+    /// The requests waiting for a server of one group, oldest first. Shared by the group's successive
+    /// snapshots through their servers (<see cref="UpstreamServer.Queue"/>).
+    /// </summary>
+    internal sealed class WaitQueue
     {
-        lock (_waiters)
+        private readonly LinkedList<Waiter> _waiters = new();
+        private int _count;
+
+        /// <summary>Guards the list; joining, leaving and handing over take it, a release with no waiters does not.</summary>
+        public Lock Lock { get; } = new();
+
+        /// <summary>How many wait; read without the lock.</summary>
+        public int Count => Volatile.Read(ref _count);
+
+        /// <summary>Whether nobody waits; read without the lock.</summary>
+        public bool IsEmpty => Volatile.Read(ref _count) == 0;
+
+        /// <summary>Appends <paramref name="waiter"/> (under <see cref="Lock"/>).</summary>
+        /// <param name="waiter">A waiter not yet in a queue.</param>
+        public void Add(Waiter waiter)
         {
-            if (node.List is null)
+            waiter.Node = _waiters.AddLast(waiter);
+
+            // Interlocked, not a plain write: a full fence before the joiner's look at the servers.
+            Interlocked.Increment(ref _count);
+        }
+
+        /// <summary>Takes <paramref name="waiter"/> out (under <see cref="Lock"/>).</summary>
+        /// <param name="waiter">A waiter that joined this queue.</param>
+        /// <returns>False when a release had already taken it out to hand it a server.</returns>
+        public bool Remove(Waiter waiter)
+        {
+            if (waiter.Node?.List is null)
             {
                 return false;
             }
 
-            _waiters.Remove(node);
+            _waiters.Remove(waiter.Node);
+            Interlocked.Decrement(ref _count);
             return true;
+        }
+
+        /// <summary>Gives a held slot of <paramref name="server"/> to the oldest waiter that can use it, or back to the server.</summary>
+        /// <param name="server">A server whose slot the caller holds.</param>
+        /// <param name="now">A <see cref="TimeProvider"/> timestamp, for the server's health.</param>
+        public void HandOver(UpstreamServer server, long now)
+        {
+            lock (Lock)
+            {
+                for (var node = _waiters.First; node is not null; node = node.Next)
+                {
+                    var waiter = node.Value;
+                    if (waiter.CanUse(server, now))
+                    {
+                        Remove(waiter);
+
+                        // Completed under the lock, so a waiter whose wait ends now finds either itself
+                        // in the queue or its task done. Continuations run asynchronously, off this lock.
+                        waiter.TrySetResult(server);
+                        return;
+                    }
+                }
+
+                // Released under the lock, so a joiner's look at the servers comes before or after it, never during.
+                server.Release();
+            }
         }
     }
 
-    private void WakeOne()
+    /// <summary>One waiting request; its task completes with the server whose slot it was handed.</summary>
+    internal sealed class Waiter(UpstreamGroup group, List<UpstreamServer>? tried)
+        : TaskCompletionSource<UpstreamServer>(TaskCreationOptions.RunContinuationsAsynchronously)
     {
-        TaskCompletionSource<bool>? waiter = null;
-        lock (_waiters)
-        {
-            if (_waiters.First is { } first)
-            {
-                waiter = first.Value;
-                _waiters.RemoveFirst();
-            }
-        }
+        /// <summary>Its place in the queue; detached once it left.</summary>
+        public LinkedListNode<Waiter>? Node { get; set; }
 
-        waiter?.TrySetResult(true);
+        /// <summary>
+        /// Whether this request may be sent to <paramref name="server"/>: a server of its own group (a
+        /// reload may have dropped it), up, and not one this request already failed on.
+        /// </summary>
+        /// <param name="server">The server whose slot is on offer.</param>
+        /// <param name="now">A <see cref="TimeProvider"/> timestamp.</param>
+        /// <returns>True when the slot may be handed to this waiter.</returns>
+        public bool CanUse(UpstreamServer server, long now) =>
+            server.IsUp(now) && Array.IndexOf(group._all, server) >= 0 && (tried is null || !tried.Contains(server));
     }
 }

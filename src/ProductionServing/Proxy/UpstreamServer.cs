@@ -55,6 +55,13 @@ internal sealed class UpstreamServer
     /// <summary>Requests in flight to this server now.</summary>
     public int ActiveRequests => Volatile.Read(ref _active);
 
+    /// <summary>
+    /// The wait queue of the server's group. Set by <see cref="UpstreamGroup"/>, and kept when a reload
+    /// rebuilds the group around this server, so a slot freed by a request of the old snapshot still
+    /// admits a waiter of the new one and the other way round.
+    /// </summary>
+    public UpstreamGroup.WaitQueue? Queue { get; set; }
+
     /// <summary>False while the last active health check failed.</summary>
     public bool ProbeHealthy
     {
@@ -139,7 +146,15 @@ internal sealed class UpstreamServer
         }
     }
 
-    /// <summary>A response arrived: the failure count starts again (nginx resets it on success).</summary>
+    /// <summary>
+    /// A response arrived: the failure count starts again, so only <see cref="MaxFails"/> failures with no
+    /// success between them take the server out.
+    /// </summary>
+    /// <remarks>
+    /// nginx is stricter: its success resets the count only once <c>fail_timeout</c> has passed since the
+    /// last failure ("mark peer live if check passed" in ngx_http_upstream_free_round_robin_peer), so a
+    /// server failing one request in three still goes out (nginx-tests upstream.t "failures").
+    /// </remarks>
     public void ReportSuccess()
     {
         if (Volatile.Read(ref _fails) != 0)

@@ -1,0 +1,65 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using ProductionServing.Proxy;
+using ProductionServing.Tests.Infrastructure;
+
+namespace ProductionServing.Tests.Proxy;
+
+/// <summary>Helpers for proxy tests through a real host: configuration, the live group, refused ports, bounded polling.</summary>
+internal static class ProxyTestHosts
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Configuration with one location <c>/</c> forwarding to the upstream <c>backend</c>, given as its JSON object.</summary>
+    public static string Config(string backend) => $$"""
+        { "ProductionServing": {
+            "Locations": [ { "Match": "/", "Proxy": { "Pass": "http://backend" } } ],
+            "Upstreams": { "backend": {{backend}} } } }
+        """;
+
+    /// <summary>A <c>Servers</c> entry for <paramref name="address"/> with extra JSON properties (e.g. <c>"Weight": 2</c>).</summary>
+    public static string Server(string address, string extra = "") =>
+        extra.Length == 0 ? $$"""{ "Address": "{{address}}" }""" : $$"""{ "Address": "{{address}}", {{extra}} }""";
+
+    /// <summary>The compiled group <c>backend</c> of the snapshot in force.</summary>
+    public static UpstreamGroup Backend(ServingHost host)
+    {
+        foreach (var group in host.App.Services.GetRequiredService<UpstreamRegistry>().Groups)
+        {
+            if (group.Name == "backend")
+            {
+                return group;
+            }
+        }
+
+        throw new Xunit.Sdk.XunitException("No upstream group named backend.");
+    }
+
+    /// <summary>An address where nothing listens: bound to port 0 for a free port, then closed, so connections are refused.</summary>
+    public static string RefusingAddress()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return $"http://127.0.0.1:{port}";
+    }
+
+    /// <summary>Polls background state (every few ms, at most 10 s) until <paramref name="condition"/> holds.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        using var timeout = new CancellationTokenSource(Timeout);
+        while (!condition())
+        {
+            try
+            {
+                await Task.Delay(5, timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new Xunit.Sdk.XunitException($"Timed out waiting until {what}.");
+            }
+        }
+    }
+}
