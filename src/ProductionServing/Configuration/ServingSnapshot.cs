@@ -41,26 +41,36 @@ internal sealed class ServingSnapshot
     public static ServingSnapshot Compile(ProductionServingOptions options, ServingEnvironment environment)
     {
         environment.FileCacheBudget.Limit = options.FileCache.SizeLimit;
+        var patterns = new LocationPattern[options.Locations.Count];
+        var statics = new StaticHandler?[options.Locations.Count];
+        for (var i = 0; i < options.Locations.Count; i++)
+        {
+            var location = options.Locations[i];
+            if (!LocationPattern.TryParse(location.Match, out patterns[i], out var problem))
+            {
+                throw new InvalidOperationException($"Locations[{i}].Match: {problem}");
+            }
+
+            statics[i] = location.Static is null ? null : new StaticHandler(location.Static, patterns[i], options.FileCache, environment);
+        }
+
+        var unmatched = CompileUnmatched(options, environment);
+
+        // Last, when nothing else can fail: building the groups hands the upstream servers' live state
+        // over to this snapshot, which a rejected reload must not do.
         var groups = environment.Upstreams.Build(options);
         var locations = new List<Location>(options.Locations.Count);
         for (var i = 0; i < options.Locations.Count; i++)
         {
             var location = options.Locations[i];
-            if (!LocationPattern.TryParse(location.Match, out var pattern, out var problem))
-            {
-                throw new InvalidOperationException($"Locations[{i}].Match: {problem}");
-            }
-
             var handler = location.Static is not null ? ServingHandler.Static
                 : location.Proxy is not null ? ServingHandler.Proxy
                 : ServingHandler.App;
             var pool = handler == ServingHandler.App ? location.App!.Pool : null;
-            var staticHandler = location.Static is null ? null : new StaticHandler(location.Static, pattern, options.FileCache, environment);
-            var proxyHandler = location.Proxy is null ? null : CompileProxy(location.Proxy, pattern, groups, environment);
-            locations.Add(new Location(pattern, location.Internal, new ServingLocation(i, location.Match, handler, pool), staticHandler, proxyHandler));
+            var proxyHandler = location.Proxy is null ? null : CompileProxy(location.Proxy, patterns[i], groups, environment);
+            locations.Add(new Location(patterns[i], location.Internal, new ServingLocation(i, location.Match, handler, pool), statics[i], proxyHandler));
         }
 
-        var unmatched = CompileUnmatched(options, environment);
         var hasStatic = unmatched.Static is not null || locations.Exists(static l => l.Static is not null);
         return new ServingSnapshot(Fingerprint(options), locations, new LocationMatcher(locations), unmatched, hasStatic);
     }

@@ -17,6 +17,7 @@ internal static class UpstreamRules
         }
 
         var primaries = 0;
+        var seen = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < upstream.Servers.Count; i++)
         {
             var serverPath = $"{path}.Servers[{i}]";
@@ -31,6 +32,12 @@ internal static class UpstreamRules
             if (address is not null && address.AbsolutePath != "/")
             {
                 errors.Add($"{serverPath}.Address: '{server.Address}' must not have a path; put the path in the location's Proxy.Pass.");
+            }
+
+            // One server, one entry: its health, connection limit and share of requests belong to it.
+            if (address is not null && !seen.TryAdd(address.Scheme + "://" + address.Authority, i))
+            {
+                errors.Add($"{serverPath}.Address: '{server.Address}' is already Servers[{seen[address.Scheme + "://" + address.Authority]}]; list a server once and give it a Weight instead.");
             }
 
             Rules.AtLeast(errors, serverPath + ".Weight", server.Weight, 1);

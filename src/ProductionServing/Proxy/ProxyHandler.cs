@@ -142,7 +142,6 @@ internal sealed class ProxyHandler
                     {
                         using (response)
                         {
-                            server.ReportSuccess();
                             await (upgrade is not null && response.StatusCode == HttpStatusCode.SwitchingProtocols
                                 ? WebSocketTunnel.RunAsync(context, response, server, _logger, timeout.Token)
                                 : ProxyResponse.SendAsync(context, response, this, server, timeout, _logger)).ConfigureAwait(false);
@@ -323,15 +322,15 @@ internal sealed class ProxyHandler
 
     private void AnswerUnadmitted(HttpContext context, AdmissionFailure admission, AttemptFailure lastFailure)
     {
+        if (lastFailure != AttemptFailure.None)
+        {
+            // A retry found no other server: the client learns what went wrong with the one that was tried.
+            Answer(context, AttemptFailures.StatusCode(lastFailure));
+            return;
+        }
+
         switch (admission)
         {
-            case AdmissionFailure.AllTried:
-                // Every server that is up failed this request already.
-                Answer(context, AttemptFailures.StatusCode(lastFailure));
-                break;
-            case AdmissionFailure.NoLiveServer when lastFailure != AttemptFailure.None:
-                Answer(context, AttemptFailures.StatusCode(lastFailure));
-                break;
             case AdmissionFailure.NoLiveServer:
                 ProxyLog.NoLiveUpstream(_logger, Group.Name);
                 Answer(context, StatusCodes.Status502BadGateway);
@@ -344,6 +343,8 @@ internal sealed class ProxyHandler
                 ProxyLog.UpstreamQueueRejected(_logger, Group.Name, "the wait reached QueueTimeout");
                 Answer(context, StatusCodes.Status503ServiceUnavailable);
                 break;
+
+            // Canceled: the client is gone, there is no one to answer. AllTried cannot happen on a first attempt.
         }
     }
 

@@ -145,24 +145,4 @@ internal sealed class UpstreamServer
             return true;
         }
     }
-
-    /// <summary>
-    /// A response arrived: the failure count starts again, so only <see cref="MaxFails"/> failures with no
-    /// success between them take the server out.
-    /// </summary>
-    /// <remarks>
-    /// nginx is stricter: its success resets the count only once <c>fail_timeout</c> has passed since the
-    /// last failure ("mark peer live if check passed" in ngx_http_upstream_free_round_robin_peer), so a
-    /// server failing one request in three still goes out (nginx-tests upstream.t "failures").
-    /// </remarks>
-    public void ReportSuccess()
-    {
-        if (Volatile.Read(ref _fails) != 0)
-        {
-            lock (_healthLock)
-            {
-                _fails = 0;
-            }
-        }
-    }
 }

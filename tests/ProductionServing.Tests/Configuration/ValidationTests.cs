@@ -192,6 +192,7 @@ public sealed class ValidationTests
     [InlineData("""{ "Servers": [ { } ] }""", "Upstreams.u.Servers[0].Address: is required, for example 'http://127.0.0.1:5001'.")]
     [InlineData("""{ "Servers": [ { "Address": "127.0.0.1:5001" } ] }""", "Upstreams.u.Servers[0].Address: '127.0.0.1:5001' is not an absolute http or https URL, for example 'http://127.0.0.1:5001'.")]
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:5001/v1" } ] }""", "Upstreams.u.Servers[0].Address: 'http://127.0.0.1:5001/v1' must not have a path; put the path in the location's Proxy.Pass.")]
+    [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:5001" }, { "Address": "http://127.0.0.1:5002" }, { "Address": "HTTP://127.0.0.1:5001/" } ] }""", "Upstreams.u.Servers[2].Address: 'HTTP://127.0.0.1:5001/' is already Servers[0]; list a server once and give it a Weight instead.")]
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1", "Weight": 0 } ] }""", "Upstreams.u.Servers[0].Weight: must be at least 1 (got 0).")]
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1", "MaxConnections": 0 } ] }""", "Upstreams.u.Servers[0].MaxConnections: must be at least 1 (got 0).")]
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "Balancing": "Hash" }""", "Upstreams.u.HashKey: '' is not a hash key; use $remote_addr, $uri, $http_<header name> or $cookie_<cookie name>.")]

@@ -10,6 +10,8 @@ namespace ProductionServing.Tests.Infrastructure;
 /// </summary>
 internal sealed class RawUpstream : IAsyncDisposable
 {
+    private static readonly List<Socket> ReservedPorts = [];
+
     private readonly TcpListener _listener;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
@@ -32,14 +34,21 @@ internal sealed class RawUpstream : IAsyncDisposable
 
     public static RawUpstream Start(Func<Socket, CancellationToken, Task> behave) => new(behave);
 
-    /// <summary>An address where nothing listens: a port the kernel just gave out and that was closed again, so a connection is refused.</summary>
+    /// <summary>
+    /// An address that refuses connections: a socket bound to a free port but not listening (Linux
+    /// answers a connect there with RST). The socket stays open for the test run, so no other test's
+    /// server can be given that port and answer in its place.
+    /// </summary>
     public static string RefusingAddress()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return $"http://127.0.0.1:{port}";
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        lock (ReservedPorts)
+        {
+            ReservedPorts.Add(socket);
+        }
+
+        return $"http://127.0.0.1:{((IPEndPoint)socket.LocalEndPoint!).Port}";
     }
 
     /// <summary>Reads one request head (up to the blank line) and returns it.</summary>

@@ -311,7 +311,7 @@ public sealed class BalancingTests
     {
         await using var backup = await UpstreamHost.NamedAsync("backup");
         await using var host = await ServingHost.StartAsync(ProxyTestHosts.Config($$"""
-            { "Servers": [ {{ProxyTestHosts.Server(ProxyTestHosts.RefusingAddress())}}, {{ProxyTestHosts.Server(backup.Address, "\"Backup\": true")}} ] }
+            { "Servers": [ {{ProxyTestHosts.Server(RawUpstream.RefusingAddress())}}, {{ProxyTestHosts.Server(backup.Address, "\"Backup\": true")}} ] }
             """));
 
         // The first request is retried on the backup; the primary is then out, so later ones go there at once.

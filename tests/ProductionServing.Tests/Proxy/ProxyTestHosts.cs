@@ -36,16 +36,6 @@ internal static class ProxyTestHosts
         throw new Xunit.Sdk.XunitException("No upstream group named backend.");
     }
 
-    /// <summary>An address where nothing listens: bound to port 0 for a free port, then closed, so connections are refused.</summary>
-    public static string RefusingAddress()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return $"http://127.0.0.1:{port}";
-    }
-
     /// <summary>Polls background state (every few ms, at most 10 s) until <paramref name="condition"/> holds.</summary>
     public static async Task WaitUntilAsync(Func<bool> condition, string what)
     {
