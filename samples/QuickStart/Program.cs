@@ -10,7 +10,8 @@ app.UseProductionServing();
 app.MapGet("/", () => Results.Text(
     "ProductionServing QuickStart\n\nTry /healthz, /api/hello, /reports/2026.csv, /assets/site.css, "
     + "/download/report.txt?key=demo (the app authorizes, the static location sends the file), "
-    + "/protected/report.txt and /internal/ (404: internal locations).\n"));
+    + "/protected/report.txt and /internal/ (404: internal locations), "
+    + "/proxied/hello (forwarded upstream to this same app's /api/hello, as nginx's proxy_pass would).\n"));
 app.MapGet("/healthz", () => "ok");
 app.MapGet("/api/hello", (HttpContext context) => new
 {
