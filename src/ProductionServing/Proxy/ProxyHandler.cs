@@ -117,6 +117,7 @@ internal sealed class ProxyHandler
         // proxy_read_timeout: between two successive reads). The client going away cancels it too.
         using var timeout = new CancellationTokenSource(options.ReadTimeout, group.Time);
         using var clientGone = context.RequestAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
+        content?.UseReadTimeout(timeout, options.ReadTimeout);
         HttpResponseMessage response;
         try
         {

@@ -20,6 +20,10 @@ internal static class ProxyResponse
     public static async Task SendAsync(HttpContext context, HttpResponseMessage upstream, ProxyHandler handler, UpstreamServer server,
         CancellationTokenSource timeout, ILogger logger)
     {
+        // From here ReadTimeout runs only while a read from the upstream waits: a client that is slow to
+        // take the body must not pass for an upstream that stalled.
+        var readTimer = new UpstreamReadTimer(timeout, handler.Group.Options.ReadTimeout);
+        readTimer.Stop();
         if (!TryStart(context, upstream, handler, server, logger))
         {
             return;
@@ -30,12 +34,22 @@ internal static class ProxyResponse
         Stream? body = null;
         try
         {
-            timeout.CancelAfter(group.Options.ReadTimeout);
             body = await upstream.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
             while (true)
             {
-                timeout.CancelAfter(group.Options.ReadTimeout);
-                var count = await body.ReadAsync(writer.GetMemory(MinimumRead), timeout.Token).ConfigureAwait(false);
+                var read = body.ReadAsync(writer.GetMemory(MinimumRead), timeout.Token);
+                var waiting = !read.IsCompleted;
+                if (waiting)
+                {
+                    readTimer.Restart();
+                }
+
+                var count = await read.ConfigureAwait(false);
+                if (waiting)
+                {
+                    readTimer.Stop();
+                }
+
                 if (count == 0)
                 {
                     break;

@@ -12,12 +12,19 @@ namespace ProductionServing.Proxy;
 internal sealed class StreamingRequestContent(PipeReader body, long? length, CancellationToken aborted) : HttpContent
 {
     private int _started;
+    private UpstreamReadTimer _readTimer;
 
     /// <summary>True once serialization began: from then on the body is (partly) consumed.</summary>
     public bool Started => Volatile.Read(ref _started) != 0;
 
     /// <summary>The client's side failed (it went away, or sent a malformed body): not the upstream's fault.</summary>
     public Exception? ClientError { get; private set; }
+
+    /// <summary>
+    /// Makes the attempt's <c>ReadTimeout</c> (on <paramref name="timeout"/>) count only while a write to
+    /// the upstream waits, not while the client is slow to send, and restart when the body is complete.
+    /// </summary>
+    public void UseReadTimeout(CancellationTokenSource timeout, TimeSpan readTimeout) => _readTimer = new UpstreamReadTimer(timeout, readTimeout);
 
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
@@ -33,6 +40,7 @@ internal sealed class StreamingRequestContent(PipeReader body, long? length, Can
             ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, aborted)
             : null;
         var token = linked?.Token ?? aborted;
+        _readTimer.Stop();
         while (true)
         {
             ReadResult result;
@@ -49,7 +57,7 @@ internal sealed class StreamingRequestContent(PipeReader body, long? length, Can
             var buffer = result.Buffer;
             foreach (var segment in buffer)
             {
-                await stream.WriteAsync(segment, token).ConfigureAwait(false);
+                await AwaitUpstreamAsync(stream.WriteAsync(segment, token)).ConfigureAwait(false);
             }
 
             body.AdvanceTo(buffer.End);
@@ -59,13 +67,32 @@ internal sealed class StreamingRequestContent(PipeReader body, long? length, Can
             }
 
             // Each piece goes out as it arrives: an upstream reading a stream of events must see them.
-            await stream.FlushAsync(token).ConfigureAwait(false);
+            await AwaitUpstreamAsync(new ValueTask(stream.FlushAsync(token))).ConfigureAwait(false);
         }
+
+        // The request is sent: ReadTimeout now bounds the wait for the response.
+        _readTimer.Restart();
     }
 
     protected override bool TryComputeLength(out long length1)
     {
         length1 = length ?? -1;
         return length is not null;
+    }
+
+    /// <summary>Awaits a write or flush upstream; the <c>ReadTimeout</c> runs only while it waits (the upstream is not taking the body).</summary>
+    private async ValueTask AwaitUpstreamAsync(ValueTask operation)
+    {
+        var waiting = !operation.IsCompleted;
+        if (waiting)
+        {
+            _readTimer.Restart();
+        }
+
+        await operation.ConfigureAwait(false);
+        if (waiting)
+        {
+            _readTimer.Stop();
+        }
     }
 }
