@@ -123,8 +123,11 @@ internal sealed class ProxyHandler
 
                 // ReadTimeout bounds the wait for the response headers, then each read of the body
                 // (nginx's proxy_read_timeout: between two successive reads). The client going away cancels it too.
-                var timeout = group.Timeouts.Rent();
+                // Pooled only without a request body: a body still being written after the attempt ended
+                // (an early answer) may touch its source, which must then not belong to another request.
+                var timeout = content is null ? group.Timeouts.Rent() : new CancellationTokenSource(Timeout.InfiniteTimeSpan, group.Time);
                 var clientGone = context.RequestAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
+                content?.UseReadTimeout(timeout, group.Options.ReadTimeout);
                 try
                 {
                     timeout.CancelAfter(group.Options.ReadTimeout);
@@ -153,7 +156,14 @@ internal sealed class ProxyHandler
                 finally
                 {
                     clientGone.Dispose();
-                    group.Timeouts.Return(timeout);
+                    if (content is null)
+                    {
+                        group.Timeouts.Return(timeout);
+                    }
+                    else
+                    {
+                        timeout.Dispose();
+                    }
                 }
             }
             finally

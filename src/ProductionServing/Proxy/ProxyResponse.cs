@@ -1,56 +1,62 @@
+using System.Net;
 using System.Net.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
 
 namespace ProductionServing.Proxy;
 
 /// <summary>
 /// Sends an upstream response to the client: status, headers, then the body as it arrives, each piece
 /// flushed at once (a <c>text/event-stream</c> or chunked response reaches the client live), and the
-/// trailers where the client's protocol carries them.
+/// trailers where the client's protocol carries them (HTTP/2 and later; Kestrel sends none over HTTP/1.1).
 /// </summary>
 internal static class ProxyResponse
 {
-
     public static async Task SendAsync(HttpContext context, HttpResponseMessage upstream, ProxyHandler handler, UpstreamServer server,
         CancellationTokenSource timeout, ILogger logger)
     {
-        var response = context.Response;
-        response.StatusCode = (int)upstream.StatusCode;
-        var connection = ProxyHeaders.ConnectionOf(upstream);
-        ProxyHeaders.CopyResponseHeaders(upstream.Headers, response.Headers, connection);
-        ProxyHeaders.CopyResponseHeaders(upstream.Content.Headers, response.Headers, connection);
-        if (upstream.Content.Headers.ContentLength is { } length)
+        // From here ReadTimeout runs only while a read from the upstream waits: a client that is slow to
+        // take the body must not pass for an upstream that stalled.
+        var readTimer = new UpstreamReadTimer(timeout, handler.Group.Options.ReadTimeout);
+        readTimer.Stop();
+        if (!TryStart(context, upstream, handler, server, logger))
         {
-            // Kept as a number: the copy above skips it, because enumerating it would format a string.
-            response.ContentLength = length;
+            return;
         }
-        handler.RewriteRedirects(context, server);
 
         var group = handler.Group;
-        var readTimeout = group.Options.ReadTimeout;
-        var writer = response.BodyWriter;
+        var writer = context.Response.BodyWriter;
         Stream? body = null;
         try
         {
-            timeout.CancelAfter(readTimeout);
-            body = upstream.Content.ReadAsStream(timeout.Token); // SocketsHttpHandler's content is a stream already: no Task
-
+            // SocketsHttpHandler's content is a stream already: the synchronous call costs no Task.
+            body = upstream.Content.ReadAsStream(timeout.Token);
             while (true)
             {
-                timeout.CancelAfter(readTimeout);
                 // The pipe's own block (4 KiB from Kestrel's pool): a larger size hint makes the pipe rent
                 // from ArrayPool<byte>.Shared, whose per-core stacks run dry with many requests in flight
                 // and then allocate (measured: 2.7 KB per forwarded request at 64 connections).
-                var memory = writer.GetMemory();
-                var read = await body.ReadAsync(memory, timeout.Token).ConfigureAwait(false);
-                if (read == 0)
+                var read = body.ReadAsync(writer.GetMemory(), timeout.Token);
+                var waiting = !read.IsCompleted;
+                if (waiting)
+                {
+                    readTimer.Restart();
+                }
+
+                var count = await read.ConfigureAwait(false);
+                if (waiting)
+                {
+                    readTimer.Stop();
+                }
+
+                if (count == 0)
                 {
                     break;
                 }
 
-                writer.Advance(read);
+                writer.Advance(count);
                 var flush = await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
@@ -67,7 +73,7 @@ internal static class ProxyResponse
         }
         catch (Exception ex)
         {
-            var reason = timeout.IsCancellationRequested ? $"no data within ReadTimeout {readTimeout}" : ex.InnerException?.Message ?? ex.Message;
+            var reason = timeout.IsCancellationRequested ? $"no data within ReadTimeout {group.Options.ReadTimeout}" : ex.InnerException?.Message ?? ex.Message;
             ProxyLog.UpstreamResponseAborted(logger, group.Name, server.Name, reason, ex);
             context.Abort();
             return;
@@ -80,17 +86,89 @@ internal static class ProxyResponse
             }
         }
 
-        CopyTrailers(context, upstream);
+        CopyTrailers(context, upstream, group.Name, server.Name, logger);
     }
 
-    private static void CopyTrailers(HttpContext context, HttpResponseMessage upstream)
+    /// <summary>
+    /// Sets the status and headers, or answers 502 when the upstream's head cannot be forwarded as it is
+    /// (nothing was sent to the client yet, so it gets a clean error instead of a broken response).
+    /// </summary>
+    private static bool TryStart(HttpContext context, HttpResponseMessage upstream, ProxyHandler handler, UpstreamServer server, ILogger logger)
+    {
+        var response = context.Response;
+        Exception? invalid = InvalidHead(upstream);
+        if (invalid is null)
+        {
+            try
+            {
+                response.StatusCode = (int)upstream.StatusCode;
+                var connection = ProxyHeaders.ConnectionOf(upstream);
+                ProxyHeaders.CopyResponseHeaders(upstream.Headers, response.Headers, connection);
+                ProxyHeaders.CopyResponseHeaders(upstream.Content.Headers, response.Headers, connection);
+                if (upstream.Content.Headers.ContentLength is { } length)
+                {
+                    // Kept as a number: the copy above skips it, because enumerating it would format a string.
+                    response.ContentLength = length;
+                }
+
+                handler.RewriteRedirects(context, server);
+                return true;
+            }
+            catch (InvalidOperationException ex)
+            {
+                // Kestrel refuses a header value it cannot send (a control or non-ASCII character).
+                invalid = ex;
+            }
+        }
+
+        ProxyLog.UpstreamInvalidResponse(logger, handler.Group.Name, server.Name, invalid);
+        ProxyErrorBody.Write(response, StatusCodes.Status502BadGateway);
+        return false;
+    }
+
+    /// <summary>Why the upstream's status line and headers must not be forwarded, or null when they may.</summary>
+    private static HttpRequestException? InvalidHead(HttpResponseMessage upstream)
+    {
+        if (upstream.StatusCode == HttpStatusCode.SwitchingProtocols)
+        {
+            // RFC 9110 §7.8: a server must not switch to a protocol the client did not ask for (a
+            // requested WebSocket upgrade never comes here).
+            return Invalid("switches protocols, but the request asked for no upgrade");
+        }
+
+        if (!upstream.Content.Headers.NonValidated.TryGetValues(HeaderNames.ContentLength, out var lengths))
+        {
+            return null;
+        }
+
+        // RFC 9112 §6.3: a response whose framing is ambiguous is an unrecoverable error, answered 502 by a
+        // proxy; nginx (since 1.23) rejects both Content-Length with Transfer-Encoding and a repeated Content-Length.
+        // Forwarding either would frame the client's response differently from the body actually sent.
+        return upstream.Headers.NonValidated.Contains(HeaderNames.TransferEncoding) ? Invalid("has both Content-Length and Transfer-Encoding")
+            : lengths.Count != 1 || upstream.Content.Headers.ContentLength is null ? Invalid("has an invalid or repeated Content-Length")
+            : null;
+
+        static HttpRequestException Invalid(string reason) =>
+            new(HttpRequestError.InvalidResponse, "The upstream response " + reason + ".");
+    }
+
+    private static void CopyTrailers(HttpContext context, HttpResponseMessage upstream, string group, string server, ILogger logger)
     {
         if (!context.Response.SupportsTrailers() || upstream.TrailingHeaders is not { NonValidated.Count: > 0 } trailers)
         {
             return;
         }
 
-        var feature = context.Features.Get<IHttpResponseTrailersFeature>()!;
-        ProxyHeaders.CopyResponseHeaders(trailers, feature.Trailers, default);
+        try
+        {
+            ProxyHeaders.CopyResponseHeaders(trailers, context.Features.Get<IHttpResponseTrailersFeature>()!.Trailers, default);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // A trailer Kestrel cannot send; ending the stream without it would look complete (a gRPC
+            // client would miss grpc-status), so the response is aborted as any other failure after it started.
+            ProxyLog.UpstreamResponseAborted(logger, group, server, ex.Message, ex);
+            context.Abort();
+        }
     }
 }

@@ -60,7 +60,11 @@ internal static class WebSocketTunnel
         }
     }
 
-    /// <summary>Copies until the source ends, then ends the destination's write side. Never throws.</summary>
+    /// <summary>
+    /// Copies until the source ends or fails, or the tunnel is cancelled; never throws. There is no
+    /// half-close: the first direction to end closes both connections, as nginx ends an upgraded
+    /// connection once either side's read reaches its end and what it read was sent on.
+    /// </summary>
     private static async Task PumpAsync(Stream source, Stream destination, CancellationToken cancellationToken)
     {
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BufferSize);

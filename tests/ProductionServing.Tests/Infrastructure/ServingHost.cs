@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -45,15 +46,17 @@ internal sealed class ServingHost : IAsyncDisposable
     /// <summary>
     /// Starts a host whose configuration is <paramref name="json"/> (flattened into a reloadable in-memory source).
     /// The app answers every request it gets with <c>index|match|handler|pool|path</c>. <paramref name="services"/>
-    /// may add or replace services (a <c>FakeTimeProvider</c> as the <see cref="TimeProvider"/>).
+    /// may add or replace services (a <c>FakeTimeProvider</c> as the <see cref="TimeProvider"/>). <paramref name="protocols"/>
+    /// sets the endpoint's protocols: over cleartext, Kestrel speaks HTTP/2 (prior knowledge) only on an HTTP/2-only endpoint.
     /// </summary>
     public static async Task<ServingHost> StartAsync(string json, Action<WebApplication>? beforeServing = null,
-        Action<WebApplication>? afterServing = null, string? contentRoot = null, Action<IServiceCollection>? services = null)
+        Action<WebApplication>? afterServing = null, string? contentRoot = null, Action<IServiceCollection>? services = null,
+        HttpProtocols protocols = HttpProtocols.Http1AndHttp2)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Test", ContentRootPath = contentRoot });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(TestConfig.FromJson(json).AsEnumerable());
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = protocols));
         builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Debug).AddFakeLogging();
         builder.Services.AddProductionServing(builder.Configuration.GetSection("ProductionServing"));
         services?.Invoke(builder.Services);
