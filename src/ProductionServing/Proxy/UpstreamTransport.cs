@@ -30,6 +30,10 @@ internal sealed class UpstreamTransport
             // An idle pooled connection the upstream may already have closed is a reset waiting to
             // happen; nginx's keepalive_timeout default is 60 s, so let ours go well before.
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(50),
+
+            // A response abandoned half-read (the client went away) closes its connection at once
+            // instead of being drained for reuse, so the upstream sees the disconnect promptly.
+            MaxResponseDrainSize = 0,
         };
         Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
     }
