@@ -20,13 +20,15 @@ namespace ProductionServing.Proxy;
 /// 2. One check decides (nginx's defaults <c>fails=1 passes=1</c>), on the status alone (nginx's default
 ///    <c>match</c>: 2xx or 3xx); the body is not read.
 /// 3. Each group has a periodic timer on the injected <see cref="TimeProvider"/>. The probes of a round
-///    run concurrently, so a slow server delays no other; a round still running when the next is due
-///    makes that one skip, so a group's rounds never overlap (each probe ends by <c>Timeout</c>).
-/// 4. Reloads: a round looks its group up by name among the groups in force, so it probes the servers
-///    configured now. <see cref="UpstreamRegistry"/> keeps the <see cref="UpstreamServer"/> of an
-///    unchanged group and address, and with it the verdict. A heartbeat notices added and removed groups
-///    and changed intervals. When a reload removes a group's <c>HealthCheck</c>, its servers are healthy
-///    again (nothing else would ever clear a failed check) and late answers to its probes are ignored.
+///    run concurrently, so a slow server delays no other. A group's rounds never overlap: a tick that
+///    falls while a round still waits (a <c>Timeout</c> longer than the <c>Interval</c>) starts the next
+///    round as soon as that one ends, so no tick is lost and none piles up.
+/// 4. Reloads: a round looks its group up by name among the groups in force, so it probes the servers,
+///    Path and Timeout configured now. <see cref="UpstreamRegistry"/> keeps the <see cref="UpstreamServer"/>
+///    of an unchanged group and address, and with it the verdict. A heartbeat notices added and removed
+///    groups and changed intervals (a changed interval checks at once, then runs on the new one). When a
+///    reload removes a group's <c>HealthCheck</c>, its servers are healthy again (nothing else would ever
+///    clear a failed check) and late answers to its probes are ignored.
 /// 5. Probes use the group's own connection pool, like forwarded requests, but the server's own scheme
 ///    (a group may serve <c>Pass</c> URLs of either scheme), its authority as <c>Host</c>, and a
 ///    <c>User-Agent</c> of their own so that upstream access logs can tell them apart.
@@ -142,6 +144,15 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
         }
     }
 
+    private async Task RunRoundsAsync(GroupSchedule schedule)
+    {
+        do
+        {
+            await RunRoundAsync(schedule).ConfigureAwait(false);
+        }
+        while (schedule.ContinueAfterRound());
+    }
+
     private async Task RunRoundAsync(GroupSchedule schedule)
     {
         try
@@ -164,10 +175,6 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
         catch (Exception ex)
         {
             HealthCheckLog.RoundFailed(logger, schedule.Name, ex);
-        }
-        finally
-        {
-            schedule.EndRound();
         }
     }
 
@@ -236,10 +243,14 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
     /// <summary>One group's timer and the state that keeps its rounds apart.</summary>
     private sealed class GroupSchedule(UpstreamHealthChecks owner, string name, TimeSpan interval, CancellationToken stopping)
     {
+        private const int Idle = 0;
+        private const int Running = 1;
+        private const int RunningWithTickPending = 2;
+
         private readonly Lock _lock = new();
         private ITimer? _timer;
         private Task _round = Task.CompletedTask;
-        private int _running;
+        private int _state;
         private bool _retired;
 
         public string Name { get; } = name;
@@ -248,7 +259,7 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
 
         public CancellationToken Stopping { get; } = stopping;
 
-        /// <summary>The last round started (completed when none runs).</summary>
+        /// <summary>The rounds started by the last tick that found the group idle (completed when none runs).</summary>
         public Task Round => Volatile.Read(ref _round);
 
         /// <summary>Starts the timer: the first round now, then one every <see cref="Interval"/>.</summary>
@@ -273,7 +284,19 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
             _timer?.Dispose();
         }
 
-        public void EndRound() => Volatile.Write(ref _running, 0);
+        /// <summary>Called as a round ends: true when a tick fell during it, so another round is due now.</summary>
+        public bool ContinueAfterRound()
+        {
+            if (Interlocked.CompareExchange(ref _state, Idle, Running) == Running)
+            {
+                return false;
+            }
+
+            // Pending: only this loop leaves that state, so plain writes are safe.
+            var again = !Volatile.Read(ref _retired) && !Stopping.IsCancellationRequested;
+            Volatile.Write(ref _state, again ? Running : Idle);
+            return again;
+        }
 
         /// <summary>Applies a probe's verdict and logs a change, unless the schedule was retired meanwhile.</summary>
         public void Report(UpstreamServer server, bool healthy, string path, string reason, Exception? error)
@@ -300,14 +323,20 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
 
         private void Tick()
         {
-            if (Volatile.Read(ref _retired) || Stopping.IsCancellationRequested
-                || Interlocked.CompareExchange(ref _running, 1, 0) != 0)
+            if (Volatile.Read(ref _retired) || Stopping.IsCancellationRequested)
             {
-                // Retired, stopping, or the previous round is still waiting for a slow server.
                 return;
             }
 
-            Volatile.Write(ref _round, owner.RunRoundAsync(this));
+            // Idle → start a round; running → leave one tick pending for when it ends; pending → nothing more.
+            if (Interlocked.CompareExchange(ref _state, Running, Idle) == Idle)
+            {
+                Volatile.Write(ref _round, owner.RunRoundsAsync(this));
+            }
+            else
+            {
+                Interlocked.CompareExchange(ref _state, RunningWithTickPending, Running);
+            }
         }
     }
 }
