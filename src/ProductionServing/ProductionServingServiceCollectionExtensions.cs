@@ -59,6 +59,9 @@ public static class ProductionServingServiceCollectionExtensions
         services.TryAddSingleton<FileCacheBudget>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<UpstreamRegistry>();
+
+        // Enumerable, so that calling AddProductionServing twice still runs one set of health checks.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, UpstreamHealthChecks>());
         services.TryAddSingleton(static provider =>
         {
             var host = provider.GetService<IHostEnvironment>();

@@ -1,0 +1,342 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
+
+namespace ProductionServing.Proxy;
+
+/// <summary>
+/// Active health checks (nginx Plus <c>health_check</c>): every <c>HealthCheck.Interval</c>, a
+/// <c>GET HealthCheck.Path</c> to each server of each upstream group that has a <c>HealthCheck</c>. A 2xx or
+/// 3xx answer within <c>HealthCheck.Timeout</c> makes the server healthy; any other status, an error or a
+/// timeout makes it unhealthy, and the balancers pass it over (<see cref="UpstreamServer.IsUp"/>).
+/// </summary>
+/// <remarks>
+/// 1. A server is healthy until a check fails: nginx Plus without <c>mandatory</c> ("If the parameter is
+///    not specified, the server will be initially considered healthy"). A group is checked as soon as it
+///    appears, so a dead server is found within one round trip or <c>Timeout</c>, not one <c>Interval</c>.
+/// 2. One check decides (nginx's defaults <c>fails=1 passes=1</c>), on the status alone (nginx's default
+///    <c>match</c>: 2xx or 3xx); the body is not read.
+/// 3. Each group has a periodic timer on the injected <see cref="TimeProvider"/>. The probes of a round
+///    run concurrently, so a slow server delays no other. A group's rounds never overlap: a tick that
+///    falls while a round still waits (a <c>Timeout</c> longer than the <c>Interval</c>) starts the next
+///    round as soon as that one ends, so no tick is lost and none piles up.
+/// 4. Reloads: a round looks its group up by name among the groups in force, so it probes the servers,
+///    Path and Timeout configured now. <see cref="UpstreamRegistry"/> keeps the <see cref="UpstreamServer"/>
+///    of an unchanged group and address, and with it the verdict. A heartbeat notices added and removed
+///    groups and changed intervals (a changed interval checks at once, then runs on the new one). When a
+///    reload removes a group's <c>HealthCheck</c>, its servers are healthy again (nothing else would ever
+///    clear a failed check) and late answers to its probes are ignored.
+/// 5. Probes use the group's own connection pool, like forwarded requests, but the server's own scheme
+///    (a group may serve <c>Pass</c> URLs of either scheme), its authority as <c>Host</c>, and a
+///    <c>User-Agent</c> of their own so that upstream access logs can tell them apart.
+/// 6. Stopping cancels the probes in flight (a canceled probe gives no verdict) and the timers.
+/// </remarks>
+internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvider time, ILogger<UpstreamHealthChecks> logger)
+    : BackgroundService
+{
+    /// <summary>The <c>User-Agent</c> of every probe.</summary>
+    public const string UserAgent = "ProductionServing-HealthCheck";
+
+    /// <summary>How often the groups in force are compared with the scheduled ones, to follow reloads.</summary>
+    public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(1);
+
+    private readonly Dictionary<string, GroupSchedule> _schedules = new(StringComparer.OrdinalIgnoreCase);
+    private IReadOnlyCollection<UpstreamGroup>? _seen;
+
+    private ILogger Logger => logger;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // A PeriodicTimer keeps a tick that fell while nobody waited, so no time advance is ever missed.
+        using var heartbeat = new PeriodicTimer(Heartbeat, time);
+        try
+        {
+            do
+            {
+                Reconcile(stoppingToken);
+            }
+            while (await heartbeat.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            var rounds = new List<Task>(_schedules.Count);
+            foreach (var schedule in _schedules.Values)
+            {
+                schedule.Retire();
+                rounds.Add(schedule.Round);
+            }
+
+            _schedules.Clear();
+
+            // Their probes were canceled with stoppingToken, so they end now; none outlives the host.
+            await Task.WhenAll(rounds).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Brings the schedules in line with the groups in force, after startup or a reload.</summary>
+    private void Reconcile(CancellationToken stopping)
+    {
+        try
+        {
+            // A build replaces the dictionary, so the same collection means no reload happened.
+            var groups = registry.Groups;
+            if (ReferenceEquals(groups, _seen))
+            {
+                return;
+            }
+
+            var checkedNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            foreach (var group in groups)
+            {
+                if (group.Options.HealthCheck is not { } check)
+                {
+                    continue;
+                }
+
+                checkedNames.Add(group.Name);
+                if (!_schedules.TryGetValue(group.Name, out var schedule))
+                {
+                    schedule = new GroupSchedule(this, group.Name, check.Interval, stopping);
+                    _schedules.Add(group.Name, schedule);
+                    schedule.Start(time);
+                }
+                else if (schedule.Interval != check.Interval)
+                {
+                    schedule.Reschedule(check.Interval);
+                }
+            }
+
+            foreach (var name in _schedules.Keys.Where(name => !checkedNames.Contains(name)).ToList())
+            {
+                _schedules[name].Retire();
+                _schedules.Remove(name);
+            }
+
+            foreach (var group in groups)
+            {
+                if (group.Options.HealthCheck is not null)
+                {
+                    continue;
+                }
+
+                foreach (var server in group.Servers)
+                {
+                    if (!server.ProbeHealthy)
+                    {
+                        server.ProbeHealthy = true;
+                        HealthCheckLog.Passed(logger, group.Name, server.Name, "its HealthCheck was removed");
+                    }
+                }
+            }
+
+            _seen = groups;
+        }
+        catch (Exception ex)
+        {
+            // Never out of the loop: the next heartbeat tries again.
+            HealthCheckLog.ScheduleFailed(logger, ex);
+        }
+    }
+
+    private async Task RunRoundsAsync(GroupSchedule schedule)
+    {
+        do
+        {
+            await RunRoundAsync(schedule).ConfigureAwait(false);
+        }
+        while (schedule.ContinueAfterRound());
+    }
+
+    private async Task RunRoundAsync(GroupSchedule schedule)
+    {
+        try
+        {
+            var group = Find(schedule.Name);
+            if (group?.Options.HealthCheck is not { } check)
+            {
+                return;
+            }
+
+            var servers = group.Servers;
+            var probes = new Task[servers.Count];
+            for (var i = 0; i < probes.Length; i++)
+            {
+                probes[i] = ProbeAsync(group, check, servers[i], schedule);
+            }
+
+            await Task.WhenAll(probes).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            HealthCheckLog.RoundFailed(logger, schedule.Name, ex);
+        }
+    }
+
+    private UpstreamGroup? Find(string name)
+    {
+        foreach (var group in registry.Groups)
+        {
+            if (string.Equals(group.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return group;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task ProbeAsync(UpstreamGroup group, HealthCheckOptions check, UpstreamServer server, GroupSchedule schedule)
+    {
+        bool healthy;
+        string reason;
+        Exception? error = null;
+        using var timeout = new CancellationTokenSource(check.Timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, schedule.Stopping);
+        try
+        {
+            using var request = CreateRequest(server, check.Path);
+            using var response = await group.Transport.Invoker.SendAsync(request, linked.Token).ConfigureAwait(false);
+            var status = (int)response.StatusCode;
+            healthy = status is >= 200 and < 400;
+            reason = "status " + status.ToString(CultureInfo.InvariantCulture);
+        }
+        catch (Exception) when (schedule.Stopping.IsCancellationRequested)
+        {
+            // Shutting down: no verdict.
+            return;
+        }
+        catch (Exception ex)
+        {
+            healthy = false;
+            if (timeout.IsCancellationRequested)
+            {
+                reason = "no response within Timeout " + check.Timeout.ToString("c", CultureInfo.InvariantCulture);
+            }
+            else
+            {
+                reason = ex.InnerException?.Message ?? ex.Message;
+                error = ex;
+            }
+        }
+
+        schedule.Report(server, healthy, check.Path, reason, error);
+    }
+
+    private static HttpRequestMessage CreateRequest(UpstreamServer server, string path)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server.Origin(server.Address.Scheme) + path))
+        {
+            Version = HttpVersion.Version11,
+            VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+        request.Headers.Host = server.Name;
+        request.Headers.TryAddWithoutValidation(HeaderNames.UserAgent, UserAgent);
+        return request;
+    }
+
+    /// <summary>One group's timer and the state that keeps its rounds apart.</summary>
+    private sealed class GroupSchedule(UpstreamHealthChecks owner, string name, TimeSpan interval, CancellationToken stopping)
+    {
+        private const int Idle = 0;
+        private const int Running = 1;
+        private const int RunningWithTickPending = 2;
+
+        private readonly Lock _lock = new();
+        private ITimer? _timer;
+        private Task _round = Task.CompletedTask;
+        private int _state;
+        private bool _retired;
+
+        public string Name { get; } = name;
+
+        public TimeSpan Interval { get; private set; } = interval;
+
+        public CancellationToken Stopping { get; } = stopping;
+
+        /// <summary>The rounds started by the last tick that found the group idle (completed when none runs).</summary>
+        public Task Round => Volatile.Read(ref _round);
+
+        /// <summary>Starts the timer: the first round now, then one every <see cref="Interval"/>.</summary>
+        public void Start(TimeProvider time) =>
+            _timer = time.CreateTimer(static state => ((GroupSchedule)state!).Tick(), this, TimeSpan.Zero, Interval);
+
+        /// <summary>A reload changed the interval: check now, then every <paramref name="interval"/>.</summary>
+        public void Reschedule(TimeSpan interval)
+        {
+            Interval = interval;
+            _timer?.Change(TimeSpan.Zero, interval);
+        }
+
+        /// <summary>The group left the configuration or lost its HealthCheck, or the host is stopping.</summary>
+        public void Retire()
+        {
+            lock (_lock)
+            {
+                _retired = true;
+            }
+
+            _timer?.Dispose();
+        }
+
+        /// <summary>Called as a round ends: true when a tick fell during it, so another round is due now.</summary>
+        public bool ContinueAfterRound()
+        {
+            if (Interlocked.CompareExchange(ref _state, Idle, Running) == Running)
+            {
+                return false;
+            }
+
+            // Pending: only this loop leaves that state, so plain writes are safe.
+            var again = !Volatile.Read(ref _retired) && !Stopping.IsCancellationRequested;
+            Volatile.Write(ref _state, again ? Running : Idle);
+            return again;
+        }
+
+        /// <summary>Applies a probe's verdict and logs a change, unless the schedule was retired meanwhile.</summary>
+        public void Report(UpstreamServer server, bool healthy, string path, string reason, Exception? error)
+        {
+            lock (_lock)
+            {
+                if (_retired || server.ProbeHealthy == healthy)
+                {
+                    return;
+                }
+
+                server.ProbeHealthy = healthy;
+            }
+
+            if (healthy)
+            {
+                HealthCheckLog.Passed(owner.Logger, Name, server.Name, reason);
+            }
+            else
+            {
+                HealthCheckLog.Failed(owner.Logger, Name, server.Name, path, reason, error);
+            }
+        }
+
+        private void Tick()
+        {
+            if (Volatile.Read(ref _retired) || Stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            // Idle → start a round; running → leave one tick pending for when it ends; pending → nothing more.
+            if (Interlocked.CompareExchange(ref _state, Running, Idle) == Idle)
+            {
+                Volatile.Write(ref _round, owner.RunRoundsAsync(this));
+            }
+            else
+            {
+                Interlocked.CompareExchange(ref _state, RunningWithTickPending, Running);
+            }
+        }
+    }
+}

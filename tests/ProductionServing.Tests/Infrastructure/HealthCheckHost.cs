@@ -1,0 +1,82 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+using ProductionServing.Proxy;
+
+namespace ProductionServing.Tests.Infrastructure;
+
+/// <summary>
+/// What active health check tests share: a configuration with one checked group <c>backend</c> behind
+/// <c>/</c>, a <see cref="ServingHost"/> on a <see cref="FakeTimeProvider"/>, and bounded waits for the
+/// verdicts, which land in the background after a probe's answer is read.
+/// </summary>
+internal static class HealthCheckHost
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    /// <summary>The bound of every wait.</summary>
+    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
+
+    // Longer than Interval on purpose. The fake clock jumps while real answers take real time, so a
+    // test that advanced by more than Timeout could expire a probe whose answer is on its way. Rounds
+    // never overlap, so once the next round's probe has arrived the previous round is over; advancing
+    // one Interval at a time then never expires a probe that is not meant to.
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(8);
+
+    public const string HealthCheck = """, "HealthCheck": { "Path": "/healthz", "Interval": "00:00:05", "Timeout": "00:00:08" }""";
+
+    public static string Config(string servers, string healthCheck = HealthCheck, string locations = "", string upstreams = "") => $$"""
+        { "ProductionServing": {
+            "Locations": [ { "Match": "/", "Proxy": { "Pass": "http://backend" } }{{locations}} ],
+            "Upstreams": { "backend": { "Servers": [ {{servers}} ]{{healthCheck}} }{{upstreams}} } } }
+        """;
+
+    public static string Servers(params HealthCheckedUpstream[] upstreams) =>
+        string.Join(", ", upstreams.Select(u => $$"""{ "Address": "{{u.Address}}" }"""));
+
+    public static Task<ServingHost> StartAsync(string json, FakeTimeProvider time) =>
+        ServingHost.StartAsync(json, services: services => services.AddSingleton<TimeProvider>(time));
+
+    /// <summary>The live state of <paramref name="upstream"/> in group <c>backend</c> of the snapshot in force.</summary>
+    public static UpstreamServer ServerOf(ServingHost host, HealthCheckedUpstream upstream) =>
+        host.App.Services.GetRequiredService<UpstreamRegistry>().Groups.Single(g => g.Name == "backend")
+            .Servers.Single(s => s.Address.Port == upstream.Port);
+
+    /// <summary>The bodies of <paramref name="count"/> proxied GETs, in order (each upstream answers its name).</summary>
+    public static async Task<string[]> GetBodiesAsync(ServingHost host, int count)
+    {
+        var bodies = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            bodies[i] = await host.Client.GetStringAsync(new Uri($"/request/{i}", UriKind.Relative));
+        }
+
+        return bodies;
+    }
+
+    /// <summary>The one record of event <paramref name="id"/> about <paramref name="server"/>, once it is written (just after the verdict).</summary>
+    public static async Task<FakeLogRecord> LoggedAsync(ServingHost host, int id, string server)
+    {
+        bool Matches(FakeLogRecord r) =>
+            r.Id.Id == id && r.Message.Contains("server " + server + " ", StringComparison.Ordinal);
+        await WaitUntilAsync(() => host.Logs.GetSnapshot().Any(Matches), $"event {id} is logged for {server}");
+        return Assert.Single(host.Logs.GetSnapshot(), Matches);
+    }
+
+    /// <summary>Polls background state under a bounded token (STYLE §7).</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        using var bound = new CancellationTokenSource(Bound);
+        while (!condition())
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10), bound.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Assert.Fail($"Timed out waiting until {what}.");
+            }
+        }
+    }
+}
