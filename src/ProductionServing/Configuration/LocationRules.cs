@@ -190,11 +190,19 @@ internal static class LocationRules
         }
 
         var host = pass.IdnHost;
-        if (options.Upstreams.ContainsKey(host))
+        if (options.Upstreams.TryGetValue(host, out var upstream))
         {
             if (!pass.IsDefaultPort)
             {
                 errors.Add($"{passPath}: the upstream name '{host}' takes no port; the servers' addresses carry the ports.");
+            }
+
+            // The scheme is the Pass URL's for every server (nginx's proxy_pass); a server written with
+            // another one would be spoken to in a protocol its address does not say.
+            if (upstream?.Servers is { } servers
+                && servers.Any(s => s?.Address is { } a && Uri.TryCreate(a, UriKind.Absolute, out var u) && u.Scheme != pass.Scheme))
+            {
+                errors.Add($"{passPath}: '{pass.Scheme}' does not match the scheme of upstream '{host}''s server addresses; use the same scheme in both.");
             }
 
             return;

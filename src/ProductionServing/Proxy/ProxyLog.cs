@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace ProductionServing.Proxy;
 
-/// <summary>Upstream forwarding log messages (event ids 3000–3999).</summary>
+/// <summary>Upstream forwarding log messages (event ids 3001–3099; <see cref="HealthCheckLog"/> has 3101–3199).</summary>
 internal static partial class ProxyLog
 {
     [LoggerMessage(EventId = 3001, EventName = "UpstreamRefused", Level = LogLevel.Warning,

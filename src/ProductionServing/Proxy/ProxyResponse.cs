@@ -14,6 +14,9 @@ namespace ProductionServing.Proxy;
 /// </summary>
 internal static class ProxyResponse
 {
+    /// <summary>The read size for large bodies: the buffer size of YARP's StreamCopier and of our static file streaming.</summary>
+    private const int LargeRead = 64 * 1024;
+
     public static async Task SendAsync(HttpContext context, HttpResponseMessage upstream, ProxyHandler handler, UpstreamServer server,
         CancellationTokenSource timeout, ILogger logger)
     {
@@ -33,12 +36,17 @@ internal static class ProxyResponse
         {
             // SocketsHttpHandler's content is a stream already: the synchronous call costs no Task.
             body = upstream.Content.ReadAsStream(timeout.Token);
+            var sizeHint = 0;
             while (true)
             {
-                // The pipe's own block (4 KiB from Kestrel's pool): a larger size hint makes the pipe rent
-                // from ArrayPool<byte>.Shared, whose per-core stacks run dry with many requests in flight
-                // and then allocate (measured: 2.7 KB per forwarded request at 64 connections).
-                var read = body.ReadAsync(writer.GetMemory(), timeout.Token);
+                // Small bodies are read into the pipe's own block (4 KiB from Kestrel's pool): a larger size
+                // hint makes the pipe rent from ArrayPool<byte>.Shared, whose per-core stacks run dry with
+                // many requests in flight and then allocate (measured: 2.7 KB per forwarded request at 64
+                // connections). Once a read fills a block the body is large: 64 KiB reads then mean a
+                // sixteenth of the reads, flushes and send calls (measured: 1 MiB GETs 303/s with 4 KiB
+                // reads against 404/s for YARP's 64 KiB buffer).
+                var memory = writer.GetMemory(sizeHint);
+                var read = body.ReadAsync(memory, timeout.Token);
                 var waiting = !read.IsCompleted;
                 if (waiting)
                 {
@@ -54,6 +62,11 @@ internal static class ProxyResponse
                 if (count == 0)
                 {
                     break;
+                }
+
+                if (count == memory.Length)
+                {
+                    sizeHint = LargeRead;
                 }
 
                 writer.Advance(count);

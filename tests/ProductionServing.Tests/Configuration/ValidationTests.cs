@@ -139,6 +139,15 @@ public sealed class ValidationTests
         Assert.Equal(expected is null ? [] : [expected], failures);
     }
 
+    [Fact]
+    public void Proxy_PassScheme_MustMatchTheUpstreamServers()
+    {
+        var upstreams = """ "Upstreams": { "backend": { "Servers": [ { "Address": "http://127.0.0.1:5001" } ] } } """;
+
+        Assert.Contains("Locations[0].Proxy.Pass: 'https' does not match the scheme of upstream 'backend''s server addresses; use the same scheme in both.",
+            TestConfig.Failures(Config("""{ "Match": "/api/", "Proxy": { "Pass": "https://backend" } }""", upstreams)));
+    }
+
     [Theory]
     [InlineData("", "Locations[0].Proxy.Pass: is required, for example 'http://backend or http://127.0.0.1:5001/'.")]
     [InlineData("backend", "Locations[0].Proxy.Pass: 'backend' is not an absolute http or https URL, for example 'http://backend or http://127.0.0.1:5001/'.")]
