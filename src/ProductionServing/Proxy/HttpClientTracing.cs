@@ -19,7 +19,19 @@ internal static class HttpClientTracing
     private static readonly ActivitySource Probe = new("System.Net.Http");
     private static DiagnosticListener? s_legacy;
 
-    static HttpClientTracing() => DiagnosticListener.AllListeners.Subscribe(new LegacyListenerFinder());
+    private static ExecutionContext? s_empty;
+
+    static HttpClientTracing()
+    {
+        DiagnosticListener.AllListeners.Subscribe(new LegacyListenerFinder());
+
+        // A work item queued without flowing the context runs in the empty one: capture it there, without
+        // blocking (until it is set, callers clear Activity.Current instead).
+        ThreadPool.UnsafeQueueUserWorkItem(static _ => Volatile.Write(ref s_empty, ExecutionContext.Capture()), null);
+    }
+
+    /// <summary>The execution context with no async-local values (so no current Activity), once known.</summary>
+    public static ExecutionContext? EmptyContext => Volatile.Read(ref s_empty);
 
     /// <summary>True when an ActivityListener or a DiagnosticListener subscriber wants outgoing HTTP requests.</summary>
     public static bool IsObserved => Probe.HasListeners() || Volatile.Read(ref s_legacy)?.IsEnabled() == true;

@@ -65,7 +65,7 @@ internal sealed class ProxyHandler
     /// </summary>
     public Task HandleAsync(HttpContext context, string path)
     {
-        var upgrade = WebSocketTunnel.UpgradeOf(context);
+        var upgrade = WebSocketTunnel.HandshakeOf(context);
         var admission = Group.AcquireAsync(context, path, tried: null);
         if (!admission.IsCompletedSuccessfully)
         {
@@ -82,7 +82,7 @@ internal sealed class ProxyHandler
         return RunAsync(context, path, upgrade, server);
     }
 
-    private async Task WaitThenRunAsync(HttpContext context, string path, string? upgrade,
+    private async Task WaitThenRunAsync(HttpContext context, string path, WebSocketHandshake upgrade,
         ValueTask<(UpstreamServer? Server, AdmissionFailure Failure)> admission)
     {
         var (server, failure) = await admission.ConfigureAwait(false);
@@ -96,7 +96,7 @@ internal sealed class ProxyHandler
     }
 
     /// <summary>The attempts, the first on <paramref name="server"/> (acquired), the rest on servers acquired here.</summary>
-    private async Task RunAsync(HttpContext context, string path, string? upgrade, UpstreamServer server)
+    private async Task RunAsync(HttpContext context, string path, WebSocketHandshake upgrade, UpstreamServer server)
     {
         var group = Group;
         List<UpstreamServer>? tried = null;
@@ -145,8 +145,8 @@ internal sealed class ProxyHandler
                     {
                         using (response)
                         {
-                            await (upgrade is not null && response.StatusCode == HttpStatusCode.SwitchingProtocols
-                                ? WebSocketTunnel.RunAsync(context, response, server, _logger, timeout.Token)
+                            await (upgrade != WebSocketHandshake.None && response.StatusCode == HttpStatusCode.SwitchingProtocols
+                                ? WebSocketTunnel.RunAsync(context, response, upgrade, server, _logger, timeout.Token)
                                 : ProxyResponse.SendAsync(context, response, this, server, timeout, _logger)).ConfigureAwait(false);
                         }
 
@@ -211,8 +211,10 @@ internal sealed class ProxyHandler
 
     /// <summary>
     /// Sends without the incoming request's Activity as the parent when no one observes outgoing HTTP
-    /// tracing (<see cref="HttpClientTracing"/>). The handler captures the context it starts in; the
-    /// caller's context, and with it the Activity its logs carry, is restored before this returns.
+    /// tracing (<see cref="HttpClientTracing"/>): the send starts in the empty execution context, which
+    /// the handler captures for its continuations, and the caller's context, with the Activity its logs
+    /// carry, is restored before this returns. Restoring a captured context allocates nothing, where
+    /// setting <see cref="Activity.Current"/> to null would make a new one per request.
     /// </summary>
     private static Task<HttpResponseMessage> SendAsync(HttpMessageInvoker invoker, HttpRequestMessage message, CancellationToken cancellationToken)
     {
@@ -221,7 +223,15 @@ internal sealed class ProxyHandler
             return invoker.SendAsync(message, cancellationToken);
         }
 
-        Activity.Current = null;
+        if (HttpClientTracing.EmptyContext is { } empty)
+        {
+            ExecutionContext.Restore(empty);
+        }
+        else
+        {
+            Activity.Current = null;
+        }
+
         try
         {
             return invoker.SendAsync(message, cancellationToken);
@@ -268,7 +278,7 @@ internal sealed class ProxyHandler
         return uri;
     }
 
-    private HttpRequestMessage CreateMessage(HttpContext context, string path, UpstreamServer server, string? upgrade, out StreamingRequestContent? content)
+    private HttpRequestMessage CreateMessage(HttpContext context, string path, UpstreamServer server, WebSocketHandshake upgrade, out StreamingRequestContent? content)
     {
         var request = context.Request;
         var uri = UpstreamUriFor(context, path, server);
@@ -281,7 +291,8 @@ internal sealed class ProxyHandler
         };
 
         content = null;
-        if (context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
+        // A WebSocket handshake has no body: what follows it (an HTTP/2 stream's data) is the tunnel's.
+        if (upgrade == WebSocketHandshake.None && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
         {
             content = new StreamingRequestContent(request.BodyReader, request.ContentLength, context.RequestAborted);
             message.Content = content;
@@ -294,11 +305,9 @@ internal sealed class ProxyHandler
             message.Headers.Host = request.Host.Value;
         }
 
-        if (upgrade is not null)
+        if (upgrade != WebSocketHandshake.None)
         {
-            // Upgrade and Connection are hop-by-hop, so they were not copied: a tunnel asks for them anew.
-            message.Headers.TryAddWithoutValidation(HeaderNames.Connection, "Upgrade");
-            message.Headers.TryAddWithoutValidation(HeaderNames.Upgrade, upgrade);
+            WebSocketTunnel.PrepareUpstreamRequest(message, upgrade);
         }
 
         return message;

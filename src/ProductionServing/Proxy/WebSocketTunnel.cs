@@ -1,48 +1,82 @@
 using System.Net.Http;
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
+using Microsoft.Net.Http.Headers;
 
 namespace ProductionServing.Proxy;
 
 /// <summary>
-/// HTTP/1.1 <c>Upgrade: websocket</c> (RFC 6455 §4): the handshake is forwarded, and when the upstream
-/// answers 101 both connections become one byte tunnel until either side closes. The frames, the
-/// closing handshake included, pass through untouched; when one side ends its stream the other side's
-/// connection is closed too.
+/// WebSockets: an HTTP/1.1 <c>Upgrade: websocket</c> handshake (RFC 6455 §4), or an HTTP/2 extended
+/// CONNECT with <c>:protocol websocket</c> (RFC 8441), goes upstream as an HTTP/1.1 upgrade; when the
+/// upstream answers 101 both connections become one byte tunnel until either side closes. The frames,
+/// the closing handshake included, pass through untouched; when one side ends its stream the other
+/// side's connection is closed too.
 /// </summary>
 internal static class WebSocketTunnel
 {
     private const int BufferSize = 4096;
+    private const string SecWebSocketKey = "Sec-WebSocket-Key";
+    private const string SecWebSocketAccept = "Sec-WebSocket-Accept";
 
-    /// <summary>The <c>Upgrade</c> value of a WebSocket handshake Kestrel can upgrade; null for any other request.</summary>
-    public static string? UpgradeOf(HttpContext context)
+    /// <summary>Which kind of WebSocket handshake the request is, if any.</summary>
+    public static WebSocketHandshake HandshakeOf(HttpContext context)
     {
-        if (context.Features.Get<IHttpUpgradeFeature>() is not { IsUpgradableRequest: true })
+        if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true })
         {
-            return null;
+            var upgrade = context.Request.Headers.Upgrade;
+            return upgrade.Count == 1 && string.Equals(upgrade.ToString(), "websocket", StringComparison.OrdinalIgnoreCase)
+                ? WebSocketHandshake.Upgrade
+                : WebSocketHandshake.None;
         }
 
-        var upgrade = context.Request.Headers.Upgrade;
-        return upgrade.Count == 1 && string.Equals(upgrade.ToString(), "websocket", StringComparison.OrdinalIgnoreCase)
-            ? upgrade.ToString()
-            : null;
+        return context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true, Protocol: var protocol }
+            && string.Equals(protocol, "websocket", StringComparison.OrdinalIgnoreCase)
+            ? WebSocketHandshake.ExtendedConnect
+            : WebSocketHandshake.None;
     }
 
-    public static async Task RunAsync(HttpContext context, HttpResponseMessage upstream, UpstreamServer server, ILogger logger, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes the upstream request an HTTP/1.1 upgrade. Upgrade and Connection are hop-by-hop, so they were
+    /// not copied: a tunnel asks for them anew. An HTTP/2 handshake has no Sec-WebSocket-Key (RFC 8441
+    /// §5), which an HTTP/1.1 upstream requires: the proxy makes one.
+    /// </summary>
+    public static void PrepareUpstreamRequest(HttpRequestMessage message, WebSocketHandshake handshake)
+    {
+        message.Headers.TryAddWithoutValidation(HeaderNames.Connection, "Upgrade");
+        message.Headers.TryAddWithoutValidation(HeaderNames.Upgrade, "websocket");
+        if (handshake == WebSocketHandshake.ExtendedConnect)
+        {
+            message.Method = HttpMethod.Get;
+            message.Headers.Remove(SecWebSocketKey);
+            message.Headers.TryAddWithoutValidation(SecWebSocketKey, Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)));
+        }
+    }
+
+    public static async Task RunAsync(HttpContext context, HttpResponseMessage upstream, WebSocketHandshake handshake, UpstreamServer server,
+        ILogger logger, CancellationToken cancellationToken)
     {
         var response = context.Response;
-        response.StatusCode = StatusCodes.Status101SwitchingProtocols;
         var connection = ProxyHeaders.ConnectionOf(upstream);
         ProxyHeaders.CopyResponseHeaders(upstream.Headers, response.Headers, connection);
-
-        // Kestrel writes "Connection: Upgrade" itself; the Upgrade header is hop-by-hop, so it is set anew.
-        response.Headers.Upgrade = "websocket";
+        if (handshake == WebSocketHandshake.ExtendedConnect)
+        {
+            // RFC 8441 §5: an HTTP/2 WebSocket is accepted with 200 and carries no Sec-WebSocket-Accept.
+            response.Headers.Remove(SecWebSocketAccept);
+        }
+        else
+        {
+            // Kestrel writes 101 and "Connection: Upgrade" itself; the Upgrade header is hop-by-hop, so it is set anew.
+            response.Headers.Upgrade = "websocket";
+        }
 
         var upstreamStream = await upstream.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (upstreamStream.ConfigureAwait(false))
         {
-            var clientStream = await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync().ConfigureAwait(false);
+            var clientStream = handshake == WebSocketHandshake.ExtendedConnect
+                ? await context.Features.Get<IHttpExtendedConnectFeature>()!.AcceptAsync().ConfigureAwait(false)
+                : await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync().ConfigureAwait(false);
             await using (clientStream.ConfigureAwait(false))
             {
                 // The tunnel lives as long as the client: ReadTimeout does not apply to an idle WebSocket.

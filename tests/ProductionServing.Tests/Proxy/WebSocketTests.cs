@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using ProductionServing.Tests.Infrastructure;
@@ -41,6 +42,34 @@ public sealed class WebSocketTests
         Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
         Assert.Equal("bye", client.CloseStatusDescription);
         Assert.Equal("websocket", upstream.Last.Header("Upgrade"), ignoreCase: true);
+    }
+
+    [Fact]
+    public async Task Http2WebSocket_IsTunnelledToAnHttp11Upstream()
+    {
+        // RFC 8441 (YARP WebSocketTests "WebSocketsH2ToH1"): an extended CONNECT from an HTTP/2 client goes
+        // upstream as an HTTP/1.1 upgrade with a Sec-WebSocket-Key of the proxy's; the client gets 200.
+        await using var upstream = await StartEchoAsync();
+        await using var host = await ServingHost.StartAsync(Config(upstream.Address), protocols: HttpProtocols.Http2);
+        using var timeout = new CancellationTokenSource(Timeout);
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
+        using var client = new ClientWebSocket();
+        client.Options.HttpVersion = HttpVersion.Version20;
+        client.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        client.Options.CollectHttpResponseDetails = true;
+
+        await client.ConnectAsync(new Uri($"ws://127.0.0.1:{host.Port}/ws"), invoker, timeout.Token);
+        await client.SendAsync(Encoding.UTF8.GetBytes("over h2"), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+        var (_, received) = await ReceiveAsync(client, timeout.Token);
+        await client.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", timeout.Token);
+
+        Assert.Equal(HttpStatusCode.OK, client.HttpStatusCode);
+        Assert.Equal("over h2", received);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
+        var handshake = upstream.Last;
+        Assert.Equal(("GET", "HTTP/1.1"), (handshake.Method, handshake.Protocol));
+        Assert.Equal("websocket", handshake.Header("Upgrade"), ignoreCase: true);
+        Assert.Equal(16, Convert.FromBase64String(handshake.Header("Sec-WebSocket-Key")!).Length);
     }
 
     [Fact]
