@@ -291,6 +291,7 @@ internal sealed class ProxyHandler
         };
 
         content = null;
+
         // A WebSocket handshake has no body: what follows it (an HTTP/2 stream's data) is the tunnel's.
         if (upgrade == WebSocketHandshake.None && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
         {
