@@ -177,10 +177,7 @@ internal sealed class ProxyHandler
             }
 
             lastFailure = failure;
-            if (server.ReportFailure(group.Time.GetTimestamp(), group.Time))
-            {
-                ProxyLog.UpstreamServerDown(_logger, group.Name, server.Name, group.Options.FailTimeout, group.Options.MaxFails);
-            }
+            CountFailure(server);
 
             var resendable = content is null || !content.Started;
             if (attempt >= group.Options.Retries || !resendable || failure == AttemptFailure.InvalidResponse
@@ -193,6 +190,16 @@ internal sealed class ProxyHandler
             tried ??= new List<UpstreamServer>(2);
             tried.Add(server);
             ProxyLog.RetryingUpstream(_logger, group.Name, server.Name, attempt + 2);
+        }
+    }
+
+    /// <summary>Counts a failed attempt against <paramref name="server"/>'s passive health, logging when it takes the server out.</summary>
+    public void CountFailure(UpstreamServer server)
+    {
+        var group = Group;
+        if (server.ReportFailure(group.Time.GetTimestamp(), group.Time))
+        {
+            ProxyLog.UpstreamServerDown(_logger, group.Name, server.Name, group.Options.FailTimeout, group.Options.MaxFails);
         }
     }
 

@@ -135,6 +135,9 @@ internal static class ProxyResponse
         }
 
         ProxyLog.UpstreamInvalidResponse(logger, handler.Group.Name, server.Name, invalid);
+
+        // nginx counts an invalid header against the server whatever proxy_next_upstream says.
+        handler.CountFailure(server);
         ProxyErrorBody.Write(response, StatusCodes.Status502BadGateway);
         return false;
     }

@@ -121,6 +121,34 @@ public sealed class ErrorTests
     }
 
     [Fact]
+    public async Task InvalidHead_CountsAgainstTheServersHealth()
+    {
+        // nginx: "The cases of error, timeout and invalid_header are always considered unsuccessful
+        // attempts" for max_fails, even when the 502 comes from checking the head after it arrived.
+        await using var bad = RawUpstream.Start(static async (socket, token) =>
+        {
+            await RawUpstream.ReadHeadAsync(socket, token);
+            await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"), SocketFlags.None, token);
+            await socket.ReceiveAsync(new byte[1], SocketFlags.None, token);
+        });
+        await using var good = await UpstreamHost.NamedAsync("good");
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json(
+            """{ "Match": "/", "Proxy": { "Pass": "http://backend" } }""",
+            ProxyTestConfig.Group("backend", "\"MaxFails\": 1, \"FailTimeout\": \"00:10:00\"", bad.Address, good.Address)));
+
+        using var first = await host.Client.GetAsync("/a");
+        var after = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            after.Add(await host.Client.GetStringAsync("/b"));
+        }
+
+        Assert.Equal(HttpStatusCode.BadGateway, first.StatusCode);
+        Assert.Equal(["good", "good", "good"], after);
+        Assert.Single(host.Logs.GetSnapshot(), r => r.Id.Id == 3004);
+    }
+
+    [Fact]
     public async Task Head_GetsTheErrorStatus_WithoutABody()
     {
         await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json(
