@@ -13,16 +13,30 @@ internal static class Rules
         }
     }
 
+    /// <summary>The longest duration a timer takes (int.MaxValue milliseconds, about 24.8 days): a longer timeout would fail every request.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromMilliseconds(int.MaxValue);
+
     public static void Positive(List<string> errors, string path, TimeSpan value)
     {
         if (value <= TimeSpan.Zero)
         {
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"{path}: must be a positive duration (got {value:c})."));
         }
+
+        AtMostMaxDuration(errors, path, value);
+    }
+
+    private static void AtMostMaxDuration(List<string> errors, string path, TimeSpan value)
+    {
+        if (value > MaxDuration)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{path}: must be at most {MaxDuration:c}, the longest timer .NET sets (got {value:c})."));
+        }
     }
 
     public static void NotNegative(List<string> errors, string path, TimeSpan value)
     {
+        AtMostMaxDuration(errors, path, value);
         if (value < TimeSpan.Zero)
         {
             errors.Add(string.Create(CultureInfo.InvariantCulture, $"{path}: must not be negative (got {value:c})."));

@@ -23,4 +23,10 @@ internal enum AttemptFailure
 
     /// <summary>The client went away or sent a broken body: not the upstream's fault, nothing to answer.</summary>
     Client,
+
+    /// <summary>
+    /// The request could not be written at all (the handler refused something in it before any network
+    /// error): 502, neither retried nor counted against the server, which never saw it.
+    /// </summary>
+    Unsendable,
 }

@@ -21,6 +21,11 @@ internal static class AttemptFailures
             }
         }
 
+        if (exception is HttpRequestException { HttpRequestError: HttpRequestError.Unknown } && !HasNetworkCause(exception))
+        {
+            return AttemptFailure.Unsendable;
+        }
+
         if (exception is OperationCanceledException)
         {
             return readTimedOut ? AttemptFailure.TimedOut : AttemptFailure.Reset;
@@ -32,6 +37,19 @@ internal static class AttemptFailures
             HttpRequestError.InvalidResponse => AttemptFailure.InvalidResponse,
             _ => AttemptFailure.Reset,
         } : AttemptFailure.Reset;
+    }
+
+    private static bool HasNetworkCause(Exception exception)
+    {
+        for (var inner = exception.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is IOException or System.Net.Sockets.SocketException)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The status the client gets when the last attempt failed this way.</summary>

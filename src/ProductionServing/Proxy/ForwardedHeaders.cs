@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Net;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 
@@ -12,10 +13,10 @@ namespace ProductionServing.Proxy;
 internal static class ForwardedHeaders
 {
     public const string ForwardedFor = "X-Forwarded-For";
-
-    private static readonly object ClientAddressKey = new();
     public const string ForwardedProto = "X-Forwarded-Proto";
     public const string ForwardedHost = "X-Forwarded-Host";
+
+    private static readonly object ClientAddressKey = new();
 
     public static bool IsForwardedHeader(string name) => name.Length switch
     {
@@ -26,25 +27,35 @@ internal static class ForwardedHeaders
     };
 
     /// <summary>
-    /// The client's address as text, formatted once per connection (kept in the connection's items):
-    /// every request of a keep-alive connection comes from the same address.
+    /// The client's address as text, formatted once per connection and address (kept in the
+    /// connection's items): the requests of a keep-alive connection usually come from one address, but
+    /// not always (UseForwardedHeaders or a PROXY protocol front end sets one per request).
     /// </summary>
     private static string? ClientAddress(HttpContext context)
     {
-        var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
-        if (items is not null && items.TryGetValue(ClientAddressKey, out var cached))
+        var address = context.Connection.RemoteIpAddress;
+        if (address is null)
         {
-            return (string?)cached;
+            return null;
         }
 
-        var address = context.Connection.RemoteIpAddress?.ToString();
+        var items = context.Features.Get<IConnectionItemsFeature>()?.Items;
+        if (items is not null && items.TryGetValue(ClientAddressKey, out var cached)
+            && cached is FormattedAddress formatted && formatted.Address.Equals(address))
+        {
+            return formatted.Text;
+        }
+
+        var text = address.ToString();
         if (items is not null)
         {
-            items[ClientAddressKey] = address;
+            items[ClientAddressKey] = new FormattedAddress(address, text);
         }
 
-        return address;
+        return text;
     }
+
+    private sealed record FormattedAddress(IPAddress Address, string Text);
 
     public static void Apply(HttpContext context, HttpRequestHeaders headers)
     {

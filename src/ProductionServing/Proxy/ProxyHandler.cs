@@ -123,8 +123,8 @@ internal sealed class ProxyHandler
 
                 // ReadTimeout bounds the wait for the response headers, then each read of the body
                 // (nginx's proxy_read_timeout: between two successive reads). The client going away cancels it too.
-                // Pooled only without a request body: a body still being written after the attempt ended
-                // (an early answer) may touch its source, which must then not belong to another request.
+                // Pooled only without a request body: a body send SocketsHttpHandler leaves running after a
+                // failed attempt still holds the source, which must then not belong to another request.
                 var timeout = content is null ? group.Timeouts.Rent() : new CancellationTokenSource(Timeout.InfiniteTimeSpan, group.Time);
                 var clientGone = context.RequestAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
                 content?.UseReadTimeout(timeout, group.Options.ReadTimeout);
@@ -162,6 +162,9 @@ internal sealed class ProxyHandler
                     }
                     else
                     {
+                        // After a failure SocketsHttpHandler may leave the body's send running, parked on
+                        // the client's pipe, which Kestrel reuses for the next request: end it.
+                        timeout.Cancel();
                         timeout.Dispose();
                     }
                 }
@@ -173,6 +176,12 @@ internal sealed class ProxyHandler
 
             if (failure == AttemptFailure.Client)
             {
+                return;
+            }
+
+            if (failure == AttemptFailure.Unsendable)
+            {
+                Answer(context, StatusCodes.Status502BadGateway);
                 return;
             }
 
@@ -265,8 +274,9 @@ internal sealed class ProxyHandler
     private Uri UpstreamUriFor(HttpContext context, string path, UpstreamServer server)
     {
         var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (string.IsNullOrEmpty(target) || target.Length > UriCacheMaxTarget)
+        if (string.IsNullOrEmpty(target) || target.Length > UriCacheMaxTarget || Routing.RequestPath.IsReExecuted(context))
         {
+            // A request an error handler re-executes goes upstream under its new path, not its raw target.
             return UpstreamUri.Build(server.Origin(_scheme), context, path, _prefix, _passPath);
         }
 
@@ -277,10 +287,15 @@ internal sealed class ProxyHandler
         }
 
         uri = UpstreamUri.Build(server.Origin(_scheme), context, path, _prefix, _passPath);
-        if (Volatile.Read(ref _uriCount) < UriCacheLimit && _uris.TryAdd(key, uri))
+        if (Interlocked.Increment(ref _uriCount) > UriCacheLimit)
         {
-            Interlocked.Increment(ref _uriCount);
+            // Full (a scan of junk targets fills it as well as real traffic): start again rather than
+            // stop caching until the next reload.
+            _uris.Clear();
+            Volatile.Write(ref _uriCount, 1);
         }
+
+        _uris.TryAdd(key, uri);
 
         return uri;
     }
@@ -337,6 +352,9 @@ internal sealed class ProxyHandler
                 break;
             case AttemptFailure.TimedOut:
                 ProxyLog.UpstreamTimedOut(_logger, group, server.Name, $"no response within ReadTimeout {Group.Options.ReadTimeout}");
+                break;
+            case AttemptFailure.Unsendable:
+                ProxyLog.UpstreamRequestUnsendable(_logger, group, server.Name, ex);
                 break;
             case AttemptFailure.InvalidResponse:
                 ProxyLog.UpstreamInvalidResponse(_logger, group, server.Name, ex);

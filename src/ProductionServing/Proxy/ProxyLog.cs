@@ -45,6 +45,10 @@ internal static partial class ProxyLog
         Message = "Upstream {Upstream} server {Server} sent an invalid response.")]
     public static partial void UpstreamInvalidResponse(ILogger logger, string upstream, string server, Exception exception);
 
+    [LoggerMessage(EventId = 3012, EventName = "UpstreamRequestUnsendable", Level = LogLevel.Warning,
+        Message = "The request could not be written to upstream {Upstream} server {Server}; answered 502 without counting it against the server.")]
+    public static partial void UpstreamRequestUnsendable(ILogger logger, string upstream, string server, Exception exception);
+
     [LoggerMessage(EventId = 3011, EventName = "WebSocketTunnelClosed", Level = LogLevel.Debug,
         Message = "WebSocket tunnel to upstream {Upstream} server {Server} ended ({Reason}).")]
     public static partial void WebSocketTunnelClosed(ILogger logger, string upstream, string server, string reason);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
+using System.Text;
 
 namespace ProductionServing.Proxy;
 
@@ -34,6 +35,10 @@ internal sealed class UpstreamTransport
             // A response abandoned half-read (the client went away) closes its connection at once
             // instead of being drained for reuse, so the upstream sees the disconnect promptly.
             MaxResponseDrainSize = 0,
+
+            // Kestrel takes UTF-8 request header values; without this the handler refuses to send any
+            // non-ASCII value, and one such header from a client would fail the attempt on every server.
+            RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8,
         };
         Invoker = new HttpMessageInvoker(handler, disposeHandler: true);
     }

@@ -23,7 +23,8 @@ internal static class UpstreamUri
     /// <param name="passPath">The path part of <c>Pass</c>, or null when it has none.</param>
     public static Uri Build(string origin, HttpContext context, string path, string? prefix, string? passPath)
     {
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        // A request re-executed by an error handler has a new path; its raw target is the original's.
+        var target = Routing.RequestPath.IsReExecuted(context) ? null : context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         var (rawPath, query) = Split(target, context);
         string pathAndQuery;
         if (passPath is null)

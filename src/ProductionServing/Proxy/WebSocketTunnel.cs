@@ -57,26 +57,31 @@ internal static class WebSocketTunnel
     public static async Task RunAsync(HttpContext context, HttpResponseMessage upstream, WebSocketHandshake handshake, UpstreamServer server,
         ILogger logger, CancellationToken cancellationToken)
     {
-        var response = context.Response;
-        var connection = ProxyHeaders.ConnectionOf(upstream);
-        ProxyHeaders.CopyResponseHeaders(upstream.Headers, response.Headers, connection);
-        if (handshake == WebSocketHandshake.ExtendedConnect)
+        Stream upstreamStream;
+        Stream clientStream;
+        try
         {
-            // RFC 8441 §5: an HTTP/2 WebSocket is accepted with 200 and carries no Sec-WebSocket-Accept.
-            response.Headers.Remove(SecWebSocketAccept);
+            (upstreamStream, clientStream) = await OpenAsync(context, upstream, handshake, cancellationToken).ConfigureAwait(false);
         }
-        else
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or HttpRequestException or OperationCanceledException)
         {
-            // Kestrel writes 101 and "Connection: Upgrade" itself; the Upgrade header is hop-by-hop, so it is set anew.
-            response.Headers.Upgrade = "websocket";
+            // A 101 whose headers Kestrel refuses, or a side that went away during the switch: a clean 502
+            // while nothing was sent, an aborted connection once the switch was answered.
+            if (context.Response.HasStarted)
+            {
+                context.Abort();
+            }
+            else
+            {
+                ProxyLog.UpstreamInvalidResponse(logger, server.Group, server.Name, ex);
+                ProxyErrorBody.Write(context.Response, StatusCodes.Status502BadGateway);
+            }
+
+            return;
         }
 
-        var upstreamStream = await upstream.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (upstreamStream.ConfigureAwait(false))
         {
-            var clientStream = handshake == WebSocketHandshake.ExtendedConnect
-                ? await context.Features.Get<IHttpExtendedConnectFeature>()!.AcceptAsync().ConfigureAwait(false)
-                : await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync().ConfigureAwait(false);
             await using (clientStream.ConfigureAwait(false))
             {
                 // The tunnel lives as long as the client: ReadTimeout does not apply to an idle WebSocket.
@@ -92,6 +97,31 @@ internal static class WebSocketTunnel
                 ProxyLog.WebSocketTunnelClosed(logger, server.Group, server.Name, reason);
             }
         }
+    }
+
+    /// <summary>Answers the client's handshake as the upstream answered it, and returns both byte streams.</summary>
+    private static async Task<(Stream Upstream, Stream Client)> OpenAsync(HttpContext context, HttpResponseMessage upstream,
+        WebSocketHandshake handshake, CancellationToken cancellationToken)
+    {
+        var response = context.Response;
+        var connection = ProxyHeaders.ConnectionOf(upstream);
+        ProxyHeaders.CopyResponseHeaders(upstream.Headers, response.Headers, connection);
+        if (handshake == WebSocketHandshake.ExtendedConnect)
+        {
+            // RFC 8441 §5: an HTTP/2 WebSocket is accepted with 200 and carries no Sec-WebSocket-Accept.
+            response.Headers.Remove(SecWebSocketAccept);
+        }
+        else
+        {
+            // Kestrel writes 101 and "Connection: Upgrade" itself; the Upgrade header is hop-by-hop, so it is set anew.
+            response.Headers.Upgrade = "websocket";
+        }
+
+        var upstreamStream = await upstream.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        var clientStream = handshake == WebSocketHandshake.ExtendedConnect
+            ? await context.Features.Get<IHttpExtendedConnectFeature>()!.AcceptAsync().ConfigureAwait(false)
+            : await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync().ConfigureAwait(false);
+        return (upstreamStream, clientStream);
     }
 
     /// <summary>

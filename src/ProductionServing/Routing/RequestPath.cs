@@ -157,7 +157,8 @@ internal static class RequestPath
         path.ContainsAnyExcept(PlainChars) || path.IndexOf("//", StringComparison.Ordinal) >= 0 || path.IndexOf("/.", StringComparison.Ordinal) >= 0;
 
     /// <summary>An error handler re-running the pipeline under a new <see cref="HttpRequest.Path"/> (the raw target is the original's).</summary>
-    private static bool IsReExecuted(HttpContext context) =>
+    /// <summary>Whether an error handler re-executes the request under a new path (the raw target is the original's).</summary>
+    public static bool IsReExecuted(HttpContext context) =>
         context.Features.Get<IStatusCodeReExecuteFeature>() is not null || context.Features.Get<IExceptionHandlerFeature>() is not null;
 
     /// <summary>The path of an origin-form (<c>/p?q</c>) or absolute-form (<c>http://h/p?q</c>) target; empty for other forms.</summary>

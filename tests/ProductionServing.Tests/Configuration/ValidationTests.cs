@@ -211,6 +211,7 @@ public sealed class ValidationTests
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "FailTimeout": "00:00:00" }""", "Upstreams.u.FailTimeout: must be a positive duration (got 00:00:00).")]
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "Retries": -1 }""", "Upstreams.u.Retries: must be at least 0 (got -1).")]
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "ConnectTimeout": "-00:00:05" }""", "Upstreams.u.ConnectTimeout: must be a positive duration (got -00:00:05).")]
+    [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "ReadTimeout": "100.00:00:00" }""", "Upstreams.u.ReadTimeout: must be at most 24.20:31:23.6470000, the longest timer .NET sets (got 100.00:00:00).")]
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "ReadTimeout": "00:00:00" }""", "Upstreams.u.ReadTimeout: must be a positive duration (got 00:00:00).")]
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "QueueLimit": -1 }""", "Upstreams.u.QueueLimit: must be at least 0 (got -1).")]
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "QueueTimeout": "-00:00:01" }""", "Upstreams.u.QueueTimeout: must not be negative (got -00:00:01).")]

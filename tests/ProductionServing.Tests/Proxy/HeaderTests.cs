@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using ProductionServing.Tests.Infrastructure;
 
@@ -62,6 +63,53 @@ public sealed class HeaderTests
         Assert.Equal("http", forwarded.Header("X-Forwarded-Proto"));
         Assert.Equal("shop.example:8443", forwarded.Header("X-Forwarded-Host"));
         Assert.Equal($"127.0.0.1:{upstream.Port}", forwarded.Header("Host"));
+    }
+
+    [Fact]
+    public async Task NonAsciiHeaderValue_IsForwarded_AndNoServerIsBlamed()
+    {
+        // Kestrel takes UTF-8 header values; a forwarder that refused them would fail the attempt on every
+        // server and count each failure against it (dotnet/yarp#1502).
+        await using var upstream = await UpstreamHost.NamedAsync("ok");
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json(
+            """{ "Match": "/", "Proxy": { "Pass": "http://backend" } }""", ProxyTestConfig.Group("backend", "", upstream.Address)));
+
+        using var handler = new SocketsHttpHandler { RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8 };
+        using var client = new HttpClient(handler) { BaseAddress = host.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/u");
+        request.Headers.TryAddWithoutValidation("X-Name", "caf\u00e9");
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("caf\u00e9", upstream.Last.Header("X-Name"));
+        Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Id.Id is >= 3001 and <= 3012 and not 3008 and not 3011);
+    }
+
+    [Fact]
+    public async Task ForwardedFor_FollowsEachRequestsAddress_OnOneConnection()
+    {
+        // Behind UseForwardedHeaders (or a PROXY protocol front end) the client address changes per
+        // request on one keep-alive connection; the per-connection cache must notice.
+        await using var upstream = await UpstreamHost.NamedAsync("ok");
+        await using var host = await ServingHost.StartAsync(
+            ProxyTestConfig.Json($$"""{ "Match": "/", "Proxy": { "Pass": "{{upstream.Address}}" } }"""),
+            beforeServing: app => app.Use((context, next) =>
+            {
+                context.Connection.RemoteIpAddress = IPAddress.Parse(context.Request.Headers["X-Test-Client"].ToString());
+                return next(context);
+            }));
+        var seen = new List<string?>();
+
+        foreach (var client in new[] { "203.0.113.1", "203.0.113.2", "203.0.113.2" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/x");
+            request.Headers.Add("X-Test-Client", client);
+            using var response = await host.Client.SendAsync(request);
+            seen.Add(upstream.Last.Header("X-Forwarded-For"));
+        }
+
+        Assert.Equal(["203.0.113.1", "203.0.113.2", "203.0.113.2"], seen);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using ProductionServing.Tests.Infrastructure;
 
@@ -69,6 +70,26 @@ public sealed class PassUriTests : IAsyncLifetime
 
         Assert.Equal(200, response.StatusCode);
         Assert.Equal("/v2/a%20b?k=v", _upstream.Last.RawTarget);
+    }
+
+    [Fact]
+    public async Task RequestReExecutedByAnErrorHandler_GoesUpstreamUnderItsNewPath()
+    {
+        // UseStatusCodePagesWithReExecute runs the pipeline again under /errors/404 while the raw target
+        // stays the original's: the upstream must see the new path, and the URI cache must not confuse them.
+        await using var upstream = await UpstreamHost.StartAsync(static context => context.Response.WriteAsync("error page"));
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json($$"""
+            { "Match": "= /missing", "Static": { "Root": "no-such-folder" } },
+            { "Match": "/errors/", "Proxy": { "Pass": "{{upstream.Address}}" } }
+            """), app => app.UseStatusCodePagesWithReExecute("/errors/{0}"));
+
+        for (var i = 0; i < 2; i++)
+        {
+            var response = await host.SendRawAsync("GET /missing?from=client HTTP/1.1");
+
+            Assert.Contains("error page", response.Body, StringComparison.Ordinal);
+            Assert.Equal("/errors/404", upstream.Last.RawTarget);
+        }
     }
 
     [Fact]
