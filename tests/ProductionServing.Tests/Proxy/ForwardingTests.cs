@@ -17,7 +17,7 @@ public sealed class ForwardingTests
             context.Response.Headers["X-Upstream"] = "yes";
             return context.Response.WriteAsync("hello from upstream");
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json($$"""{ "Match": "/", "Proxy": { "Pass": "{{upstream.Address}}" } }"""));
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
 
         using var response = await host.Client.GetAsync("/some/path?x=1");
 

@@ -19,7 +19,7 @@ public sealed class HeaderTests
     public async Task HopByHopRequestHeaders_AndThoseConnectionNames_AreNotForwarded()
     {
         await using var upstream = await UpstreamHost.NamedAsync("ok");
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json($$"""{ "Match": "/", "Proxy": { "Pass": "{{upstream.Address}}" } }"""));
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
 
         // One Connection header, as clients send it (Kestrel keeps only the last of several).
         using var request = new HttpRequestMessage(HttpMethod.Get, "/h");
@@ -48,7 +48,7 @@ public sealed class HeaderTests
     public async Task ForwardedFor_IsAppended_ProtoAndHost_AreSet()
     {
         await using var upstream = await UpstreamHost.NamedAsync("ok");
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json($$"""{ "Match": "/", "Proxy": { "Pass": "{{upstream.Address}}" } }"""));
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
         using var request = new HttpRequestMessage(HttpMethod.Get, "/f");
         request.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.7, 198.51.100.2");
         request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "https");
@@ -71,8 +71,7 @@ public sealed class HeaderTests
         // Kestrel takes UTF-8 header values; a forwarder that refused them would fail the attempt on every
         // server and count each failure against it (dotnet/yarp#1502).
         await using var upstream = await UpstreamHost.NamedAsync("ok");
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json(
-            """{ "Match": "/", "Proxy": { "Pass": "http://backend" } }""", ProxyTestConfig.Group("backend", "", upstream.Address)));
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", "", upstream.Address)));
 
         using var handler = new SocketsHttpHandler { RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8 };
         using var client = new HttpClient(handler) { BaseAddress = host.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
@@ -93,7 +92,7 @@ public sealed class HeaderTests
         // request on one keep-alive connection; the per-connection cache must notice.
         await using var upstream = await UpstreamHost.NamedAsync("ok");
         await using var host = await ServingHost.StartAsync(
-            ProxyTestConfig.Json($$"""{ "Match": "/", "Proxy": { "Pass": "{{upstream.Address}}" } }"""),
+            ProxyTestConfig.PassAll(upstream.Address),
             beforeServing: app => app.Use((context, next) =>
             {
                 context.Connection.RemoteIpAddress = IPAddress.Parse(context.Request.Headers["X-Test-Client"].ToString());
@@ -139,7 +138,7 @@ public sealed class HeaderTests
             await socket.SendAsync(Encoding.ASCII.GetBytes(Head), SocketFlags.None, token);
             await socket.ReceiveAsync(new byte[1], SocketFlags.None, token);
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json($$"""{ "Match": "/", "Proxy": { "Pass": "{{upstream.Address}}" } }"""));
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
 
         var response = await host.SendRawAsync("GET /r HTTP/1.1");
 
@@ -162,7 +161,7 @@ public sealed class HeaderTests
             using var reader = new StreamReader(context.Request.Body);
             await context.Response.WriteAsync(await reader.ReadToEndAsync());
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json($$"""{ "Match": "/", "Proxy": { "Pass": "{{upstream.Address}}" } }"""));
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
         using var content = new StringContent("{\"a\":1}", Encoding.UTF8, "application/json");
         content.Headers.ContentLanguage.Add("de");
 

@@ -47,7 +47,7 @@ public sealed class LargeTransferTests
             context.Response.ContentLength = size;
             sent.TrySetResult(await WriteBlocksAsync(context.Response.Body, size, context.RequestAborted));
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
         await DownloadAsync(host, BlockSize * 16, timeout.Token);      // JIT and pooled connections, outside the measurement
         sent = NewSignal();
 
@@ -71,7 +71,7 @@ public sealed class LargeTransferTests
         }, builder => builder.WebHost.ConfigureKestrel(options => options.Limits.MaxRequestBodySize = null));
 
         // Kestrel's default 30 MB request body limit applies to proxied requests as to any other; lift it as an app would.
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address),
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address),
             services: services => services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = null));
         await UploadAsync(host, BlockSize * 16, timeout.Token);
 
@@ -82,10 +82,6 @@ public sealed class LargeTransferTests
         Assert.Equal($"{Size} {Convert.ToHexString(sent)}", answer);
         Assert.True(allocated < AllocationBound, $"{allocated:N0} bytes allocated while forwarding {Size:N0}.");
     }
-
-    private static string Config(string pass) => $$"""
-        { "ProductionServing": { "Locations": [ { "Match": "/", "Proxy": { "Pass": "{{pass}}" } } ] } }
-        """;
 
     private static TaskCompletionSource<byte[]> NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 

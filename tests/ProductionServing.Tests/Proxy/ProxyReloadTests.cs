@@ -21,8 +21,7 @@ public sealed class ProxyReloadTests
             await context.Response.WriteAsync("old");
         });
         await using var replacement = await UpstreamHost.NamedAsync("new");
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json(
-            """{ "Match": "/", "Proxy": { "Pass": "http://backend" } }""", ProxyTestConfig.Group("backend", "", old.Address)));
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", "", old.Address)));
 
         var inFlight = host.Client.GetStringAsync("/slow");
         await arrived.Task.WaitAsync(Wait);
@@ -40,9 +39,7 @@ public sealed class ProxyReloadTests
         // Passive health state belongs to (group, address): an unrelated change must not bring a failed server back.
         await using var healthy = await UpstreamHost.NamedAsync("healthy");
         var refusing = RawUpstream.RefusingAddress();
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json(
-            """{ "Match": "/", "Proxy": { "Pass": "http://backend" } }""",
-            ProxyTestConfig.Group("backend", "\"MaxFails\": 1, \"FailTimeout\": \"00:10:00\"", refusing, healthy.Address)));
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", "\"MaxFails\": 1, \"FailTimeout\": \"00:10:00\"", refusing, healthy.Address)));
         Assert.Equal("healthy", await host.Client.GetStringAsync("/a")); // refused, retried: the refusing server is out now
 
         host.Reload(("ProductionServing:Locations:1:Match", "= /other"), ("ProductionServing:Locations:1:App:Pool", null));

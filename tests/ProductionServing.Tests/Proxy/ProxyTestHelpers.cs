@@ -11,9 +11,7 @@ internal static class ProxyTestHelpers
     public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>One location, <c>/</c>, passing to <paramref name="pass"/>; <paramref name="upstreams"/> are the entries of <c>Upstreams</c>.</summary>
-    public static string Config(string pass, string upstreams = "") => $$"""
-        { "ProductionServing": { "Locations": [ { "Match": "/", "Proxy": { "Pass": "{{pass}}" } } ]{{(upstreams.Length == 0 ? "" : ", \"Upstreams\": { " + upstreams + " }")}} } }
-        """;
+    public static string Config(string pass, string upstreams = "") => ProxyTestConfig.PassAll(pass, upstreams);
 
     /// <summary>An upstream <c>backend</c> of one server with the given ReadTimeout and no retries.</summary>
     public static string Backend(string address, string readTimeout) => $$"""

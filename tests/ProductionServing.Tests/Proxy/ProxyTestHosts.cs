@@ -12,11 +12,7 @@ internal static class ProxyTestHosts
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Configuration with one location <c>/</c> forwarding to the upstream <c>backend</c>, given as its JSON object.</summary>
-    public static string Config(string backend) => $$"""
-        { "ProductionServing": {
-            "Locations": [ { "Match": "/", "Proxy": { "Pass": "http://backend" } } ],
-            "Upstreams": { "backend": {{backend}} } } }
-        """;
+    public static string Config(string backend) => ProxyTestConfig.PassAll("http://backend", "\"backend\": " + backend);
 
     /// <summary>A <c>Servers</c> entry for <paramref name="address"/> with extra JSON properties (e.g. <c>"Weight": 2</c>).</summary>
     public static string Server(string address, string extra = "") =>

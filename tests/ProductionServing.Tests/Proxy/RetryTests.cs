@@ -25,8 +25,7 @@ public sealed class RetryTests
     }
 
     private static Task<ServingHost> ProxyAsync(string extra, params string[] addresses) =>
-        ServingHost.StartAsync(ProxyTestConfig.Json("""{ "Match": "/", "Proxy": { "Pass": "http://backend" } }""",
-            ProxyTestConfig.Group("backend", extra, addresses)));
+        ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", extra, addresses)));
 
     [Theory]
     [InlineData("GET")]
