@@ -273,11 +273,11 @@ internal sealed class ProxyHandler
     /// </summary>
     private Uri UpstreamUriFor(HttpContext context, string path, UpstreamServer server)
     {
-        var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
-        if (string.IsNullOrEmpty(target) || target.Length > UriCacheMaxTarget || Routing.RequestPath.IsReExecuted(context))
+        // A request an error handler re-executes goes upstream under its new path, not its raw target.
+        var target = Routing.RequestPath.IsReExecuted(context) ? null : context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(target) || target.Length > UriCacheMaxTarget)
         {
-            // A request an error handler re-executes goes upstream under its new path, not its raw target.
-            return UpstreamUri.Build(server.Origin(_scheme), context, path, _prefix, _passPath);
+            return UpstreamUri.Build(server.Origin(_scheme), target, context, path, _prefix, _passPath);
         }
 
         var key = new UriKey(server, target);
@@ -286,7 +286,7 @@ internal sealed class ProxyHandler
             return uri;
         }
 
-        uri = UpstreamUri.Build(server.Origin(_scheme), context, path, _prefix, _passPath);
+        uri = UpstreamUri.Build(server.Origin(_scheme), target, context, path, _prefix, _passPath);
         if (Interlocked.Increment(ref _uriCount) > UriCacheLimit)
         {
             // Full (a scan of junk targets fills it as well as real traffic): start again rather than

@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 
 namespace ProductionServing.Proxy;
 
@@ -17,14 +16,13 @@ internal static class UpstreamUri
     private static readonly UriCreationOptions Verbatim = new() { DangerousDisablePathAndQueryCanonicalization = true };
 
     /// <param name="origin"><c>scheme://host:port</c> of the chosen server.</param>
+    /// <param name="target">The raw request target, or null to rebuild it from the request's (decoded) path and query.</param>
     /// <param name="context">The request.</param>
     /// <param name="path">The normalized path the location matched.</param>
     /// <param name="prefix">The location's prefix, when <paramref name="passPath"/> replaces it.</param>
     /// <param name="passPath">The path part of <c>Pass</c>, or null when it has none.</param>
-    public static Uri Build(string origin, HttpContext context, string path, string? prefix, string? passPath)
+    public static Uri Build(string origin, string? target, HttpContext context, string path, string? prefix, string? passPath)
     {
-        // A request re-executed by an error handler has a new path; its raw target is the original's.
-        var target = Routing.RequestPath.IsReExecuted(context) ? null : context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         var (rawPath, query) = Split(target, context);
         string pathAndQuery;
         if (passPath is null)
