@@ -46,4 +46,35 @@ public sealed class ForwardingTests
         Assert.Equal("POST 100005 hello", await response.Content.ReadAsStringAsync());
         Assert.Equal("text/plain; charset=utf-8", upstream.Last.Header("Content-Type"));
     }
+
+    [Fact]
+    public async Task UpstreamConnections_AreKeptAlive_AndForwardingAddsNoCookiesRedirectsOrDecompression()
+    {
+        // SPEC §3.3: "Connections to upstreams are pooled and reused; no cookies, redirects, decompression
+        // or system proxy are applied to forwarded traffic."
+        var gzipped = new byte[] { 0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x01, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
+        await using var upstream = await UpstreamHost.StartAsync(context =>
+        {
+            context.Response.Headers["X-Connection"] = context.Connection.Id;
+            context.Response.Headers.SetCookie = "session=upstream";
+            context.Response.Headers.ContentEncoding = "gzip";
+            return context.Response.Body.WriteAsync(gzipped).AsTask();
+        });
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        // A client that keeps no cookies itself, so a Cookie upstream could only come from the proxy.
+        using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = host.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        var connections = new HashSet<string>();
+
+        for (var i = 0; i < 5; i++)
+        {
+            using var response = await client.GetAsync("/k");
+            connections.Add(response.Headers.GetValues("X-Connection").Single());
+            Assert.Equal("gzip", response.Content.Headers.ContentEncoding.Single());
+            Assert.Equal(gzipped, await response.Content.ReadAsByteArrayAsync());
+        }
+
+        Assert.Single(connections);
+        Assert.All(upstream.Requests, r => Assert.Null(r.Header("Cookie")));
+        Assert.All(upstream.Requests, r => Assert.Null(r.Header("Accept-Encoding")));
+    }
 }
