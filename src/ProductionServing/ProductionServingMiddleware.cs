@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using ProductionServing.Configuration;
+using ProductionServing.Pools;
 using ProductionServing.Routing;
 using ProductionServing.Static;
 
@@ -11,7 +12,8 @@ namespace ProductionServing;
 
 /// <summary>
 /// The request flow: normalize the path, select the location (nginx rules), hand the request to the
-/// location's handler: Static, Proxy, or the App (with the <c>X-Accel-Redirect</c> handoff back to Static).
+/// location's handler: Static, Proxy, or the App through its worker pool (with the
+/// <c>X-Accel-Redirect</c> handoff back to Static).
 /// </summary>
 internal sealed class ProductionServingMiddleware
 {
@@ -27,7 +29,7 @@ internal sealed class ProductionServingMiddleware
         _next = next;
         _holder = holder;
         _logger = logger;
-        _app = InvokeApp;
+        _app = InvokeFallback;
     }
 
     public Task Invoke(HttpContext context)
@@ -60,17 +62,27 @@ internal sealed class ProductionServingMiddleware
         context.Features.Set(location.Feature);
         return location.Static is { } files ? files.HandleAsync(context, path, snapshot, _app, redirects: 0)
             : location.Proxy is { } proxy ? proxy.HandleAsync(context, path)
-            : InvokeApp(context);
+            : InvokeApp(context, location.Pool, snapshot.HasStatic);
+    }
+
+    /// <summary>A static location's <c>@app</c> fallback: the app through the default pool.</summary>
+    private Task InvokeFallback(HttpContext context)
+    {
+        var snapshot = _holder.Current;
+        return InvokeApp(context, snapshot.DefaultPool, snapshot.HasStatic);
     }
 
     /// <summary>
-    /// Runs the app (worker pools are not implemented yet, so directly). When static locations exist,
-    /// the app's response may hand off to one with <c>X-Accel-Redirect</c>.
+    /// Runs the app through <paramref name="pool"/> (directly when <see langword="null"/>). When static
+    /// locations exist, the app's response may hand off to one with <c>X-Accel-Redirect</c>; the file is
+    /// then served after the app has given its pool slot back.
     /// </summary>
-    private Task InvokeApp(HttpContext context) =>
-        _holder.Current.HasStatic ? InvokeAppWithHandoffAsync(context) : _next(context);
+    private Task InvokeApp(HttpContext context, WorkerPool? pool, bool hasStatic) =>
+        hasStatic ? InvokeAppWithHandoffAsync(context, pool) : RunApp(context, pool);
 
-    private async Task InvokeAppWithHandoffAsync(HttpContext context)
+    private Task RunApp(HttpContext context, WorkerPool? pool) => pool is null ? _next(context) : pool.InvokeAsync(context, _next);
+
+    private async Task InvokeAppWithHandoffAsync(HttpContext context, WorkerPool? pool)
     {
         var original = context.Features.Get<IHttpResponseBodyFeature>()!;
         var body = new AccelRedirectBody(context, original);
@@ -78,7 +90,7 @@ internal sealed class ProductionServingMiddleware
         context.Response.OnStarting(AccelRedirectBody.RemoveLateHeader, context.Response);
         try
         {
-            await _next(context);
+            await RunApp(context, pool);
         }
         finally
         {

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ProductionServing;
 using ProductionServing.Configuration;
+using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Static;
 
@@ -59,16 +60,18 @@ public static class ProductionServingServiceCollectionExtensions
         services.TryAddSingleton<FileCacheBudget>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<UpstreamRegistry>();
+        services.TryAddSingleton<PoolRegistry>();
 
         // Enumerable, so that calling AddProductionServing twice still runs one set of health checks.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, UpstreamHealthChecks>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PoolLifetime>());
         services.TryAddSingleton(static provider =>
         {
             var host = provider.GetService<IHostEnvironment>();
             var contentRoot = host?.ContentRootPath is { Length: > 0 } root ? root : Directory.GetCurrentDirectory();
             var webRoot = provider.GetService<IWebHostEnvironment>()?.WebRootPath is { Length: > 0 } web ? web : Path.Combine(contentRoot, "wwwroot");
             return new ServingEnvironment(contentRoot, webRoot, provider.GetRequiredService<FileCacheBudget>(),
-                provider.GetRequiredService<UpstreamRegistry>(), provider.GetRequiredService<ILoggerFactory>());
+                provider.GetRequiredService<UpstreamRegistry>(), provider.GetRequiredService<PoolRegistry>(), provider.GetRequiredService<ILoggerFactory>());
         });
         services.TryAddSingleton<ServingConfigHolder>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProductionServingOptions>, ProductionServingOptionsValidator>());

@@ -56,11 +56,6 @@ internal sealed class ProductionServingOptionsValidator : IValidateOptions<Produ
     /// </summary>
     private static void RejectUnavailable(ProductionServingOptions options, List<string> errors)
     {
-        foreach (var name in options.Pools.Keys)
-        {
-            errors.Add($"Pools.{name}: worker pools are not available in this version of ProductionServing yet (the app runs directly); remove the pool.");
-        }
-
         if (options.Status?.Path is not null)
         {
             errors.Add("Status.Path: the status page is not available in this version of ProductionServing yet; remove Status.");

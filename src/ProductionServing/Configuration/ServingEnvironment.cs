@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Logging;
+using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Static;
 
 namespace ProductionServing.Configuration;
 
-/// <summary>What compiling a configuration needs from the host: folders, the shared file cache budget, upstream state, logging.</summary>
-internal sealed class ServingEnvironment(string contentRoot, string webRoot, FileCacheBudget fileCacheBudget, UpstreamRegistry upstreams, ILoggerFactory loggerFactory)
+/// <summary>What compiling a configuration needs from the host: folders, the shared file cache budget, upstream and pool state, logging.</summary>
+internal sealed class ServingEnvironment(string contentRoot, string webRoot, FileCacheBudget fileCacheBudget, UpstreamRegistry upstreams,
+    PoolRegistry pools, ILoggerFactory loggerFactory)
 {
     public string ContentRoot { get; } = contentRoot;
 
@@ -16,6 +18,9 @@ internal sealed class ServingEnvironment(string contentRoot, string webRoot, Fil
 
     /// <summary>Upstream servers' health and connection pools, kept across reloads.</summary>
     public UpstreamRegistry Upstreams { get; } = upstreams;
+
+    /// <summary>Worker pools with their queues and threads, kept across reloads.</summary>
+    public PoolRegistry Pools { get; } = pools;
 
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
 }

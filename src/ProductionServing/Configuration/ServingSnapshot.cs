@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Routing;
 using ProductionServing.Static;
@@ -14,8 +15,10 @@ internal sealed class ServingSnapshot
     private readonly string _fingerprint;
     private readonly List<Location> _locations;
 
-    private ServingSnapshot(string fingerprint, List<Location> locations, LocationMatcher matcher, Location unmatched, bool hasStatic)
+    private ServingSnapshot(string fingerprint, List<Location> locations, LocationMatcher matcher, Location unmatched, bool hasStatic,
+        WorkerPool defaultPool)
     {
+        DefaultPool = defaultPool;
         _fingerprint = fingerprint;
         _locations = locations;
         Matcher = matcher;
@@ -33,6 +36,9 @@ internal sealed class ServingSnapshot
     public Location Unmatched { get; }
 
     public int LocationCount { get; }
+
+    /// <summary>The pool of unmatched requests and of <c>TryFiles</c>' <c>@app</c> fallback.</summary>
+    public WorkerPool DefaultPool { get; }
 
     /// <summary>Whether any location serves static files (so app responses may hand off with <c>X-Accel-Redirect</c>).</summary>
     public bool HasStatic { get; }
@@ -54,11 +60,17 @@ internal sealed class ServingSnapshot
             statics[i] = location.Static is null ? null : new StaticHandler(location.Static, patterns[i], options.FileCache, environment);
         }
 
-        var unmatched = CompileUnmatched(options, environment);
+        var root = new LocationPattern(LocationKind.Prefix, "/");
+        var webRoot = CompileWebRoot(options, root, environment);
 
-        // Last, when nothing else can fail: building the groups hands the upstream servers' live state
-        // over to this snapshot, which a rejected reload must not do.
+        // Last, when nothing else can fail: building the groups and pools hands the upstream servers' and
+        // pools' live state over to this snapshot (and applies new limits), which a rejected reload must not do.
         var groups = environment.Upstreams.Build(options);
+        var pools = environment.Pools.Build(options);
+        var defaultPool = pools[PoolOptions.DefaultPoolName];
+        var unmatched = webRoot is not null
+            ? new Location(root, isInternal: false, new ServingLocation(-1, match: null, ServingHandler.Static, pool: null), webRoot)
+            : new Location(root, isInternal: false, new ServingLocation(-1, match: null, ServingHandler.App, defaultPool.Name), pool: defaultPool);
         var locations = new List<Location>(options.Locations.Count);
         for (var i = 0; i < options.Locations.Count; i++)
         {
@@ -66,13 +78,14 @@ internal sealed class ServingSnapshot
             var handler = location.Static is not null ? ServingHandler.Static
                 : location.Proxy is not null ? ServingHandler.Proxy
                 : ServingHandler.App;
-            var pool = handler == ServingHandler.App ? location.App!.Pool : null;
+            var pool = handler == ServingHandler.App && location.App!.Pool is { } poolName ? pools[poolName] : null;
             var proxyHandler = location.Proxy is null ? null : CompileProxy(location.Proxy, patterns[i], groups, environment);
-            locations.Add(new Location(patterns[i], location.Internal, new ServingLocation(i, location.Match, handler, pool), statics[i], proxyHandler));
+            locations.Add(new Location(patterns[i], location.Internal, new ServingLocation(i, location.Match, handler, pool?.Name),
+                statics[i], proxyHandler, pool));
         }
 
         var hasStatic = unmatched.Static is not null || locations.Exists(static l => l.Static is not null);
-        return new ServingSnapshot(Fingerprint(options), locations, new LocationMatcher(locations), unmatched, hasStatic);
+        return new ServingSnapshot(Fingerprint(options), locations, new LocationMatcher(locations), unmatched, hasStatic, defaultPool);
     }
 
     private static ProxyHandler CompileProxy(ProxyOptions proxy, LocationPattern pattern, Dictionary<string, UpstreamGroup> groups, ServingEnvironment environment)
@@ -82,20 +95,14 @@ internal sealed class ServingSnapshot
         return new ProxyHandler(group, pass, pattern.IsRegex ? null : pattern.Pattern, proxy, environment.Upstreams.Logger);
     }
 
-    private static Location CompileUnmatched(ProductionServingOptions options, ServingEnvironment environment)
-    {
-        var root = new LocationPattern(LocationKind.Prefix, "/");
-        if (options.Locations.Count == 0 && Directory.Exists(environment.WebRoot))
-        {
-            // With no configuration, existing files of the web root are served and everything else goes
-            // to the app: nginx's "try_files $uri @app".
-            var defaults = new StaticOptions { TryFiles = ["$uri", "@app"] };
-            return new Location(root, isInternal: false, new ServingLocation(-1, match: null, ServingHandler.Static, pool: null),
-                new StaticHandler(defaults, root, options.FileCache, environment));
-        }
-
-        return new Location(root, isInternal: false, new ServingLocation(-1, match: null, ServingHandler.App, PoolOptions.DefaultPoolName));
-    }
+    /// <summary>
+    /// With no locations configured and a web root on disk, existing files of the web root are served and
+    /// everything else goes to the app: nginx's <c>try_files $uri @app</c> (SPEC §3).
+    /// </summary>
+    private static StaticHandler? CompileWebRoot(ProductionServingOptions options, LocationPattern root, ServingEnvironment environment) =>
+        options.Locations.Count == 0 && Directory.Exists(environment.WebRoot)
+            ? new StaticHandler(new StaticOptions { TryFiles = ["$uri", "@app"] }, root, options.FileCache, environment)
+            : null;
 
     /// <summary>Gives back what this snapshot holds in shared budgets once a reload has replaced it.</summary>
     public void Retire()

@@ -401,7 +401,7 @@ internal sealed class ProxyHandler
             return;
         }
 
-        ProxyErrorBody.Write(context.Response, statusCode);
+        ErrorResponse.Write(context.Response, statusCode);
     }
 
     /// <summary>A request target as sent to one server.</summary>

@@ -138,7 +138,7 @@ internal static class ProxyResponse
 
         // nginx counts an invalid header against the server whatever proxy_next_upstream says.
         handler.CountFailure(server);
-        ProxyErrorBody.Write(response, StatusCodes.Status502BadGateway);
+        ErrorResponse.Write(response, StatusCodes.Status502BadGateway);
         return false;
     }
 

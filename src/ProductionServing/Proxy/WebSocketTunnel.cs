@@ -74,7 +74,7 @@ internal static class WebSocketTunnel
             else
             {
                 ProxyLog.UpstreamInvalidResponse(logger, server.Group, server.Name, ex);
-                ProxyErrorBody.Write(context.Response, StatusCodes.Status502BadGateway);
+                ErrorResponse.Write(context.Response, StatusCodes.Status502BadGateway);
             }
 
             return;

@@ -2,13 +2,16 @@ namespace ProductionServing.Routing;
 
 /// <summary>A compiled location: its pattern, its flags and the handler that serves it.</summary>
 internal sealed class Location(LocationPattern pattern, bool isInternal, ServingLocation feature,
-    Static.StaticHandler? staticHandler = null, Proxy.ProxyHandler? proxyHandler = null)
+    Static.StaticHandler? staticHandler = null, Proxy.ProxyHandler? proxyHandler = null, Pools.WorkerPool? pool = null)
 {
     /// <summary>The static file handler, for a <see cref="ServingHandler.Static"/> location.</summary>
     public Static.StaticHandler? Static { get; } = staticHandler;
 
     /// <summary>The forwarding handler, for a <see cref="ServingHandler.Proxy"/> location.</summary>
     public Proxy.ProxyHandler? Proxy { get; } = proxyHandler;
+
+    /// <summary>For an <see cref="ServingHandler.App"/> location, the pool the app runs in (<see langword="null"/>: directly).</summary>
+    public Pools.WorkerPool? Pool { get; } = pool;
 
     public LocationPattern Pattern { get; } = pattern;
 

@@ -3,11 +3,17 @@ using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
-namespace ProductionServing.Proxy;
+namespace ProductionServing;
 
-/// <summary>The short plain-text bodies of the proxy's own error answers, encoded once.</summary>
-internal static class ProxyErrorBody
+/// <summary>The short plain-text answers ProductionServing gives itself (502, 503, 504), encoded once.</summary>
+internal static class ErrorResponse
 {
+    /// <summary>
+    /// <c>Retry-After</c> of a pool's 503 (RFC 9110 §10.2.3): overload and restarts are short-lived, so
+    /// clients come back after a second rather than hammer at once or stay away.
+    /// </summary>
+    public static readonly StringValues RetryAfter = "1";
+
     private static readonly StringValues TextPlain = "text/plain; charset=utf-8";
     private static readonly byte[] BadGateway = Encoding.ASCII.GetBytes("502 Bad Gateway\n");
     private static readonly byte[] ServiceUnavailable = Encoding.ASCII.GetBytes("503 Service Unavailable\n");

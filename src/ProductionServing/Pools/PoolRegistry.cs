@@ -1,0 +1,126 @@
+using Microsoft.Extensions.Logging;
+
+namespace ProductionServing.Pools;
+
+/// <summary>
+/// Builds the pools of each configuration snapshot, keeping what a reload must not lose: a pool that
+/// stays (by name) keeps its running requests, its queue and its threads and only takes the new
+/// limits; a pool that goes serves what it already holds, then ends its threads.
+/// </summary>
+internal sealed class PoolRegistry(TimeProvider time, ILoggerFactory loggerFactory)
+{
+    private readonly Lock _lock = new();
+    private readonly ILogger _logger = loggerFactory.CreateLogger("ProductionServing.Pools");
+    private Dictionary<string, WorkerPool> _pools = new(StringComparer.OrdinalIgnoreCase);
+    private bool _stopping;
+
+    /// <summary>The pools in force (the <c>default</c> pool always among them).</summary>
+    public IReadOnlyCollection<WorkerPool> Pools
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _pools.Values;
+            }
+        }
+    }
+
+    /// <summary>Compiles the pools of <paramref name="options"/>: each configured one, and <c>default</c>.</summary>
+    public Dictionary<string, WorkerPool> Build(ProductionServingOptions options)
+    {
+        lock (_lock)
+        {
+            var pools = new Dictionary<string, WorkerPool>(StringComparer.OrdinalIgnoreCase);
+            foreach (var (name, configured) in options.Pools)
+            {
+                pools[name] = Get(name, configured);
+            }
+
+            if (!pools.ContainsKey(PoolOptions.DefaultPoolName))
+            {
+                pools[PoolOptions.DefaultPoolName] = Get(PoolOptions.DefaultPoolName, new PoolOptions());
+            }
+
+            foreach (var (name, pool) in _pools)
+            {
+                if (!pools.ContainsKey(name))
+                {
+                    // Its requests were admitted under the old snapshot and finish there; then it is idle.
+                    _ = pool.StopWorkers();
+                }
+            }
+
+            _pools = pools;
+            return pools;
+        }
+    }
+
+    /// <summary>From now on new arrivals get 503 in every pool (the host is stopping).</summary>
+    public void BeginStopping()
+    {
+        lock (_lock)
+        {
+            _stopping = true;
+            foreach (var pool in _pools.Values)
+            {
+                pool.BeginStopping();
+            }
+        }
+    }
+
+    /// <summary>Completes when no pool runs or queues anything.</summary>
+    public Task WhenDrained()
+    {
+        var pools = Pools;
+        var drains = new List<Task>(pools.Count);
+        foreach (var pool in pools)
+        {
+            drains.Add(pool.WhenDrained());
+        }
+
+        return Task.WhenAll(drains);
+    }
+
+    /// <summary>Answers 503 to every request still queued.</summary>
+    public void RejectQueued()
+    {
+        foreach (var pool in Pools)
+        {
+            if (pool.RejectQueued() is > 0 and var count)
+            {
+                PoolLog.QueueDroppedAtShutdown(_logger, pool.Name, count);
+            }
+        }
+    }
+
+    /// <summary>Ends every dedicated thread: idle ones now (the task), busy ones when their request ends.</summary>
+    public Task StopWorkers()
+    {
+        var pools = Pools;
+        var stops = new List<Task>(pools.Count);
+        foreach (var pool in pools)
+        {
+            stops.Add(pool.StopWorkers());
+        }
+
+        return Task.WhenAll(stops);
+    }
+
+    private WorkerPool Get(string name, PoolOptions options)
+    {
+        if (_pools.TryGetValue(name, out var pool))
+        {
+            pool.Configure(options);
+            return pool;
+        }
+
+        pool = new WorkerPool(name, options, time, _logger);
+        if (_stopping)
+        {
+            pool.BeginStopping();
+        }
+
+        return pool;
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.Extensions.Logging;
+
+namespace ProductionServing.Pools;
+
+/// <summary>
+/// One dedicated OS thread of a pool (a gunicorn sync worker): it runs one request's app code at a time,
+/// and the continuations of that code's awaits, from its own queue.
+/// </summary>
+internal sealed class WorkerThread
+{
+    private readonly object _gate = new();
+    private readonly Queue<(SendOrPostCallback Callback, object? State)> _items = new();
+    private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly WorkerSynchronizationContext _context;
+    private readonly Thread _thread;
+    private readonly ILogger _logger;
+    private bool _stopping;
+    private bool _done;
+
+    public WorkerThread(string name, ILogger logger)
+    {
+        Name = name;
+        _logger = logger;
+        _context = new WorkerSynchronizationContext(this);
+        // Background: a worker stuck in app code must not keep the process alive after the host stops.
+        _thread = new Thread(static s => ((WorkerThread)s!).Run()) { Name = name, IsBackground = true };
+        _thread.Start(this);
+    }
+
+    /// <summary>The thread's name, e.g. <c>ProductionServing worker slow#3</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>Completes when the thread has ended.</summary>
+    public Task Exited => _exited.Task;
+
+    /// <summary>Whether a request's <c>RequestTimeout</c> gave up on this worker (it ends once it returns).</summary>
+    public bool Abandoned { get; private set; }
+
+    public bool IsCurrentThread => Thread.CurrentThread == _thread;
+
+    /// <summary>Starts <paramref name="next"/> for <paramref name="context"/> on this thread; the task ends with the app's.</summary>
+    public Task Start(Microsoft.AspNetCore.Http.HttpContext context, Microsoft.AspNetCore.Http.RequestDelegate next)
+    {
+        var request = new WorkerRequest(context, next);
+        Post(WorkerRequest.Start, request);
+        return request.Task;
+    }
+
+    /// <summary>Queues a callback; once the thread has ended, it runs on the thread pool instead, so nothing is lost.</summary>
+    public void Post(SendOrPostCallback callback, object? state)
+    {
+        lock (_gate)
+        {
+            if (!_done)
+            {
+                _items.Enqueue((callback, state));
+                Monitor.Pulse(_gate);
+                return;
+            }
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(static item => item.Callback(item.State), (Callback: callback, State: state), preferLocal: false);
+    }
+
+    /// <summary>Ends the thread once its queue is empty.</summary>
+    public void Stop()
+    {
+        lock (_gate)
+        {
+            _stopping = true;
+            Monitor.Pulse(_gate);
+        }
+    }
+
+    /// <summary>Gives up on the worker (a replacement takes its place): it ends when its current work returns.</summary>
+    public void Abandon()
+    {
+        Abandoned = true;
+        Stop();
+    }
+
+    private void Run()
+    {
+        SynchronizationContext.SetSynchronizationContext(_context);
+        while (true)
+        {
+            (SendOrPostCallback Callback, object? State) item;
+            lock (_gate)
+            {
+                while (_items.Count == 0)
+                {
+                    if (_stopping)
+                    {
+                        _done = true;
+                        _exited.TrySetResult();
+                        return;
+                    }
+
+                    Monitor.Wait(_gate);
+                }
+
+                item = _items.Dequeue();
+            }
+
+            try
+            {
+                item.Callback(item.State);
+            }
+            catch (Exception ex)
+            {
+                // What escapes here is app code's (an async void method, a posted callback); a worker never
+                // dies of it. A request's own exceptions reach the pipeline through WorkerRequest instead.
+                PoolLog.WorkerCallbackFailed(_logger, Name, ex);
+            }
+        }
+    }
+}

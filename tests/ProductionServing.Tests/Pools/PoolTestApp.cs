@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using ProductionServing.Pools;
+using ProductionServing.Tests.Infrastructure;
+
+namespace ProductionServing.Tests.Pools;
+
+/// <summary>
+/// A ServingHost whose app has controllable endpoints: <c>/gate/{id}</c> waits (asynchronously, honouring
+/// <c>RequestAborted</c>) until the test opens the gate, <c>/block/{id}</c> blocks its thread until
+/// <see cref="Unblock"/>, <c>/thread</c> reports the thread it runs on before and after awaits, and
+/// <c>/throw</c> throws. It counts what started and how many ran at once.
+/// </summary>
+internal sealed class PoolTestApp : IAsyncDisposable
+{
+    public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _started = new();
+    private readonly ManualResetEventSlim _blocker = new();
+    private int _running;
+    private int _maxRunning;
+
+    private PoolTestApp()
+    {
+    }
+
+    public ServingHost Host { get; private set; } = null!;
+
+    public HttpClient Client => Host.Client;
+
+    /// <summary>The ids of the gate and block requests, in the order the app started them.</summary>
+    public ConcurrentQueue<string> StartOrder { get; } = new();
+
+    /// <summary>The most app requests (gate, block, thread) that were running at once.</summary>
+    public int MaxRunning => Volatile.Read(ref _maxRunning);
+
+    /// <summary>The configuration: the given locations and pools (JSON members of <c>Locations</c> and <c>Pools</c>).</summary>
+    public static string Config(string pools, string locations = """{ "Match": "/", "App": { "Pool": "p" } }, { "Match": "= /healthz", "App": { "Pool": null } }""") => $$"""
+        { "ProductionServing": { "Locations": [ {{locations}} ], "Pools": { {{pools}} } } }
+        """;
+
+    public static async Task<PoolTestApp> StartAsync(string json, Action<IServiceCollection>? services = null,
+        Action<WebApplication>? beforeServing = null, string? contentRoot = null)
+    {
+        var app = new PoolTestApp();
+        app.Host = await ServingHost.StartAsync(json, beforeServing, afterServing: web => web.Use(app.HandleAsync),
+            contentRoot: contentRoot, services: services);
+        return app;
+    }
+
+    public WorkerPool Pool(string name) =>
+        Host.App.Services.GetRequiredService<PoolRegistry>().Pools.Single(p => p.Name == name);
+
+    /// <summary>Completes when the app has started the gate or block request <paramref name="id"/>.</summary>
+    public Task Started(string id) => Signal(_started, id).Task.WaitAsync(TestTimeout);
+
+    public void Open(string id) => Signal(_gates, id).TrySetResult();
+
+    public void Unblock() => _blocker.Set();
+
+    public async Task<string> GetStringAsync(string path)
+    {
+        using var response = await Client.GetAsync(path);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>Polls background state (a queue length, a count) until it holds, for at most <see cref="TestTimeout"/>.</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        using var timeout = new CancellationTokenSource(TestTimeout);
+        while (!condition())
+        {
+            try
+            {
+                await Task.Delay(5, timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new Xunit.Sdk.XunitException($"Timed out waiting until {what}.");
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var gate in _gates.Values)
+        {
+            gate.TrySetResult();
+        }
+
+        Unblock();
+        await Host.DisposeAsync();
+        _blocker.Dispose();
+    }
+
+    private static TaskCompletionSource Signal(ConcurrentDictionary<string, TaskCompletionSource> signals, string id) =>
+        signals.GetOrAdd(id, static _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    private async Task HandleAsync(HttpContext context, RequestDelegate next)
+    {
+        var segments = context.Request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var kind = segments.Length > 0 ? segments[0] : "";
+        if (kind is not ("gate" or "block" or "thread" or "throw"))
+        {
+            await next(context);
+            return;
+        }
+
+        var running = Interlocked.Increment(ref _running);
+        for (var max = Volatile.Read(ref _maxRunning); running > max; max = Volatile.Read(ref _maxRunning))
+        {
+            Interlocked.CompareExchange(ref _maxRunning, running, max);
+        }
+
+        try
+        {
+            var id = segments.Length > 1 ? segments[1] : "";
+            switch (kind)
+            {
+                case "gate":
+                    StartOrder.Enqueue(id);
+                    Signal(_started, id).TrySetResult();
+                    await Signal(_gates, id).Task.WaitAsync(context.RequestAborted);
+                    await context.Response.WriteAsync("done " + id);
+                    break;
+                case "block":
+                    StartOrder.Enqueue(id);
+                    Signal(_started, id).TrySetResult();
+                    _blocker.Wait(); // blocks its thread and ignores RequestAborted, like stuck sync code
+                    await context.Response.WriteAsync("done " + id, CancellationToken.None);
+                    break;
+                case "thread":
+                    var before = Describe();
+                    await Task.Yield();
+                    var afterYield = Describe();
+                    await Task.Delay(1);
+                    var afterDelay = Describe();
+                    await context.Response.WriteAsync($"{before}\n{afterYield}\n{afterDelay}");
+                    break;
+                default:
+                    throw new InvalidOperationException("the app failed");
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+        }
+    }
+
+    private static string Describe() => $"{Thread.CurrentThread.Name}|{Thread.CurrentThread.IsThreadPoolThread}";
+}
