@@ -280,16 +280,19 @@ internal sealed class WorkerPool
 
     private async Task RunWithDeadlineAsync(HttpContext context, RequestDelegate next, WorkerThread? worker, TimeSpan timeout)
     {
-        var deadline = new RequestDeadline(context, timeout, _time);
-        var abandoned = false;
+        var deadline = new RequestDeadline(context, timeout, _time, new DeadlineState(this, worker, timeout).Abandon);
         try
         {
             var app = Start(context, next, worker);
-            if (!app.IsCompleted && await Task.WhenAny(app, deadline.Abandoned) != app)
+            if (!app.IsCompleted)
             {
-                abandoned = true;
+                await Task.WhenAny(app, deadline.Abandoned);
+            }
+
+            if (!deadline.TryFinish())
+            {
+                // Given up on: answered and released by Abandon; the app's task is left to end on its own.
                 _ = app.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-                Abandon(context, worker, timeout);
                 return;
             }
 
@@ -302,41 +305,71 @@ internal sealed class WorkerPool
                 // The app honoured the cancellation: answer for it (ASP.NET Core's request timeouts do the same).
                 PoolLog.RequestTimedOut(_logger, Name, timeout, AnswerTimeout(context));
             }
+            finally
+            {
+                Release(worker);
+            }
         }
         finally
         {
             deadline.Dispose();
-            // An abandoned worker was replaced (or ends by itself): only its slot comes back.
-            Release(abandoned ? null : worker);
         }
     }
 
-    /// <summary>The app still runs past its grace: answer the client for it, and keep the pool's capacity.</summary>
-    private void Abandon(HttpContext context, WorkerThread? worker, TimeSpan timeout)
+    /// <summary>
+    /// The app still runs past its grace (called on the timer's thread, as the request's own thread may be
+    /// the stuck one): answer the client for it, free its slot and replace its dedicated worker, so the
+    /// pool keeps its capacity (gunicorn's worker timeout).
+    /// </summary>
+    private void Abandon(RequestDeadline deadline, WorkerThread? worker, TimeSpan timeout)
     {
         // The stuck code keeps the HttpContext: the connection must not carry another request after this
         // one (a later write of that code then fails instead of landing in someone else's response).
+        var context = deadline.Context;
+        var started = context.Response.HasStarted;
         var outcome = AnswerTimeout(context);
-        if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+        if (!started)
         {
-            context.Response.Headers.Connection = "close";
+            if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+            {
+                context.Response.Headers.Connection = "close";
+            }
+
+            _ = SendNowAsync(context.Response);
         }
 
         if (worker is null)
         {
             PoolLog.RequestAbandoned(_logger, Name, timeout, outcome);
-            return;
         }
-
-        string replacement;
-        int replacements;
-        lock (_lock)
+        else
         {
-            replacement = _workers is { } workers ? workers.Replace(worker) : "none (the pool no longer has dedicated threads)";
-            replacements = _workers?.Replacements ?? 0;
+            string replacement;
+            int replacements;
+            lock (_lock)
+            {
+                replacement = _workers is { } workers ? workers.Replace(worker) : "none (the pool no longer has dedicated threads)";
+                replacements = _workers?.Replacements ?? 0;
+            }
+
+            PoolLog.WorkerReplaced(_logger, Name, worker.Name, timeout, outcome, replacement, replacements);
         }
 
-        PoolLog.WorkerReplaced(_logger, Name, worker.Name, timeout, outcome, replacement, replacements);
+        // The stuck worker was replaced (or ends by itself): only its slot comes back.
+        Release(null);
+    }
+
+    /// <summary>Sends the answer now rather than when the stuck code returns.</summary>
+    private static async Task SendNowAsync(HttpResponse response)
+    {
+        try
+        {
+            await response.CompleteAsync();
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The client is gone, or the stuck code raced us to the response: nothing more to send.
+        }
     }
 
     private static string AnswerTimeout(HttpContext context)
@@ -496,4 +529,10 @@ internal sealed class WorkerPool
     }
 
     private long ToTimestamp(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
+
+    /// <summary>What an abandonment needs, bound once per request instead of in a closure.</summary>
+    private sealed class DeadlineState(WorkerPool pool, WorkerThread? worker, TimeSpan timeout)
+    {
+        public void Abandon(RequestDeadline deadline) => pool.Abandon(deadline, worker, timeout);
+    }
 }

@@ -11,7 +11,8 @@ namespace ProductionServing.Tests.Pools;
 /// A ServingHost whose app has controllable endpoints: <c>/gate/{id}</c> waits (asynchronously, honouring
 /// <c>RequestAborted</c>) until the test opens the gate, <c>/block/{id}</c> blocks its thread until
 /// <see cref="Unblock"/>, <c>/thread</c> reports the thread it runs on before and after awaits, and
-/// <c>/throw</c> throws. It counts what started and how many ran at once.
+/// <c>/throw</c> throws, <c>/partial/{id}</c> sends part of its response then waits at its gate, and
+/// <c>/work</c> does a moment of async work. It counts what started and how many ran at once.
 /// </summary>
 internal sealed class PoolTestApp : IAsyncDisposable
 {
@@ -22,6 +23,7 @@ internal sealed class PoolTestApp : IAsyncDisposable
     private readonly ManualResetEventSlim _blocker = new();
     private int _running;
     private int _maxRunning;
+    private int _workStarted;
 
     private PoolTestApp()
     {
@@ -34,7 +36,13 @@ internal sealed class PoolTestApp : IAsyncDisposable
     /// <summary>The ids of the gate and block requests, in the order the app started them.</summary>
     public ConcurrentQueue<string> StartOrder { get; } = new();
 
-    /// <summary>The most app requests (gate, block, thread) that were running at once.</summary>
+    /// <summary>The threads the app's requests ran on.</summary>
+    public ConcurrentDictionary<Thread, bool> ThreadsSeen { get; } = new();
+
+    /// <summary>How many <c>/work</c> requests the app started.</summary>
+    public int WorkStarted => Volatile.Read(ref _workStarted);
+
+    /// <summary>The most app requests that were running at once.</summary>
     public int MaxRunning => Volatile.Read(ref _maxRunning);
 
     /// <summary>The configuration: the given locations and pools (JSON members of <c>Locations</c> and <c>Pools</c>).</summary>
@@ -104,7 +112,7 @@ internal sealed class PoolTestApp : IAsyncDisposable
     {
         var segments = context.Request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries);
         var kind = segments.Length > 0 ? segments[0] : "";
-        if (kind is not ("gate" or "block" or "thread" or "throw"))
+        if (kind is not ("gate" or "block" or "thread" or "throw" or "partial" or "work"))
         {
             await next(context);
             return;
@@ -116,6 +124,7 @@ internal sealed class PoolTestApp : IAsyncDisposable
             Interlocked.CompareExchange(ref _maxRunning, running, max);
         }
 
+        ThreadsSeen.TryAdd(Thread.CurrentThread, true);
         try
         {
             var id = segments.Length > 1 ? segments[1] : "";
@@ -140,6 +149,17 @@ internal sealed class PoolTestApp : IAsyncDisposable
                     await Task.Delay(1);
                     var afterDelay = Describe();
                     await context.Response.WriteAsync($"{before}\n{afterYield}\n{afterDelay}");
+                    break;
+                case "partial":
+                    await context.Response.WriteAsync("partial ");
+                    await context.Response.Body.FlushAsync();
+                    Signal(_started, id).TrySetResult();
+                    await Signal(_gates, id).Task.WaitAsync(context.RequestAborted);
+                    break;
+                case "work":
+                    Interlocked.Increment(ref _workStarted);
+                    await Task.Yield();
+                    await context.Response.WriteAsync("worked");
                     break;
                 default:
                     throw new InvalidOperationException("the app failed");

@@ -1,0 +1,123 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace ProductionServing.Tests.Pools;
+
+/// <summary>SPEC §3.4 RequestTimeout: cancel through RequestAborted, 504 if nothing was sent, and a stuck worker is replaced so the pool keeps its capacity.</summary>
+public sealed class RequestTimeoutTests
+{
+    private static async Task<(PoolTestApp App, FakeTimeProvider Time)> StartAsync(string pool)
+    {
+        var time = new FakeTimeProvider();
+        var app = await PoolTestApp.StartAsync(PoolTestApp.Config(pool), services: s => s.AddSingleton<TimeProvider>(time));
+        return (app, time);
+    }
+
+    [Fact]
+    public async Task AppThatHonoursCancellation_Gets504_WhenNothingWasSent()
+    {
+        var (app, time) = await StartAsync(""" "p": { "MaxConcurrency": 2, "RequestTimeout": "00:00:02" } """);
+        await using var _ = app;
+        var a = app.Client.GetAsync("/gate/a");
+        await app.Started("a");
+
+        time.Advance(TimeSpan.FromSeconds(1.9));
+        Assert.False(a.IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(0.1));
+        using var answer = await a;
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, answer.StatusCode);
+        Assert.Equal("504 Gateway Timeout\n", await answer.Content.ReadAsStringAsync());
+        Assert.Equal(0, app.Pool("p").Running);
+        Assert.Contains(app.Host.Logs.GetSnapshot(), r => r.Id.Id == 4003 && r.Message.Contains("answered 504", StringComparison.Ordinal));
+        Assert.Equal("worked", await app.GetStringAsync("/work"));
+    }
+
+    [Fact]
+    public async Task TimeoutAfterTheResponseStarted_AbortsTheConnection()
+    {
+        var (app, time) = await StartAsync(""" "p": { "MaxConcurrency": 2, "RequestTimeout": "00:00:02" } """);
+        await using var _ = app;
+        using var response = await app.Client.GetAsync("/partial/a", HttpCompletionOption.ResponseHeadersRead);
+        await app.Started("a");
+
+        time.Advance(TimeSpan.FromSeconds(2));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        await Assert.ThrowsAnyAsync<Exception>(() => response.Content.ReadAsStringAsync().WaitAsync(PoolTestApp.TestTimeout));
+        Assert.Contains(app.Host.Logs.GetSnapshot(), r => r.Id.Id == 4003 && r.Message.Contains("aborted", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task StuckDedicatedWorkers_AreReplaced_AndThePoolKeepsItsCapacity()
+    {
+        var (app, time) = await StartAsync(""" "p": { "DedicatedThreads": true, "Workers": 2, "QueueLimit": 0, "RequestTimeout": "00:00:01" } """);
+        await using var _ = app;
+        var pool = app.Pool("p");
+        var stuck = new[] { app.Client.GetAsync("/block/0"), app.Client.GetAsync("/block/1") };
+        await app.Started("0");
+        await app.Started("1");
+
+        time.Advance(TimeSpan.FromSeconds(1)); // canceled, but the blocked code does not look
+        Assert.False(stuck[0].IsCompleted || stuck[1].IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(1)); // the grace is over: answered and replaced
+
+        foreach (var request in stuck)
+        {
+            using var answer = await request;
+            Assert.Equal(HttpStatusCode.GatewayTimeout, answer.StatusCode);
+            Assert.True(answer.Headers.ConnectionClose);
+        }
+
+        Assert.Equal(2, pool.Replacements);
+        Assert.Equal(2, app.Host.Logs.GetSnapshot().Count(r => r.Id.Id == 4004));
+
+        // Both old threads are still blocked, yet two new requests run at once on fresh workers.
+        var fresh = new[] { app.Client.GetAsync("/gate/x"), app.Client.GetAsync("/gate/y") };
+        await app.Started("x");
+        await app.Started("y");
+        Assert.Equal(2, pool.Running);
+        app.Open("x");
+        app.Open("y");
+        Assert.All(await Task.WhenAll(fresh), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+
+        app.Unblock();
+        await PoolTestApp.WaitUntilAsync(() => app.Host.Logs.GetSnapshot().Count(r => r.Id.Id == 4006) == 2, "both replaced workers have ended");
+    }
+
+    [Fact]
+    public async Task StuckRequestOnTheThreadPool_GivesItsSlotBack()
+    {
+        var (app, time) = await StartAsync(""" "p": { "MaxConcurrency": 1, "QueueLimit": 0, "RequestTimeout": "00:00:01" } """);
+        await using var _ = app;
+        var stuck = app.Client.GetAsync("/block/0");
+        await app.Started("0");
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        time.Advance(RequestDeadlineGrace);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, (await stuck).StatusCode);
+        Assert.Equal(0, app.Pool("p").Running);
+        Assert.Contains(app.Host.Logs.GetSnapshot(), r => r.Id.Id == 4005);
+        Assert.Equal("worked", await app.GetStringAsync("/work"));
+    }
+
+    [Fact]
+    public async Task RequestWithinItsTimeout_IsUntouched()
+    {
+        var (app, time) = await StartAsync(""" "p": { "DedicatedThreads": true, "Workers": 1, "RequestTimeout": "00:00:05" } """);
+        await using var _ = app;
+        var a = app.Client.GetAsync("/gate/a");
+        await app.Started("a");
+        time.Advance(TimeSpan.FromSeconds(4));
+        app.Open("a");
+
+        Assert.Equal("done a", await (await a).Content.ReadAsStringAsync());
+        time.Advance(TimeSpan.FromSeconds(10)); // the timer is gone with the request
+        Assert.DoesNotContain(app.Host.Logs.GetSnapshot(), r => r.Id.Id is 4003 or 4004 or 4005);
+        Assert.Equal(0, app.Pool("p").Replacements);
+    }
+
+    private static TimeSpan RequestDeadlineGrace => ProductionServing.Pools.RequestDeadline.AbandonGrace;
+}
