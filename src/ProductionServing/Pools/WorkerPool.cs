@@ -328,16 +328,6 @@ internal sealed class WorkerPool
         var context = deadline.Context;
         var started = context.Response.HasStarted;
         var outcome = AnswerTimeout(context);
-        if (!started)
-        {
-            if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
-            {
-                context.Response.Headers.Connection = "close";
-            }
-
-            _ = SendNowAsync(context.Response);
-        }
-
         if (worker is null)
         {
             PoolLog.RequestAbandoned(_logger, Name, timeout, outcome);
@@ -353,6 +343,16 @@ internal sealed class WorkerPool
             }
 
             PoolLog.WorkerReplaced(_logger, Name, worker.Name, timeout, outcome, replacement, replacements);
+        }
+
+        if (!started)
+        {
+            if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
+            {
+                context.Response.Headers.Connection = "close";
+            }
+
+            _ = SendNowAsync(context.Response);
         }
 
         // The stuck worker was replaced (or ends by itself): only its slot comes back.

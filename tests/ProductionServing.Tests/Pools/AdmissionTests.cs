@@ -158,6 +158,7 @@ public sealed class AdmissionTests
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await app.Client.GetAsync("/unmatched")).StatusCode);
         Assert.Equal(1, app.Pool("default").Running);
         app.Open("a");
+        Assert.Equal(HttpStatusCode.OK, (await a).StatusCode);
         Assert.Equal("-1||App|default|/unmatched", await app.GetStringAsync("/unmatched"));
     }
 

@@ -46,7 +46,9 @@ public sealed class RequestTimeoutTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await Assert.ThrowsAnyAsync<Exception>(() => response.Content.ReadAsStringAsync().WaitAsync(PoolTestApp.TestTimeout));
-        Assert.Contains(app.Host.Logs.GetSnapshot(), r => r.Id.Id == 4003 && r.Message.Contains("aborted", StringComparison.Ordinal));
+        await PoolTestApp.WaitUntilAsync(
+            () => app.Host.Logs.GetSnapshot().Any(r => r.Id.Id == 4003 && r.Message.Contains("aborted", StringComparison.Ordinal)),
+            "the aborted response is logged");
     }
 
     [Fact]

@@ -1,0 +1,80 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
+
+namespace ProductionServing.Tests.Pools;
+
+/// <summary>SPEC §3.4 shutdown: new arrivals get 503, queued and running requests drain, nothing admitted is dropped, dedicated threads end.</summary>
+public sealed class ShutdownTests
+{
+    [Fact]
+    public async Task Stopping_Answers503ToNewArrivals_AndDrainsQueuedAndRunningRequests()
+    {
+        await using var app = await PoolTestApp.StartAsync(PoolTestApp.Config(
+            """ "p": { "DedicatedThreads": true, "Workers": 2, "QueueLimit": 10 } """));
+        var pool = app.Pool("p");
+        var admitted = Enumerable.Range(0, 5).Select(i => app.Client.GetAsync($"/gate/{i}")).ToList();
+        await PoolTestApp.WaitUntilAsync(() => pool.Running == 2 && pool.QueueLength == 3, "two run, three wait");
+
+        // ApplicationStopping comes first; Kestrel stops listening when the host stops its server.
+        app.Host.App.Lifetime.StopApplication();
+        using var late = await app.Client.GetAsync("/gate/late");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, late.StatusCode);
+        Assert.Equal("1", late.Headers.GetValues("Retry-After").Single());
+        var stopping = app.Host.App.StopAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            app.Open(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        foreach (var request in admitted)
+        {
+            using var response = await request;
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await stopping.WaitAsync(PoolTestApp.TestTimeout);
+        Assert.DoesNotContain("late", app.StartOrder);
+        Assert.Equal(2, app.ThreadsSeen.Count);
+        Assert.All(app.ThreadsSeen.Keys, thread => Assert.True(thread.Join(PoolTestApp.TestTimeout), $"{thread.Name} has not ended"));
+    }
+
+    [Fact]
+    public async Task RequestsStillQueued_WhenTheShutdownTimeoutNears_Get503()
+    {
+        var time = new FakeTimeProvider();
+        await using var app = await PoolTestApp.StartAsync(
+            PoolTestApp.Config(""" "p": { "MaxConcurrency": 1, "QueueLimit": 10, "QueueTimeout": "00:01:00" } """),
+            services: s =>
+            {
+                s.AddSingleton<TimeProvider>(time);
+                s.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+            });
+        var pool = app.Pool("p");
+        var running = app.Client.GetAsync("/gate/a");
+        await app.Started("a");
+        var queued = new[] { app.Client.GetAsync("/gate/b"), app.Client.GetAsync("/gate/c") };
+        await PoolTestApp.WaitUntilAsync(() => pool.QueueLength == 2, "two wait");
+
+        var stopping = app.Host.App.StopAsync();
+        time.Advance(TimeSpan.FromSeconds(18.9));
+        Assert.False(queued[0].IsCompleted || queued[1].IsCompleted);
+        time.Advance(TimeSpan.FromSeconds(0.1)); // 20 s less 10 %, at most 1 s
+
+        foreach (var request in queued)
+        {
+            using var response = await request;
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
+        }
+
+        await PoolTestApp.WaitUntilAsync(
+            () => app.Host.Logs.GetSnapshot().Any(r => r.Id.Id == 4008 && r.Message.Contains("2 queued requests", StringComparison.Ordinal)),
+            "the dropped queue is logged");
+        app.Open("a");
+        Assert.Equal(HttpStatusCode.OK, (await running).StatusCode);
+        await stopping.WaitAsync(PoolTestApp.TestTimeout);
+        Assert.Equal(["a"], app.StartOrder);
+    }
+}
