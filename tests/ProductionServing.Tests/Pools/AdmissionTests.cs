@@ -186,4 +186,36 @@ public sealed class AdmissionTests
         Assert.Equal(0, app.Pool("p").Running);
         Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync("/echo")).StatusCode);
     }
+
+    [Fact]
+    public async Task ExceptionHandlerReExecution_RunsThroughThePoolAgain_AfterTheFailedRequestLeftIt()
+    {
+        await using var app = await PoolTestApp.StartAsync(
+            PoolTestApp.Config(""" "p": { "MaxConcurrency": 1, "QueueLimit": 0 } """),
+            beforeServing: web => web.UseExceptionHandler("/error"));
+
+        using var failed = await app.Client.GetAsync("/throw");
+
+        // One slot: the re-executed /error could not run if the failed request still held it.
+        Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        Assert.Equal("0|/|App|p|/error", await failed.Content.ReadAsStringAsync());
+        Assert.Equal(0, app.Pool("p").Running);
+    }
+
+    [Fact]
+    public async Task TryFilesAppFallback_GoesThroughTheDefaultPool_WhileFilesStayServed()
+    {
+        using var site = new ProductionServing.Tests.Infrastructure.StaticSite();
+        await using var app = await PoolTestApp.StartAsync(
+            PoolTestApp.Config(""" "default": { "MaxConcurrency": 1, "QueueLimit": 0 } """,
+                locations: """{ "Match": "/", "Static": { "Root": ".", "TryFiles": ["$uri", "@app"] } }"""),
+            contentRoot: site.Root);
+        var a = app.Client.GetAsync("/gate/a");
+        await app.Started("a");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await app.Client.GetAsync("/gate/b")).StatusCode);
+        Assert.Equal("hello world", await app.GetStringAsync("/hello.txt"));
+        app.Open("a");
+        Assert.Equal(HttpStatusCode.OK, (await a).StatusCode);
+    }
 }
