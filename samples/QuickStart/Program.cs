@@ -11,7 +11,8 @@ app.MapGet("/", () => Results.Text(
     "ProductionServing QuickStart\n\nTry /healthz, /api/hello, /reports/2026.csv, /assets/site.css, "
     + "/download/report.txt?key=demo (the app authorizes, the static location sends the file), "
     + "/protected/report.txt and /internal/ (404: internal locations), "
-    + "/proxied/hello (forwarded upstream to this same app's /api/hello, as nginx's proxy_pass would).\n"));
+    + "/proxied/hello (forwarded upstream to this same app's /api/hello, as nginx's proxy_pass would), "
+    + "/blocking/200 (blocking code on the 'blocking' pool's own threads, never the thread pool's).\n"));
 app.MapGet("/healthz", () => "ok");
 app.MapGet("/api/hello", (HttpContext context) => new
 {
@@ -20,6 +21,15 @@ app.MapGet("/api/hello", (HttpContext context) => new
 });
 app.MapGet("/reports/{name}", (string name, HttpContext context) => Results.Text(
     $"report {name} served by location '{context.Features.Get<ServingLocation>()?.Match}'\n"));
+
+// Blocking code (here Thread.Sleep, in real apps sync I/O or .Result) runs on the dedicated threads of
+// the "blocking" pool: at most four at once, sixteen more wait, and the thread pool that serves
+// everything else never starves.
+app.MapGet("/blocking/{milliseconds:int}", (int milliseconds) =>
+{
+    Thread.Sleep(Math.Clamp(milliseconds, 0, 5000));
+    return $"slept {milliseconds} ms on {Thread.CurrentThread.Name}\n";
+});
 
 // nginx's X-Accel-Redirect: the app checks the caller and names the file; ProductionServing sends it
 // from the internal static location /protected/, with ranges and conditional requests.

@@ -27,6 +27,7 @@ public sealed class QuickStartTests(WebApplicationFactory<Program> factory) : IC
     [InlineData("/download/report.txt", HttpStatusCode.Forbidden, "")]
     [InlineData("/download/..%2Fappsettings.json?key=demo", HttpStatusCode.NotFound, "")]
     [InlineData("/protected/report.txt", HttpStatusCode.NotFound, "")]
+    [InlineData("/blocking/1", HttpStatusCode.OK, "slept 1 ms on ProductionServing worker blocking#")]
     public async Task ConfiguredLocations_SelectAsInAppSettings(string path, HttpStatusCode status, string bodyPart)
     {
         using var client = factory.CreateClient();
