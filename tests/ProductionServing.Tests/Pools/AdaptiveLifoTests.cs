@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
@@ -58,13 +59,13 @@ public sealed class AdaptiveLifoTests
         var a = app.Client.GetAsync("/gate/a");
         await app.Started("a");
         var b = app.Client.GetAsync("/gate/b");
-        await PoolTestApp.WaitUntilAsync(() => pool.QueueLength == 1, "b waits");
+        await Poll.UntilAsync(() => pool.QueueLength == 1, "b waits");
         time.Advance(TimeSpan.FromMilliseconds(50));
         app.Open("a");
         await app.Started("b"); // the queue emptied within the interval
         time.Advance(TimeSpan.FromMilliseconds(200));
         var c = app.Client.GetAsync("/gate/c");
-        await PoolTestApp.WaitUntilAsync(() => pool.QueueLength == 1, "c waits");
+        await Poll.UntilAsync(() => pool.QueueLength == 1, "c waits");
         time.Advance(TimeSpan.FromMilliseconds(60)); // c is past the target, but the queue did not stand over an interval
         app.Open("b");
         await app.Started("c");
@@ -92,17 +93,17 @@ public sealed class AdaptiveLifoTests
         var a = app.Client.GetAsync("/gate/a");
         await app.Started("a");
         var old = new List<Task<HttpResponseMessage>> { Queue("b1"), };
-        await PoolTestApp.WaitUntilAsync(() => pool.QueueLength == 1, "b1 waits");
+        await Poll.UntilAsync(() => pool.QueueLength == 1, "b1 waits");
         old.Add(Queue("b2"));
-        await PoolTestApp.WaitUntilAsync(() => pool.QueueLength == 2, "b2 waits");
+        await Poll.UntilAsync(() => pool.QueueLength == 2, "b2 waits");
         time.Advance(TimeSpan.FromMilliseconds(101));
         old.Add(Queue("b3"));
-        await PoolTestApp.WaitUntilAsync(() => pool.QueueLength == 3, "b3 waits");
+        await Poll.UntilAsync(() => pool.QueueLength == 3, "b3 waits");
         time.Advance(TimeSpan.FromMilliseconds(101));
         var b4 = Queue("b4");
-        await PoolTestApp.WaitUntilAsync(() => pool.QueueLength is 1 or 4, "b4 arrives");
+        await Poll.UntilAsync(() => pool.QueueLength is 1 or 4, "b4 arrives");
         var b5 = Queue("b5");
-        await PoolTestApp.WaitUntilAsync(() => pool.QueueLength is 2 or 5, "b5 waits");
+        await Poll.UntilAsync(() => pool.QueueLength is 2 or 5, "b5 waits");
         return (old.ToArray(), [a, b4, b5]);
 
         Task<HttpResponseMessage> Queue(string id) => app.Client.GetAsync($"/gate/{id}");

@@ -1,4 +1,5 @@
 using System.Net;
+using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
@@ -31,13 +32,13 @@ public sealed class AdmissionStressTests
         Assert.True(ok > 0, "some requests ran");
 
         var workers = app.Pool("p");
-        await PoolTestApp.WaitUntilAsync(() => workers.Running == 0 && workers.QueueLength == 0, "the pool is idle again");
+        await Poll.UntilAsync(() => workers.Running == 0 && workers.QueueLength == 0, "the pool is idle again");
         Assert.True(app.MaxRunning <= 4, $"{app.MaxRunning} ran at once");
         Assert.InRange(app.WorkStarted, ok, ok + canceled);
 
         // Exactly the configured capacity is left: four run, the fifth waits.
         var gates = Enumerable.Range(0, 5).Select(i => app.Client.GetAsync($"/gate/{i}")).ToList();
-        await PoolTestApp.WaitUntilAsync(() => workers.Running == 4 && workers.QueueLength == 1, "four run and one waits");
+        await Poll.UntilAsync(() => workers.Running == 4 && workers.QueueLength == 1, "four run and one waits");
         for (var i = 0; i < 5; i++)
         {
             app.Open(i.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
@@ -18,7 +19,7 @@ public sealed class AdmissionTests
         var a = app.Client.GetAsync("/gate/a");
         await app.Started("a");
         var b = app.Client.GetAsync("/gate/b");
-        await PoolTestApp.WaitUntilAsync(() => pool.QueueLength == 1, "b waits");
+        await Poll.UntilAsync(() => pool.QueueLength == 1, "b waits");
 
         using var c = await app.Client.GetAsync("/gate/c");
 
@@ -67,7 +68,7 @@ public sealed class AdmissionTests
         {
             queued.Add(app.Client.GetAsync($"/gate/{i}"));
             var expected = i;
-            await PoolTestApp.WaitUntilAsync(() => pool.QueueLength == expected, $"{i} requests wait");
+            await Poll.UntilAsync(() => pool.QueueLength == expected, $"{i} requests wait");
         }
 
         for (var i = 0; i <= 5; i++)
@@ -91,7 +92,7 @@ public sealed class AdmissionTests
         var a = app.Client.GetAsync("/gate/a");
         await app.Started("a");
         var b = app.Client.GetAsync("/gate/b");
-        await PoolTestApp.WaitUntilAsync(() => pool.QueueLength == 1, "b waits");
+        await Poll.UntilAsync(() => pool.QueueLength == 1, "b waits");
 
         time.Advance(TimeSpan.FromSeconds(4.9));
         Assert.False(b.IsCompleted);
@@ -117,14 +118,14 @@ public sealed class AdmissionTests
         using (var leaving = new CancellationTokenSource())
         {
             var b = app.Client.GetAsync("/gate/b", leaving.Token);
-            await PoolTestApp.WaitUntilAsync(() => pool.QueueLength == 1, "b waits");
+            await Poll.UntilAsync(() => pool.QueueLength == 1, "b waits");
             leaving.Cancel();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => b);
         }
 
-        await PoolTestApp.WaitUntilAsync(() => pool.QueueLength == 0, "b has left the queue");
+        await Poll.UntilAsync(() => pool.QueueLength == 0, "b has left the queue");
         var c = app.Client.GetAsync("/gate/c");
-        await PoolTestApp.WaitUntilAsync(() => pool.QueueLength == 1, "c takes the place b left");
+        await Poll.UntilAsync(() => pool.QueueLength == 1, "c takes the place b left");
         app.Open("a");
         app.Open("c");
         Assert.Equal(HttpStatusCode.OK, (await a).StatusCode);

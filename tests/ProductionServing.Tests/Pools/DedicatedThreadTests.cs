@@ -44,7 +44,7 @@ public sealed class DedicatedThreadTests
     {
         await using var app = await PoolTestApp.StartAsync(Dedicated(workers: 2));
         var requests = Enumerable.Range(0, 6).Select(i => app.Client.GetAsync($"/gate/{i}")).ToList();
-        await PoolTestApp.WaitUntilAsync(() => app.StartOrder.Count == 2 && app.Pool("slow").QueueLength == 4, "two run, four wait");
+        await Poll.UntilAsync(() => app.StartOrder.Count == 2 && app.Pool("slow").QueueLength == 4, "two run, four wait");
 
         for (var i = 0; i < 6; i++)
         {
@@ -78,7 +78,7 @@ public sealed class DedicatedThreadTests
         // Four workers blocked in sync code (the thread-pool equivalent would be four starved threads on
         // this 2-core machine), and more requests queued behind them.
         var blocked = Enumerable.Range(0, 12).Select(i => app.Client.GetAsync($"/block/{i}")).ToList();
-        await PoolTestApp.WaitUntilAsync(() => pool.Running == 4 && pool.QueueLength == 8, "four block, eight wait");
+        await Poll.UntilAsync(() => pool.Running == 4 && pool.QueueLength == 8, "four block, eight wait");
 
         for (var i = 0; i < 20; i++)
         {

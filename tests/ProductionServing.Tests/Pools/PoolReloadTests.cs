@@ -1,4 +1,5 @@
 using System.Net;
+using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
@@ -11,7 +12,7 @@ public sealed class PoolReloadTests
         await using var app = await PoolTestApp.StartAsync(PoolTestApp.Config(""" "p": { "MaxConcurrency": 1, "QueueLimit": 10 } """));
         var pool = app.Pool("p");
         var requests = Enumerable.Range(0, 3).Select(i => app.Client.GetAsync($"/gate/{i}")).ToList();
-        await PoolTestApp.WaitUntilAsync(() => pool.Running == 1 && pool.QueueLength == 2, "one runs, two wait");
+        await Poll.UntilAsync(() => pool.Running == 1 && pool.QueueLength == 2, "one runs, two wait");
 
         app.Host.Reload(("ProductionServing:Pools:p:MaxConcurrency", "3"));
 
@@ -37,7 +38,7 @@ public sealed class PoolReloadTests
         await app.Started("a");
         await app.Started("b");
         var c = app.Client.GetAsync("/gate/c");
-        await PoolTestApp.WaitUntilAsync(() => pool.QueueLength == 1, "c waits");
+        await Poll.UntilAsync(() => pool.QueueLength == 1, "c waits");
 
         app.Host.Reload(("ProductionServing:Pools:p:MaxConcurrency", "1"));
         app.Open("a");
@@ -62,7 +63,7 @@ public sealed class PoolReloadTests
 
         Assert.StartsWith("ProductionServing worker p#", await app.GetStringAsync("/thread"), StringComparison.Ordinal);
         var both = new[] { app.Client.GetAsync("/gate/x"), app.Client.GetAsync("/gate/y"), app.Client.GetAsync("/gate/z") };
-        await PoolTestApp.WaitUntilAsync(() => app.Pool("p").Running == 2 && app.Pool("p").QueueLength == 1, "two workers run, one waits");
+        await Poll.UntilAsync(() => app.Pool("p").Running == 2 && app.Pool("p").QueueLength == 1, "two workers run, one waits");
         app.Open("x");
         app.Open("y");
         app.Open("z");

@@ -76,23 +76,6 @@ internal sealed class PoolTestApp : IAsyncDisposable
         return await response.Content.ReadAsStringAsync();
     }
 
-    /// <summary>Polls background state (a queue length, a count) until it holds, for at most <see cref="TestTimeout"/>.</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        using var timeout = new CancellationTokenSource(TestTimeout);
-        while (!condition())
-        {
-            try
-            {
-                await Task.Delay(5, timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new Xunit.Sdk.XunitException($"Timed out waiting until {what}.");
-            }
-        }
-    }
-
     public async ValueTask DisposeAsync()
     {
         foreach (var gate in _gates.Values)

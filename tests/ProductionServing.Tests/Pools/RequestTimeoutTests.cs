@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
@@ -46,7 +47,7 @@ public sealed class RequestTimeoutTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await Assert.ThrowsAnyAsync<Exception>(() => response.Content.ReadAsStringAsync().WaitAsync(PoolTestApp.TestTimeout));
-        await PoolTestApp.WaitUntilAsync(
+        await Poll.UntilAsync(
             () => app.Host.Logs.GetSnapshot().Any(r => r.Id.Id == 4003 && r.Message.Contains("aborted", StringComparison.Ordinal)),
             "the aborted response is logged");
     }
@@ -85,7 +86,7 @@ public sealed class RequestTimeoutTests
         Assert.All(await Task.WhenAll(fresh), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
 
         app.Unblock();
-        await PoolTestApp.WaitUntilAsync(() => app.Host.Logs.GetSnapshot().Count(r => r.Id.Id == 4006) == 2, "both replaced workers have ended");
+        await Poll.UntilAsync(() => app.Host.Logs.GetSnapshot().Count(r => r.Id.Id == 4006) == 2, "both replaced workers have ended");
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
+using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
@@ -15,7 +16,7 @@ public sealed class ShutdownTests
             """ "p": { "DedicatedThreads": true, "Workers": 2, "QueueLimit": 10 } """));
         var pool = app.Pool("p");
         var admitted = Enumerable.Range(0, 5).Select(i => app.Client.GetAsync($"/gate/{i}")).ToList();
-        await PoolTestApp.WaitUntilAsync(() => pool.Running == 2 && pool.QueueLength == 3, "two run, three wait");
+        await Poll.UntilAsync(() => pool.Running == 2 && pool.QueueLength == 3, "two run, three wait");
 
         // ApplicationStopping comes first; Kestrel stops listening when the host stops its server.
         app.Host.App.Lifetime.StopApplication();
@@ -55,7 +56,7 @@ public sealed class ShutdownTests
         var running = app.Client.GetAsync("/gate/a");
         await app.Started("a");
         var queued = new[] { app.Client.GetAsync("/gate/b"), app.Client.GetAsync("/gate/c") };
-        await PoolTestApp.WaitUntilAsync(() => pool.QueueLength == 2, "two wait");
+        await Poll.UntilAsync(() => pool.QueueLength == 2, "two wait");
 
         var stopping = app.Host.App.StopAsync();
         time.Advance(TimeSpan.FromSeconds(18.9));
@@ -69,7 +70,7 @@ public sealed class ShutdownTests
             Assert.Equal("1", response.Headers.GetValues("Retry-After").Single());
         }
 
-        await PoolTestApp.WaitUntilAsync(
+        await Poll.UntilAsync(
             () => app.Host.Logs.GetSnapshot().Any(r => r.Id.Id == 4008 && r.Message.Contains("2 queued requests", StringComparison.Ordinal)),
             "the dropped queue is logged");
         app.Open("a");
