@@ -70,17 +70,7 @@ internal sealed class PoolRegistry(TimeProvider time, ILoggerFactory loggerFacto
     }
 
     /// <summary>Completes when no pool runs or queues anything.</summary>
-    public Task WhenDrained()
-    {
-        var pools = Pools;
-        var drains = new List<Task>(pools.Count);
-        foreach (var pool in pools)
-        {
-            drains.Add(pool.WhenDrained());
-        }
-
-        return Task.WhenAll(drains);
-    }
+    public Task WhenDrained() => WhenAll(static pool => pool.WhenDrained());
 
     /// <summary>Answers 503 to every request still queued.</summary>
     public void RejectQueued()
@@ -95,16 +85,18 @@ internal sealed class PoolRegistry(TimeProvider time, ILoggerFactory loggerFacto
     }
 
     /// <summary>Ends every dedicated thread: idle ones now (the task), busy ones when their request ends.</summary>
-    public Task StopWorkers()
+    public Task StopWorkers() => WhenAll(static pool => pool.StopWorkers());
+
+    private Task WhenAll(Func<WorkerPool, Task> each)
     {
         var pools = Pools;
-        var stops = new List<Task>(pools.Count);
+        var tasks = new List<Task>(pools.Count);
         foreach (var pool in pools)
         {
-            stops.Add(pool.StopWorkers());
+            tasks.Add(each(pool));
         }
 
-        return Task.WhenAll(stops);
+        return Task.WhenAll(tasks);
     }
 
     private WorkerPool Get(string name, PoolOptions options)
