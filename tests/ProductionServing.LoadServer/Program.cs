@@ -8,8 +8,10 @@ using ProductionServing.LoadServer;
 //   ProductionServing.LoadServer --mode <library|staticfiles|ceiling> --root <folder> --urls http://127.0.0.1:PORT
 //   ProductionServing.LoadServer --mode backend --urls http://127.0.0.1:PORT
 //   ProductionServing.LoadServer --mode proxy --upstream http://127.0.0.1:PORT --urls http://127.0.0.1:PORT
+//   ProductionServing.LoadServer --mode <app|limiter|pool-default|pool-dedicated|pool-isolation|pool-fifo|pool-lifo> --urls http://127.0.0.1:PORT
 // The static suite uses the first three modes; the proxy suite puts a proxy (this library's is
-// --mode proxy) in front of --mode backend.
+// --mode proxy) in front of --mode backend; the pools suite runs one app behind nothing, a
+// concurrency limiter or a worker pool (PoolModes).
 var builder = WebApplication.CreateBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
 
@@ -23,7 +25,7 @@ var valid = mode switch
     "library" or "staticfiles" or "ceiling" => root is not null,
     "backend" => true,
     "proxy" => upstream is not null,
-    _ => false,
+    _ => PoolModes.IsKnown(mode),
 };
 if (!valid)
 {
@@ -31,6 +33,7 @@ if (!valid)
         usage: ProductionServing.LoadServer --mode <library|staticfiles|ceiling> --root <folder> --urls http://127.0.0.1:PORT
                ProductionServing.LoadServer --mode backend --urls http://127.0.0.1:PORT
                ProductionServing.LoadServer --mode proxy --upstream http://127.0.0.1:PORT --urls http://127.0.0.1:PORT
+               ProductionServing.LoadServer --mode <app|limiter|pool-default|pool-dedicated|pool-isolation|pool-fifo|pool-lifo> --urls http://127.0.0.1:PORT
         """);
     return 2;
 }
@@ -54,6 +57,10 @@ else if (mode == "proxy")
         options.Locations.Add(new LocationOptions { Match = "/", Proxy = new ProxyOptions { Pass = "http://backend" } });
     });
 }
+else if (mode != "backend")
+{
+    PoolModes.AddServices(builder.Services, mode!);
+}
 
 var app = builder.Build();
 try
@@ -69,8 +76,11 @@ try
         case "ceiling":
             CeilingEndpoints.Map(app, root!);
             break;
-        default:
+        case "backend":
             BackendEndpoints.Map(app);
+            break;
+        default:
+            PoolModes.Map(app, mode!);
             break;
     }
 }
