@@ -1,15 +1,17 @@
 namespace ProductionServing.Pools;
 
 /// <summary>
-/// <c>AdaptiveLifo</c>'s test for a standing queue, after CoDel (RFC 8289): the queue stands when, over
-/// a whole <see cref="Interval"/>, it never went below <c>TargetQueueDelay</c> of continuous occupancy.
-/// A burst that drains is never standing; sustained overload is, until the queue empties again.
+/// <c>AdaptiveLifo</c>'s test for a standing queue, after CoDel (RFC 8289): the queue starts standing
+/// when, over a whole <see cref="Interval"/>, it never went below <c>TargetQueueDelay</c> of continuous
+/// occupancy, and stops once a whole interval passes in which it never reached the target. A burst that
+/// drains is never standing; sustained overload is, until it ends.
 /// </summary>
 /// <remarks>
 /// CoDel measures each served packet's sojourn time; with newest-first service that time is small by
 /// construction and the state would flap every interval, so this measures how long the queue has gone
-/// without emptying (Facebook's adaptive LIFO, "Fail at Scale", 2015). Not thread-safe: the pool calls
-/// it under its lock.
+/// without emptying (Facebook's adaptive LIFO, "Fail at Scale", 2015). Shedding itself empties the queue
+/// now and then under overload; leaving the state takes a whole calm interval (hysteresis), so those
+/// moments do not switch it back to oldest-first. Not thread-safe: the pool calls it under its lock.
 /// </remarks>
 internal sealed class StandingQueue
 {
@@ -18,6 +20,7 @@ internal sealed class StandingQueue
 
     private long _occupiedSince;
     private long _minOccupancy = long.MaxValue;
+    private long _maxOccupancy;
     private long _intervalEnd;
 
     /// <summary>Whether the queue stood over the last full interval: serve newest first and shed the old.</summary>
@@ -27,15 +30,13 @@ internal sealed class StandingQueue
     public bool Observe(long now, int queueLength, long target, long interval)
     {
         var occupancy = queueLength == 0 ? 0 : now - _occupiedSince;
-        if (occupancy < _minOccupancy)
-        {
-            _minOccupancy = occupancy;
-        }
-
+        _minOccupancy = Math.Min(_minOccupancy, occupancy);
+        _maxOccupancy = Math.Max(_maxOccupancy, occupancy);
         if (now >= _intervalEnd)
         {
-            Standing = _minOccupancy > target;
+            Standing = Standing ? _maxOccupancy > target : _minOccupancy > target;
             _minOccupancy = occupancy;
+            _maxOccupancy = occupancy;
             _intervalEnd = now + interval;
         }
 

@@ -6,10 +6,15 @@ namespace ProductionServing.Pools;
 /// A request handed to a dedicated worker: the app starts on the worker under the request's
 /// <see cref="ExecutionContext"/> (async locals such as <c>IHttpContextAccessor</c> and
 /// <c>Activity.Current</c> flow), and <see cref="TaskCompletionSource.Task"/> ends as the app's task ends,
-/// with its exception. Continuations of that task run on the thread pool, never on the worker.
+/// with its exception.
 /// </summary>
-internal sealed class WorkerRequest(HttpContext context, RequestDelegate next)
-    : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
+/// <remarks>
+/// The pool's continuation (release the slot, let Kestrel finish the response) runs inline where the app
+/// ended, usually on the worker, rather than after a hop to the thread pool: on a busy core that hop is a
+/// second context switch per request. The worker's <see cref="SynchronizationContext"/> is taken off the
+/// thread meanwhile, so what that continuation awaits resumes on the thread pool, never on the worker.
+/// </remarks>
+internal sealed class WorkerRequest(HttpContext context, RequestDelegate next) : TaskCompletionSource
 {
     public static readonly SendOrPostCallback Start = static s => ((WorkerRequest)s!).Begin();
 
@@ -39,7 +44,7 @@ internal sealed class WorkerRequest(HttpContext context, RequestDelegate next)
         }
         catch (Exception ex)
         {
-            TrySetException(ex);
+            Complete(Task.FromException(ex));
             return;
         }
 
@@ -54,6 +59,20 @@ internal sealed class WorkerRequest(HttpContext context, RequestDelegate next)
     }
 
     private void Complete(Task app)
+    {
+        var worker = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(null);
+        try
+        {
+            SetOutcome(app);
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(worker);
+        }
+    }
+
+    private void SetOutcome(Task app)
     {
         if (app.IsFaulted)
         {

@@ -8,6 +8,15 @@ namespace ProductionServing.Pools;
 /// </summary>
 internal sealed class WorkerThread
 {
+    /// <summary>
+    /// How many times an idle worker yields its core before it sleeps. Waking a sleeping thread costs a
+    /// futex call and a context switch on both sides (on a virtualized core, tens of microseconds); under
+    /// load the next request is usually handed over within a few yields, to a worker still awake.
+    /// Measured on the overhead benchmark (one core, 64 connections): 11k req/s without, 30-46k with
+    /// (the thread pool alone: 34-42k in the same minutes).
+    /// </summary>
+    private const int IdleYields = 16;
+
     private readonly object _gate = new();
     private readonly Queue<(SendOrPostCallback Callback, object? State)> _items = new();
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -16,6 +25,7 @@ internal sealed class WorkerThread
     private readonly ILogger _logger;
     private bool _stopping;
     private bool _done;
+    private int _pending;
 
     public WorkerThread(string name, ILogger logger)
     {
@@ -54,6 +64,7 @@ internal sealed class WorkerThread
             if (!_done)
             {
                 _items.Enqueue((callback, state));
+                Volatile.Write(ref _pending, _items.Count);
                 Monitor.Pulse(_gate);
                 return;
             }
@@ -84,6 +95,11 @@ internal sealed class WorkerThread
         SynchronizationContext.SetSynchronizationContext(_context);
         while (true)
         {
+            for (var spin = 0; spin < IdleYields && Volatile.Read(ref _pending) == 0; spin++)
+            {
+                Thread.Yield();
+            }
+
             (SendOrPostCallback Callback, object? State) item;
             lock (_gate)
             {
@@ -100,6 +116,7 @@ internal sealed class WorkerThread
                 }
 
                 item = _items.Dequeue();
+                Volatile.Write(ref _pending, _items.Count);
             }
 
             try
