@@ -35,7 +35,7 @@ internal static class ErrorResponse
         response.ContentLength = body.Length;
         if (!HttpMethods.IsHead(response.HttpContext.Request.Method))
         {
-            // The pipe takes 25 bytes without waiting; the flush happens when the request ends.
+            // The pipe takes these few bytes without waiting; the flush happens when the request ends.
             response.BodyWriter.Write(body.AsSpan());
         }
     }

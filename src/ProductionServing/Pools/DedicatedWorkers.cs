@@ -17,9 +17,6 @@ internal sealed class DedicatedWorkers(string poolName, ILogger logger)
     /// <summary>How many stuck workers were replaced so far.</summary>
     public int Replacements { get; private set; }
 
-    /// <summary>The live workers (idle or busy), not counting abandoned ones.</summary>
-    public int Count => _all.Count;
-
     /// <summary>Sets the number of workers: starts the missing ones now; surplus ones end once idle.</summary>
     public void Resize(int target)
     {
@@ -57,11 +54,18 @@ internal sealed class DedicatedWorkers(string poolName, ILogger logger)
         }
     }
 
-    /// <summary>Gives up on a stuck worker and starts a fresh one in its place; returns the fresh one's name.</summary>
-    public string Replace(WorkerThread stuck)
+    /// <summary>
+    /// Starts a fresh worker in place of a stuck one (which the pool abandons); returns the fresh one's
+    /// name, or <see langword="null"/> when the stuck one is not among these workers (the pool switched its
+    /// threads off and on meanwhile): then there is nothing to replace.
+    /// </summary>
+    public string? Replace(WorkerThread stuck)
     {
-        _all.Remove(stuck);
-        stuck.Abandon();
+        if (!_all.Remove(stuck))
+        {
+            return null;
+        }
+
         Replacements++;
         var fresh = StartWorker();
         if (_all.Count > _target)

@@ -12,6 +12,9 @@ namespace ProductionServing.Pools;
 internal sealed class PoolLifetime(PoolRegistry pools, IHostApplicationLifetime lifetime, IOptions<HostOptions> hostOptions, TimeProvider time)
     : IHostedService, IDisposable
 {
+    /// <summary>A timer's longest due time; a longer shutdown timeout never runs out in practice.</summary>
+    private static readonly TimeSpan MaxTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     private CancellationTokenRegistration _stopping;
     private ITimer? _deadline;
     private int _began;
@@ -60,7 +63,7 @@ internal sealed class PoolLifetime(PoolRegistry pools, IHostApplicationLifetime 
         // Answer the queue a little before the host gives up on its connections (10 % of the timeout, at
         // most a second): a queued request then gets a 503 it can retry instead of a dropped connection.
         var timeout = hostOptions.Value.ShutdownTimeout;
-        if (timeout != Timeout.InfiniteTimeSpan)
+        if (timeout != Timeout.InfiniteTimeSpan && timeout < MaxTimer)
         {
             var margin = TimeSpan.FromTicks(Math.Min(timeout.Ticks / 10, TimeSpan.TicksPerSecond));
             _deadline = time.CreateTimer(static s => ((PoolRegistry)s!).RejectQueued(), pools, timeout - margin, Timeout.InfiniteTimeSpan);

@@ -36,4 +36,8 @@ internal static partial class PoolLog
     [LoggerMessage(EventId = 4008, EventName = "QueueDroppedAtShutdown", Level = LogLevel.Warning,
         Message = "Pool {Pool}: the host's shutdown timeout is near; {Count} queued requests answered 503.")]
     public static partial void QueueDroppedAtShutdown(ILogger logger, string pool, int count);
+
+    [LoggerMessage(EventId = 4009, EventName = "TooManyStuck", Level = LogLevel.Critical,
+        Message = "Pool {Pool}: a request still runs after its RequestTimeout of {Timeout} canceled it; it was {Outcome}, but {Limit} given-up requests are stuck already, so its slot stays taken until it returns.")]
+    public static partial void TooManyStuck(ILogger logger, string pool, TimeSpan timeout, string outcome, int limit);
 }

@@ -11,6 +11,7 @@ internal sealed class PoolRegistry(TimeProvider time, ILoggerFactory loggerFacto
 {
     private readonly Lock _lock = new();
     private readonly ILogger _logger = loggerFactory.CreateLogger("ProductionServing.Pools");
+    private readonly List<WorkerPool> _retiring = [];
     private Dictionary<string, WorkerPool> _pools = new(StringComparer.OrdinalIgnoreCase);
     private bool _stopping;
 
@@ -42,12 +43,15 @@ internal sealed class PoolRegistry(TimeProvider time, ILoggerFactory loggerFacto
                 pools[PoolOptions.DefaultPoolName] = Get(PoolOptions.DefaultPoolName, new PoolOptions());
             }
 
+            _retiring.RemoveAll(static pool => pool.IsIdle);
             foreach (var (name, pool) in _pools)
             {
                 if (!pools.ContainsKey(name))
                 {
-                    // Its requests were admitted under the old snapshot and finish there; then it is idle.
-                    _ = pool.StopWorkers();
+                    // Its requests were admitted under the old snapshot and finish there; then its threads
+                    // end. Until then shutdown still drains it.
+                    pool.Retire();
+                    _retiring.Add(pool);
                 }
             }
 
@@ -62,7 +66,7 @@ internal sealed class PoolRegistry(TimeProvider time, ILoggerFactory loggerFacto
         lock (_lock)
         {
             _stopping = true;
-            foreach (var pool in _pools.Values)
+            foreach (var pool in All())
             {
                 pool.BeginStopping();
             }
@@ -75,7 +79,13 @@ internal sealed class PoolRegistry(TimeProvider time, ILoggerFactory loggerFacto
     /// <summary>Answers 503 to every request still queued.</summary>
     public void RejectQueued()
     {
-        foreach (var pool in Pools)
+        List<WorkerPool> pools;
+        lock (_lock)
+        {
+            pools = All();
+        }
+
+        foreach (var pool in pools)
         {
             if (pool.RejectQueued() is > 0 and var count)
             {
@@ -87,9 +97,17 @@ internal sealed class PoolRegistry(TimeProvider time, ILoggerFactory loggerFacto
     /// <summary>Ends every dedicated thread: idle ones now (the task), busy ones when their request ends.</summary>
     public Task StopWorkers() => WhenAll(static pool => pool.StopWorkers());
 
+    /// <summary>The pools in force and those a reload removed that still hold requests; call under the lock.</summary>
+    private List<WorkerPool> All() => [.. _pools.Values, .. _retiring];
+
     private Task WhenAll(Func<WorkerPool, Task> each)
     {
-        var pools = Pools;
+        List<WorkerPool> pools;
+        lock (_lock)
+        {
+            pools = All();
+        }
+
         var tasks = new List<Task>(pools.Count);
         foreach (var pool in pools)
         {

@@ -1,40 +1,57 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace ProductionServing.Pools;
 
 /// <summary>
-/// A pool's <c>RequestTimeout</c> for one request. When it passes, <c>HttpContext.RequestAborted</c> is
-/// canceled (as ASP.NET Core's request timeouts middleware does); if the app is still running
-/// <see cref="AbandonGrace"/> later, the pool gives up on it from the timer's thread (the request's own
-/// thread may be the one stuck), and <see cref="Abandoned"/> completes. Either the app's end
-/// (<see cref="TryFinish"/>) or the abandonment wins, never both.
+/// A pool's <c>RequestTimeout</c> for one running request (gunicorn's worker timeout, in-process).
 /// </summary>
+/// <remarks>
+/// <list type="number">
+/// <item>When the timeout passes, <c>HttpContext.RequestAborted</c> is canceled (as ASP.NET Core's request
+/// timeouts middleware does). An app that honours it ends with <see cref="OperationCanceledException"/>,
+/// and the pool answers 504 if nothing was sent (<see cref="Answer"/>).</item>
+/// <item>If the app still runs <see cref="AbandonGrace"/> later, the pool gives up on it from the timer's
+/// thread (the request's own thread may be the stuck one): the client gets its 504 now, or an aborted
+/// connection if the response had started, and <see cref="WorkerPool.GiveUp"/> frees the slot and
+/// replaces the dedicated worker.</item>
+/// <item>Either the app's end (<see cref="TryFinish"/>) or the giving up wins, never both. The request
+/// itself ends only when the app does, so the server never recycles an HttpContext the stuck code holds.</item>
+/// </list>
+/// </remarks>
 internal sealed class RequestDeadline : IDisposable
 {
-    private const int Running = 0;
-    private const int Canceled = 1;
-    private const int Gone = 2;
-    private const int Finished = 3;
-
     /// <summary>
-    /// How long the app gets to honour the cancellation before it counts as stuck. Long enough for code
+    /// How long the app gets to honour the cancellation before it counts as stuck: long enough for code
     /// that observes the token to unwind, so it is never answered for under its feet.
     /// </summary>
     public static readonly TimeSpan AbandonGrace = TimeSpan.FromSeconds(1);
 
+    private const int Running = 0;
+    private const int Canceled = 1;
+    private const int Abandoned = 2;
+    private const int Finished = 3;
+
+    private readonly WorkerPool _pool;
     private readonly HttpContext _context;
+    private readonly WorkerThread? _worker;
+    private readonly TimeSpan _timeout;
+    private readonly IHttpResponseBodyFeature? _responseBody;
     private readonly CancellationToken _original;
     private readonly CancellationTokenSource _source;
     private readonly ITimer _timer;
-    private readonly TaskCompletionSource _abandoned = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly Action<RequestDeadline> _abandon;
+    private readonly TaskCompletionSource _givenUp = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task? _app;
     private int _stage;
     private bool _timedOut;
 
-    public RequestDeadline(HttpContext context, TimeSpan timeout, TimeProvider time, Action<RequestDeadline> abandon)
+    public RequestDeadline(WorkerPool pool, HttpContext context, WorkerThread? worker, TimeSpan timeout, TimeProvider time)
     {
+        _pool = pool;
         _context = context;
-        _abandon = abandon;
+        _worker = worker;
+        _timeout = timeout;
+        _responseBody = context.Features.Get<IHttpResponseBodyFeature>();
         _original = context.RequestAborted;
         _source = CancellationTokenSource.CreateLinkedTokenSource(_original);
         context.RequestAborted = _source.Token;
@@ -42,22 +59,23 @@ internal sealed class RequestDeadline : IDisposable
         _timer.Change(timeout, Timeout.InfiniteTimeSpan);
     }
 
-    public HttpContext Context => _context;
+    /// <summary>Whether the timeout passed and canceled the request's token (not the client going away).</summary>
+    public bool TimedOut => Volatile.Read(ref _timedOut) && !_original.IsCancellationRequested;
 
-    /// <summary>Whether the timeout passed (and the request's token was canceled by it).</summary>
-    public bool TimedOut => Volatile.Read(ref _timedOut);
+    /// <summary>Completes once the pool has given up on the app.</summary>
+    public Task GivenUp => _givenUp.Task;
 
-    /// <summary>Whether the client itself went away.</summary>
-    public bool ClientGone => _original.IsCancellationRequested;
+    /// <summary>Whether giving up freed the request's slot (false when too many stuck requests hold theirs).</summary>
+    public bool SlotFreed { get; private set; }
 
-    /// <summary>Completes once the pool has given up on the app (answered for it and freed its slot).</summary>
-    public Task Abandoned => _abandoned.Task;
+    /// <summary>The app's task, once started: a request that has ended by the grace's end is not given up on.</summary>
+    public void Watch(Task app) => Volatile.Write(ref _app, app);
 
     /// <summary>Called when the app's task ended: <see langword="false"/> when the pool already gave up on it.</summary>
     public bool TryFinish()
     {
         var stage = Volatile.Read(ref _stage);
-        while (stage != Gone)
+        while (stage != Abandoned)
         {
             var seen = Interlocked.CompareExchange(ref _stage, Finished, stage);
             if (seen == stage)
@@ -69,6 +87,28 @@ internal sealed class RequestDeadline : IDisposable
         }
 
         return false;
+    }
+
+    /// <summary>Answers for an app that honoured the timeout's cancellation: 504, or an abort once the response started.</summary>
+    public string Answer()
+    {
+        if (_context.Response.HasStarted)
+        {
+            _context.Abort();
+            return "aborted (its response had started)";
+        }
+
+        try
+        {
+            ErrorResponse.Write(_context.Response, StatusCodes.Status504GatewayTimeout);
+            return "answered 504";
+        }
+        catch (InvalidOperationException)
+        {
+            // The response started meanwhile (stuck code woke up and wrote): nothing clean can be sent.
+            _context.Abort();
+            return "aborted (its response had started)";
+        }
     }
 
     public void Dispose()
@@ -97,16 +137,53 @@ internal sealed class RequestDeadline : IDisposable
                 // An app's cancellation callback threw, or the request ended meanwhile: nothing left to cancel.
             }
         }
-        else if (Interlocked.CompareExchange(ref _stage, Gone, Canceled) == Canceled)
+        else if (Volatile.Read(ref _app) is not { IsCompleted: true } && Interlocked.CompareExchange(ref _stage, Abandoned, Canceled) == Canceled)
         {
             try
             {
-                _abandon(this);
+                GiveUp();
             }
             finally
             {
-                _abandoned.TrySetResult();
+                _givenUp.TrySetResult();
             }
+        }
+    }
+
+    private void GiveUp()
+    {
+        // The stuck code may have put its own response body (compression, buffering) in place: answer
+        // through the server's.
+        var started = _context.Response.HasStarted;
+        if (!started && _responseBody is not null)
+        {
+            _context.Features.Set(_responseBody);
+        }
+
+        var outcome = Answer();
+        SlotFreed = _pool.GiveUp(_worker, _timeout, outcome);
+        if (outcome == "answered 504")
+        {
+            // Kestrel holds the head until the first flush, so the header still goes out with it.
+            if (HttpProtocol.IsHttp11(_context.Request.Protocol) || HttpProtocol.IsHttp10(_context.Request.Protocol))
+            {
+                _context.Response.Headers.Connection = "close";
+            }
+
+            _ = SendNowAsync(_context.Response);
+        }
+    }
+
+    /// <summary>Sends the answer now rather than when the stuck code returns.</summary>
+    private static async Task SendNowAsync(HttpResponse response)
+    {
+        try
+        {
+            await response.CompleteAsync();
+        }
+        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The client is gone, or the stuck code raced us to the response: nothing more to send.
         }
     }
 }

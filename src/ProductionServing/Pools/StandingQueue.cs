@@ -32,7 +32,11 @@ internal sealed class StandingQueue
         var occupancy = queueLength == 0 ? 0 : now - _occupiedSince;
         _minOccupancy = Math.Min(_minOccupancy, occupancy);
         _maxOccupancy = Math.Max(_maxOccupancy, occupancy);
-        if (now >= _intervalEnd)
+        if (_intervalEnd == 0)
+        {
+            _intervalEnd = now + interval; // the first interval starts now: no verdict from a single sample
+        }
+        else if (now >= _intervalEnd)
         {
             Standing = Standing ? _maxOccupancy > target : _minOccupancy > target;
             _minOccupancy = occupancy;

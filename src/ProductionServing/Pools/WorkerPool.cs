@@ -21,7 +21,7 @@ internal sealed class WorkerPool
 
     private readonly Lock _lock = new();
     private readonly LinkedList<PoolWaiter> _queue = new();
-    private readonly StandingQueue _standing = new();
+    private StandingQueue _standing = new();
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly long _interval;
@@ -29,7 +29,10 @@ internal sealed class WorkerPool
     private DedicatedWorkers? _workers;
     private TaskCompletionSource? _drained;
     private int _running;
+    private int _stuck;
     private bool _stopping;
+    private bool _retired;
+    private bool _workersStopped;
     private long _target;
     private long _rejected;
     private long _lastReport;
@@ -45,6 +48,9 @@ internal sealed class WorkerPool
     }
 
     public string Name { get; }
+
+    /// <summary>The settings in force.</summary>
+    public PoolSettings Settings => Volatile.Read(ref _settings);
 
     /// <summary>Requests running now.</summary>
     public int Running
@@ -92,7 +98,11 @@ internal sealed class WorkerPool
         var settings = new PoolSettings(options);
         lock (_lock)
         {
-            if (settings.Workers > 0)
+            if (_workersStopped)
+            {
+                // Stopping: no thread is started again, whatever a late reload says.
+            }
+            else if (settings.Workers > 0)
             {
                 _workers ??= new DedicatedWorkers(Name, _logger);
                 _workers.Resize(settings.Workers);
@@ -101,6 +111,11 @@ internal sealed class WorkerPool
             {
                 _ = _workers.StopAll(); // busy ones end with their request
                 _workers = null;
+            }
+
+            if (_settings is null || _settings.AdaptiveLifo != settings.AdaptiveLifo)
+            {
+                _standing = new StandingQueue();
             }
 
             _target = ToTimestamp(settings.TargetQueueDelay);
@@ -131,7 +146,7 @@ internal sealed class WorkerPool
         lock (_lock)
         {
             _stopping = true;
-            CheckDrained();
+            CheckIdle();
         }
     }
 
@@ -164,7 +179,7 @@ internal sealed class WorkerPool
                 dropped.Add(node.Value);
             }
 
-            CheckDrained();
+            CheckIdle();
         }
 
         foreach (var waiter in dropped)
@@ -175,12 +190,35 @@ internal sealed class WorkerPool
         return dropped.Count;
     }
 
-    /// <summary>Ends the dedicated threads: idle ones now (awaited), busy ones when their request ends.</summary>
+    /// <summary>Ends the dedicated threads: idle ones now (the task), busy ones when their request ends.</summary>
     public Task StopWorkers()
     {
         lock (_lock)
         {
+            _workersStopped = true;
             return _workers?.StopAll() ?? Task.CompletedTask;
+        }
+    }
+
+    /// <summary>A reload removed the pool: it serves what it holds (from the old snapshot), then ends its threads.</summary>
+    public void Retire()
+    {
+        lock (_lock)
+        {
+            _retired = true;
+            CheckIdle();
+        }
+    }
+
+    /// <summary>Whether nothing runs, waits or is stuck in the pool.</summary>
+    public bool IsIdle
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _running == 0 && _queue.Count == 0 && _stuck == 0;
+            }
         }
     }
 
@@ -226,8 +264,10 @@ internal sealed class WorkerPool
 
     private async Task WaitThenRunAsync(HttpContext context, RequestDelegate next, PoolWaiter waiter)
     {
+        // QueueTimeout counts from the moment it joined the queue, not from now.
+        var remaining = _settings.QueueTimeout - _time.GetElapsedTime(waiter.EnqueuedAt);
         var timer = _time.CreateTimer(static s => ((PoolWaiter)s!).Pool.Leave((PoolWaiter)s!, PoolRejection.QueueTimeout),
-            waiter, _settings.QueueTimeout, Timeout.InfiniteTimeSpan);
+            waiter, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         var registration = context.RequestAborted.UnsafeRegister(static s => ((PoolWaiter)s!).Pool.Leave((PoolWaiter)s!, PoolRejection.ClientGone), waiter);
         PoolRejection rejection;
         try
@@ -238,6 +278,13 @@ internal sealed class WorkerPool
         {
             timer.Dispose();
             await registration.DisposeAsync();
+        }
+
+        if (rejection == PoolRejection.ClientGone)
+        {
+            // As without a pool: the canceled request ends with OperationCanceledException, which the
+            // server takes quietly for a client that left and outer middleware may answer otherwise.
+            throw new OperationCanceledException(context.RequestAborted);
         }
 
         if (rejection != PoolRejection.None)
@@ -280,19 +327,22 @@ internal sealed class WorkerPool
 
     private async Task RunWithDeadlineAsync(HttpContext context, RequestDelegate next, WorkerThread? worker, TimeSpan timeout)
     {
-        var deadline = new RequestDeadline(context, timeout, _time, new DeadlineState(this, worker, timeout).Abandon);
+        var deadline = new RequestDeadline(this, context, worker, timeout, _time);
         try
         {
             var app = Start(context, next, worker);
+            deadline.Watch(app);
             if (!app.IsCompleted)
             {
-                await Task.WhenAny(app, deadline.Abandoned);
+                await Task.WhenAny(app, deadline.GivenUp);
             }
 
             if (!deadline.TryFinish())
             {
-                // Given up on: answered and released by Abandon; the app's task is left to end on its own.
-                _ = app.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                // Given up on: answered and (unless too many are stuck) its slot freed. The request ends with
+                // the app, so that the server does not recycle the HttpContext the stuck code still holds.
+                await app.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                StuckEnded(deadline.SlotFreed, worker);
                 return;
             }
 
@@ -300,10 +350,10 @@ internal sealed class WorkerPool
             {
                 await app;
             }
-            catch (OperationCanceledException) when (deadline.TimedOut && !deadline.ClientGone)
+            catch (OperationCanceledException) when (deadline.TimedOut)
             {
                 // The app honoured the cancellation: answer for it (ASP.NET Core's request timeouts do the same).
-                PoolLog.RequestTimedOut(_logger, Name, timeout, AnswerTimeout(context));
+                PoolLog.RequestTimedOut(_logger, Name, timeout, deadline.Answer());
             }
             finally
             {
@@ -317,71 +367,66 @@ internal sealed class WorkerPool
     }
 
     /// <summary>
-    /// The app still runs past its grace (called on the timer's thread, as the request's own thread may be
-    /// the stuck one): answer the client for it, free its slot and replace its dedicated worker, so the
-    /// pool keeps its capacity (gunicorn's worker timeout).
+    /// A request's app still runs past its timeout and grace (the deadline answered its client): keep the
+    /// pool's capacity by freeing its slot and, on a dedicated pool, starting a fresh worker in place of the
+    /// stuck one, which ends when it returns. At most <c>Limit</c> stuck requests get this, so code that
+    /// always hangs cannot pile up threads without bound; past that the slot stays taken until the app ends.
+    /// Returns whether the slot was freed.
     /// </summary>
-    private void Abandon(RequestDeadline deadline, WorkerThread? worker, TimeSpan timeout)
+    public bool GiveUp(WorkerThread? worker, TimeSpan timeout, string outcome)
     {
-        // The stuck code keeps the HttpContext: the connection must not carry another request after this
-        // one (a later write of that code then fails instead of landing in someone else's response).
-        var context = deadline.Context;
-        var started = context.Response.HasStarted;
-        var outcome = AnswerTimeout(context);
-        if (worker is null)
+        string? replacement = null;
+        int replacements;
+        bool freed;
+        lock (_lock)
+        {
+            freed = _stuck < _settings.Limit;
+            if (freed)
+            {
+                _stuck++;
+                if (worker is not null)
+                {
+                    replacement = _workers?.Replace(worker);
+                    worker.Abandon();
+                }
+
+                _running--;
+                Pump();
+                CheckIdle();
+            }
+
+            replacements = _workers?.Replacements ?? 0;
+        }
+
+        if (!freed)
+        {
+            PoolLog.TooManyStuck(_logger, Name, timeout, outcome, _settings.Limit);
+        }
+        else if (worker is null)
         {
             PoolLog.RequestAbandoned(_logger, Name, timeout, outcome);
         }
         else
         {
-            string replacement;
-            int replacements;
-            lock (_lock)
-            {
-                replacement = _workers is { } workers ? workers.Replace(worker) : "none (the pool no longer has dedicated threads)";
-                replacements = _workers?.Replacements ?? 0;
-            }
-
-            PoolLog.WorkerReplaced(_logger, Name, worker.Name, timeout, outcome, replacement, replacements);
+            PoolLog.WorkerReplaced(_logger, Name, worker.Name, timeout, outcome, replacement ?? "none (the pool no longer has these threads)", replacements);
         }
 
-        if (!started)
-        {
-            if (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol))
-            {
-                context.Response.Headers.Connection = "close";
-            }
-
-            _ = SendNowAsync(context.Response);
-        }
-
-        // The stuck worker was replaced (or ends by itself): only its slot comes back.
-        Release(null);
+        return freed;
     }
 
-    /// <summary>Sends the answer now rather than when the stuck code returns.</summary>
-    private static async Task SendNowAsync(HttpResponse response)
+    /// <summary>A given-up request's app has finally ended.</summary>
+    private void StuckEnded(bool slotFreed, WorkerThread? worker)
     {
-        try
+        if (!slotFreed)
         {
-            await response.CompleteAsync();
-        }
-        catch (Exception ex) when (ex is IOException or InvalidOperationException or ObjectDisposedException or OperationCanceledException)
-        {
-            // The client is gone, or the stuck code raced us to the response: nothing more to send.
-        }
-    }
-
-    private static string AnswerTimeout(HttpContext context)
-    {
-        if (context.Response.HasStarted)
-        {
-            context.Abort();
-            return "aborted (its response had started)";
+            Release(worker);
+            return;
         }
 
-        ErrorResponse.Write(context.Response, StatusCodes.Status504GatewayTimeout);
-        return "answered 504";
+        lock (_lock)
+        {
+            _stuck--;
+        }
     }
 
     private static Task Start(HttpContext context, RequestDelegate next, WorkerThread? worker)
@@ -419,7 +464,7 @@ internal sealed class WorkerPool
 
             _running--;
             Pump();
-            CheckDrained();
+            CheckIdle();
         }
     }
 
@@ -475,7 +520,7 @@ internal sealed class WorkerPool
             }
 
             Dequeue(node);
-            CheckDrained();
+            CheckIdle();
         }
 
         waiter.TrySetResult(reason);
@@ -488,22 +533,28 @@ internal sealed class WorkerPool
         return node.Value;
     }
 
-    private void CheckDrained()
+    /// <summary>Signals a drained stopping pool, and ends a retired pool's threads once it is idle.</summary>
+    private void CheckIdle()
     {
-        if (_stopping && _running == 0 && _queue.Count == 0 && _drained is { } drained)
+        if (_running != 0 || _queue.Count != 0)
+        {
+            return;
+        }
+
+        if (_stopping && _drained is { } drained)
         {
             _drained = null;
             drained.TrySetResult();
+        }
+
+        if (_retired && _workers is { } workers)
+        {
+            _ = workers.StopAll();
         }
     }
 
     private Task Reject(HttpContext context, PoolRejection rejection)
     {
-        if (rejection == PoolRejection.ClientGone)
-        {
-            return Task.CompletedTask;
-        }
-
         PoolLog.Rejected(_logger, Name, rejection);
         ReportOverload(rejection);
         if (!context.Response.HasStarted)
@@ -530,9 +581,4 @@ internal sealed class WorkerPool
 
     private long ToTimestamp(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
 
-    /// <summary>What an abandonment needs, bound once per request instead of in a closure.</summary>
-    private sealed class DeadlineState(WorkerPool pool, WorkerThread? worker, TimeSpan timeout)
-    {
-        public void Abandon(RequestDeadline deadline) => pool.Abandon(deadline, worker, timeout);
-    }
 }

@@ -22,6 +22,7 @@ internal sealed class WorkerRequest(HttpContext context, RequestDelegate next) :
     private static readonly Action<Task, object?> CompleteCallback = static (task, s) => ((WorkerRequest)s!).Complete(task);
 
     private readonly ExecutionContext? _executionContext = ExecutionContext.Capture();
+    private readonly ContextFreeBody _body = new(context);
 
     private void Begin()
     {
@@ -74,6 +75,7 @@ internal sealed class WorkerRequest(HttpContext context, RequestDelegate next) :
 
     private void SetOutcome(Task app)
     {
+        _body.Remove();
         if (app.IsFaulted)
         {
             TrySetException(app.Exception!.InnerExceptions);

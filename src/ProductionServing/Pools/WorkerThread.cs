@@ -34,7 +34,9 @@ internal sealed class WorkerThread
         _context = new WorkerSynchronizationContext(this);
         // Background: a worker stuck in app code must not keep the process alive after the host stops.
         _thread = new Thread(static s => ((WorkerThread)s!).Run()) { Name = name, IsBackground = true };
-        _thread.Start(this);
+        // UnsafeStart: the thread must not keep the ExecutionContext (async locals, Activity) of whichever
+        // request happened to start it; each request brings its own.
+        _thread.UnsafeStart(this);
     }
 
     /// <summary>The thread's name, e.g. <c>ProductionServing worker slow#3</c>.</summary>
@@ -42,9 +44,6 @@ internal sealed class WorkerThread
 
     /// <summary>Completes when the thread has ended.</summary>
     public Task Exited => _exited.Task;
-
-    /// <summary>Whether a request's <c>RequestTimeout</c> gave up on this worker (it ends once it returns).</summary>
-    public bool Abandoned { get; private set; }
 
     public bool IsCurrentThread => Thread.CurrentThread == _thread;
 
@@ -84,11 +83,7 @@ internal sealed class WorkerThread
     }
 
     /// <summary>Gives up on the worker (a replacement takes its place): it ends when its current work returns.</summary>
-    public void Abandon()
-    {
-        Abandoned = true;
-        Stop();
-    }
+    public void Abandon() => Stop();
 
     private void Run()
     {

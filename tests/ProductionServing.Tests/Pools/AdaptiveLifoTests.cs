@@ -33,6 +33,45 @@ public sealed class AdaptiveLifoTests
     }
 
     [Fact]
+    public async Task FullStandingQueue_ShedsItsOldestForANewcomer()
+    {
+        var (app, time) = await StartAsync("AdaptiveLifo", queueLimit: 2);
+        await using var _ = app;
+        var pool = app.Pool("p");
+        var a = app.Client.GetAsync("/gate/a");
+        await app.Started("a");
+        var early = app.Client.GetAsync("/gate/b1");
+        await Poll.UntilAsync(() => pool.QueueLength == 1, "b1 waits");
+        time.Advance(TimeSpan.FromMilliseconds(101));
+        var b2 = app.Client.GetAsync("/gate/b2");
+        await Poll.UntilAsync(() => pool.QueueLength == 2, "b2 waits");
+        time.Advance(TimeSpan.FromMilliseconds(101));
+
+        // The queue stands: b1 and b2 are past the target and shed as c1 arrives; c2 fills the queue,
+        // and c3 finds it full: the oldest waiter, c1, is shed for it.
+        var c1 = app.Client.GetAsync("/gate/c1");
+        await Poll.UntilAsync(() => pool.QueueLength == 1, "c1 waits alone");
+        var c2 = app.Client.GetAsync("/gate/c2");
+        await Poll.UntilAsync(() => pool.QueueLength == 2, "c2 waits");
+        var c3 = app.Client.GetAsync("/gate/c3");
+
+        foreach (var shed in new[] { early, b2, c1 })
+        {
+            using var response = await shed;
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        }
+
+        Assert.Equal(2, pool.QueueLength);
+        app.Open("a");
+        await app.Started("c3");
+        app.Open("c3");
+        await app.Started("c2");
+        app.Open("c2");
+        Assert.All(await Task.WhenAll(a, c2, c3), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        Assert.Equal(["a", "c3", "c2"], app.StartOrder);
+    }
+
+    [Fact]
     public async Task Fifo_ServesTheSameArrivalsInOrder_AndShedsNothing()
     {
         var (app, time) = await StartAsync("Fifo");
@@ -73,11 +112,11 @@ public sealed class AdaptiveLifoTests
         Assert.All(await Task.WhenAll(a, b, c), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
     }
 
-    private static async Task<(PoolTestApp App, FakeTimeProvider Time)> StartAsync(string order)
+    private static async Task<(PoolTestApp App, FakeTimeProvider Time)> StartAsync(string order, int queueLimit = 10)
     {
         var time = new FakeTimeProvider();
         var app = await PoolTestApp.StartAsync(
-            PoolTestApp.Config($$""" "p": { "MaxConcurrency": 1, "QueueLimit": 10, "QueueOrder": "{{order}}", "TargetQueueDelay": "00:00:00.005" } """),
+            PoolTestApp.Config($$""" "p": { "MaxConcurrency": 1, "QueueLimit": {{queueLimit}}, "QueueOrder": "{{order}}", "TargetQueueDelay": "00:00:00.005" } """),
             services: s => s.AddSingleton<TimeProvider>(time));
         return (app, time);
     }

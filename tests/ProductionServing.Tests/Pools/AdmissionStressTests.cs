@@ -7,13 +7,15 @@ namespace ProductionServing.Tests.Pools;
 public sealed class AdmissionStressTests
 {
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task ConcurrentArrivalsAndCancellations_EndWithEveryCounterBackAtZero(bool dedicated)
+    [InlineData(false, "00:00:10")]
+    [InlineData(true, "00:00:10")]
+    [InlineData(false, "00:00:00.002")] // queue timeouts race the releases and the cancellations too
+    [InlineData(true, "00:00:00.002")]
+    public async Task ConcurrentArrivalsAndCancellations_EndWithEveryCounterBackAtZero(bool dedicated, string queueTimeout)
     {
         var pool = dedicated
-            ? """ "p": { "DedicatedThreads": true, "Workers": 4, "QueueLimit": 40 } """
-            : """ "p": { "MaxConcurrency": 4, "QueueLimit": 40 } """;
+            ? $$""" "p": { "DedicatedThreads": true, "Workers": 4, "QueueLimit": 40, "QueueTimeout": "{{queueTimeout}}" } """
+            : $$""" "p": { "MaxConcurrency": 4, "QueueLimit": 40, "QueueTimeout": "{{queueTimeout}}" } """;
         await using var app = await PoolTestApp.StartAsync(PoolTestApp.Config(pool));
         var random = new Random(1234);
         var requests = new List<Task<HttpStatusCode?>>();
@@ -36,9 +38,20 @@ public sealed class AdmissionStressTests
         Assert.True(app.MaxRunning <= 4, $"{app.MaxRunning} ran at once");
         Assert.InRange(app.WorkStarted, ok, ok + canceled);
 
-        // Exactly the configured capacity is left: four run, the fifth waits.
-        var gates = Enumerable.Range(0, 5).Select(i => app.Client.GetAsync($"/gate/{i}")).ToList();
-        await Poll.UntilAsync(() => workers.Running == 4 && workers.QueueLength == 1, "four run and one waits");
+        // Exactly the configured capacity is left: four run, and a fifth has to wait.
+        var gates = Enumerable.Range(0, 4).Select(i => app.Client.GetAsync($"/gate/{i}")).ToList();
+        await Poll.UntilAsync(() => workers.Running == 4, "four run");
+        var fifth = app.Client.GetAsync("/gate/4");
+        if (queueTimeout == "00:00:10")
+        {
+            await Poll.UntilAsync(() => workers.QueueLength == 1, "the fifth waits");
+            gates.Add(fifth);
+        }
+        else
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await fifth).StatusCode);
+        }
+
         for (var i = 0; i < 5; i++)
         {
             app.Open(i.ToString(System.Globalization.CultureInfo.InvariantCulture));

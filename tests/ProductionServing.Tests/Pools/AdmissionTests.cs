@@ -38,6 +38,41 @@ public sealed class AdmissionTests
     }
 
     [Fact]
+    public async Task HeadRequest_Gets503HeadersWithoutABody()
+    {
+        await using var app = await PoolTestApp.StartAsync(PoolTestApp.Config(""" "p": { "MaxConcurrency": 1, "QueueLimit": 0 } """));
+        var a = app.Client.GetAsync("/gate/a");
+        await app.Started("a");
+
+        using var head = await app.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "/gate/b"));
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, head.StatusCode);
+        Assert.Equal("1", head.Headers.GetValues("Retry-After").Single());
+        Assert.Equal(24, head.Content.Headers.ContentLength);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        app.Open("a");
+        await a;
+    }
+
+    [Fact]
+    public async Task QueuedRequestCanceledByOuterMiddleware_IsAnsweredByIt_NotWithAnEmpty200()
+    {
+        await using var app = await PoolTestApp.StartAsync(
+            PoolTestApp.Config(""" "p": { "MaxConcurrency": 1, "QueueLimit": 5 } """),
+            services: s => s.AddRequestTimeouts(o => o.DefaultPolicy = new Microsoft.AspNetCore.Http.Timeouts.RequestTimeoutPolicy { Timeout = TimeSpan.FromMilliseconds(300) }),
+            beforeServing: web => web.UseRequestTimeouts());
+        var a = app.Client.GetAsync("/block/a"); // holds the only slot past everyone's timeout
+        await app.Started("a");
+
+        using var queued = await app.Client.GetAsync("/gate/b");
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, queued.StatusCode);
+        Assert.Equal(["a"], app.StartOrder);
+        app.Unblock();
+        await a;
+    }
+
+    [Fact]
     public async Task NoQueue_RejectsAtOnceWhenTheSlotsAreTaken()
     {
         await using var app = await PoolTestApp.StartAsync(PoolTestApp.Config(""" "p": { "MaxConcurrency": 2, "QueueLimit": 0 } """));
@@ -169,8 +204,8 @@ public sealed class AdmissionTests
         await using var app = await PoolTestApp.StartAsync("""{ "ProductionServing": { } }""");
 
         Assert.Equal("-1||App|default|/x", await app.GetStringAsync("/x"));
-        var pool = app.Pool("default");
-        Assert.Equal(0, pool.Running);
+        var settings = app.Pool("default").Settings;
+        Assert.Equal((256, 1024, TimeSpan.FromSeconds(10), 0, false), (settings.Limit, settings.QueueLimit, settings.QueueTimeout, settings.Workers, settings.AdaptiveLifo));
     }
 
     [Fact]

@@ -92,4 +92,43 @@ public sealed class DedicatedThreadTests
         app.Unblock();
         Assert.All(await Task.WhenAll(blocked), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
     }
+
+    [Fact]
+    public async Task BlockingIo_OnAWorker_WaitsForTheBody_AndWritesPastTheServersBuffer()
+    {
+        await using var app = await PoolTestApp.StartAsync(Dedicated(workers: 1));
+        var secondPart = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var content = new PiecewiseContent("first part|", secondPart.Task, "second part");
+        var request = app.Client.PostAsync("/syncio/a", content);
+        await app.Started("a");
+
+        // The worker has read the first part and now blocks in Read for the rest (a sync wait on the
+        // server's async read, whose continuation must not queue behind the blocked worker).
+        var worker = app.ThreadsSeen.Keys.Single();
+        await Poll.UntilAsync(() => (worker.ThreadState & System.Threading.ThreadState.WaitSleepJoin) != 0, "the worker blocks in Read");
+        secondPart.SetResult();
+
+        using var response = await request;
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("22", response.Headers.GetValues("X-Received").Single());
+        Assert.Equal(4 * 1024 * 1024, (await response.Content.ReadAsByteArrayAsync()).Length);
+    }
+
+    /// <summary>A request body sent in two parts, the second when <paramref name="release"/> completes.</summary>
+    private sealed class PiecewiseContent(string first, Task release, string second) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(first));
+            await stream.FlushAsync();
+            await release.WaitAsync(PoolTestApp.TestTimeout);
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(second));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
 }

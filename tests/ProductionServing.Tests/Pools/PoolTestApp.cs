@@ -12,7 +12,8 @@ namespace ProductionServing.Tests.Pools;
 /// <c>RequestAborted</c>) until the test opens the gate, <c>/block/{id}</c> blocks its thread until
 /// <see cref="Unblock"/>, <c>/thread</c> reports the thread it runs on before and after awaits, and
 /// <c>/throw</c> throws, <c>/partial/{id}</c> sends part of its response then waits at its gate, and
-/// <c>/work</c> does a moment of async work. It counts what started and how many ran at once.
+/// <c>/work</c> does a moment of async work, and <c>/syncio/{id}</c> reads the request body and writes
+/// a 4 MiB answer with blocking calls. It counts what started and how many ran at once.
 /// </summary>
 internal sealed class PoolTestApp : IAsyncDisposable
 {
@@ -20,6 +21,7 @@ internal sealed class PoolTestApp : IAsyncDisposable
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _started = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _finished = new();
     private readonly ManualResetEventSlim _blocker = new();
     private int _running;
     private int _maxRunning;
@@ -51,11 +53,12 @@ internal sealed class PoolTestApp : IAsyncDisposable
         """;
 
     public static async Task<PoolTestApp> StartAsync(string json, Action<IServiceCollection>? services = null,
-        Action<WebApplication>? beforeServing = null, string? contentRoot = null)
+        Action<WebApplication>? beforeServing = null, string? contentRoot = null,
+        Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2)
     {
         var app = new PoolTestApp();
         app.Host = await ServingHost.StartAsync(json, beforeServing, afterServing: web => web.Use(app.HandleAsync),
-            contentRoot: contentRoot, services: services);
+            contentRoot: contentRoot, services: services, protocols: protocols);
         return app;
     }
 
@@ -64,6 +67,9 @@ internal sealed class PoolTestApp : IAsyncDisposable
 
     /// <summary>Completes when the app has started the gate or block request <paramref name="id"/>.</summary>
     public Task Started(string id) => Signal(_started, id).Task.WaitAsync(TestTimeout);
+
+    /// <summary>Completes when the block request <paramref name="id"/> has returned from its block and tried to answer.</summary>
+    public Task Finished(string id) => Signal(_finished, id).Task.WaitAsync(TestTimeout);
 
     public void Open(string id) => Signal(_gates, id).TrySetResult();
 
@@ -95,7 +101,7 @@ internal sealed class PoolTestApp : IAsyncDisposable
     {
         var segments = context.Request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries);
         var kind = segments.Length > 0 ? segments[0] : "";
-        if (kind is not ("gate" or "block" or "thread" or "throw" or "partial" or "work"))
+        if (kind is not ("gate" or "block" or "thread" or "throw" or "partial" or "work" or "syncio"))
         {
             await next(context);
             return;
@@ -123,7 +129,18 @@ internal sealed class PoolTestApp : IAsyncDisposable
                     StartOrder.Enqueue(id);
                     Signal(_started, id).TrySetResult();
                     _blocker.Wait(); // blocks its thread and ignores RequestAborted, like stuck sync code
-                    await context.Response.WriteAsync("done " + id, CancellationToken.None);
+                    try
+                    {
+                        await context.Response.WriteAsync("done " + id, CancellationToken.None);
+                    }
+                    finally
+                    {
+                        Signal(_finished, id).TrySetResult();
+                    }
+
+                    break;
+                case "syncio":
+                    SyncIo(context, id);
                     break;
                 case "thread":
                     var before = Describe();
@@ -151,6 +168,30 @@ internal sealed class PoolTestApp : IAsyncDisposable
         finally
         {
             Interlocked.Decrement(ref _running);
+        }
+    }
+
+    /// <summary>Blocking I/O, as sync code does: reads the whole body with Read, then writes 4 MiB with Write.</summary>
+    private void SyncIo(HttpContext context, string id)
+    {
+        context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>()!.AllowSynchronousIO = true;
+        var buffer = new byte[1024];
+        var received = 0;
+        Signal(_started, id).TrySetResult();
+        for (int read; (read = context.Request.Body.Read(buffer)) > 0;)
+        {
+            received += read;
+        }
+
+        // .Result on the async read too, as code that blocks on library calls does.
+        received += context.Request.Body.ReadAsync(buffer.AsMemory()).AsTask().Result;
+        var block = new byte[64 * 1024];
+        Array.Fill(block, (byte)'x');
+        context.Response.ContentLength = 4 * 1024 * 1024;
+        context.Response.Headers["X-Received"] = received.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        for (var i = 0; i < 64; i++)
+        {
+            context.Response.Body.Write(block);
         }
     }
 

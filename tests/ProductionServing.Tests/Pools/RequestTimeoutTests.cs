@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using ProductionServing.Tests.Infrastructure;
@@ -46,7 +47,7 @@ public sealed class RequestTimeoutTests
         time.Advance(TimeSpan.FromSeconds(2));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await Assert.ThrowsAnyAsync<Exception>(() => response.Content.ReadAsStringAsync().WaitAsync(PoolTestApp.TestTimeout));
+        await Assert.ThrowsAsync<HttpRequestException>(() => response.Content.ReadAsStringAsync().WaitAsync(PoolTestApp.TestTimeout));
         await Poll.UntilAsync(
             () => app.Host.Logs.GetSnapshot().Any(r => r.Id.Id == 4003 && r.Message.Contains("aborted", StringComparison.Ordinal)),
             "the aborted response is logged");
@@ -123,4 +124,86 @@ public sealed class RequestTimeoutTests
     }
 
     private static TimeSpan RequestDeadlineGrace => ProductionServing.Pools.RequestDeadline.AbandonGrace;
+
+    [Fact]
+    public async Task GivenUpRequest_OnHttp2_DoesNotLendItsHttpContextToTheNextStream()
+    {
+        var time = new FakeTimeProvider();
+        await using var app = await PoolTestApp.StartAsync(
+            PoolTestApp.Config(""" "p": { "DedicatedThreads": true, "Workers": 2, "RequestTimeout": "00:00:01" } """),
+            services: s => s.AddSingleton<TimeProvider>(time), protocols: HttpProtocols.Http2);
+        using var client = new HttpClient
+        {
+            BaseAddress = app.Client.BaseAddress,
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = PoolTestApp.TestTimeout,
+        };
+        var stuck = client.GetAsync("/block/0");
+        await app.Started("0");
+        time.Advance(TimeSpan.FromSeconds(1));
+        time.Advance(RequestDeadlineGrace);
+        using (var answer = await stuck)
+        {
+            Assert.Equal(HttpStatusCode.GatewayTimeout, answer.StatusCode);
+        }
+
+        // The next stream on the same connection is in flight when the stuck code wakes up and writes.
+        var next = client.GetAsync("/gate/x");
+        await app.Started("x");
+        app.Unblock();
+        await app.Finished("0");
+        app.Open("x");
+
+        using var response = await next;
+        Assert.Equal("done x", await response.Content.ReadAsStringAsync());
+        using var later = await client.GetAsync("/work");
+        Assert.Equal("worked", await later.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task StuckWorker_EndsWhenItReturns_AfterAReloadDroppedTheDedicatedThreads()
+    {
+        var (app, time) = await StartAsync(""" "p": { "DedicatedThreads": true, "Workers": 1, "RequestTimeout": "00:00:01" } """);
+        await using var _ = app;
+        var stuck = app.Client.GetAsync("/block/0");
+        await app.Started("0");
+        var worker = app.ThreadsSeen.Keys.Single();
+
+        app.Host.Reload(("ProductionServing:Pools:p:DedicatedThreads", "false"), ("ProductionServing:Pools:p:Workers", null));
+        time.Advance(TimeSpan.FromSeconds(1));
+        time.Advance(RequestDeadlineGrace);
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, (await stuck).StatusCode);
+        Assert.EndsWith("|True", (await app.GetStringAsync("/thread")).Split('\n')[0], StringComparison.Ordinal);
+        app.Unblock();
+        Assert.True(worker.Join(PoolTestApp.TestTimeout), "the stuck worker ended once it returned");
+    }
+
+    [Fact]
+    public async Task StuckRequests_FreeAtMostTheirPoolsLimitInSlots()
+    {
+        var (app, time) = await StartAsync(""" "p": { "MaxConcurrency": 1, "QueueLimit": 0, "RequestTimeout": "00:00:01" } """);
+        await using var _ = app;
+        var pool = app.Pool("p");
+        var first = app.Client.GetAsync("/block/0");
+        await app.Started("0");
+        time.Advance(TimeSpan.FromSeconds(1));
+        time.Advance(RequestDeadlineGrace);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, (await first).StatusCode);
+
+        // One stuck request got its slot freed; a second one that sticks keeps its slot.
+        var second = app.Client.GetAsync("/block/1");
+        await app.Started("1");
+        time.Advance(TimeSpan.FromSeconds(1));
+        time.Advance(RequestDeadlineGrace);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, (await second).StatusCode);
+        Assert.Equal(1, pool.Running);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await app.Client.GetAsync("/work")).StatusCode);
+        Assert.Contains(app.Host.Logs.GetSnapshot(), r => r.Id.Id == 4009);
+
+        app.Unblock();
+        await Poll.UntilAsync(() => pool.IsIdle, "both stuck requests have ended");
+        Assert.Equal("worked", await app.GetStringAsync("/work"));
+    }
 }
