@@ -46,8 +46,9 @@ public sealed class StaticHostFixture : IAsyncLifetime
             { "Match": "= /download", "App": {} },
             { "Match": "= /loopback", "App": {} },
             { "Match": "= /json", "App": {} },
-            { "Match": "= /sendfile", "App": {} }
-        ] } }
+            { "Match": "= /sendfile", "App": {} },
+            { "Match": "= /download-on-worker", "App": { "Pool": "workers" } }
+        ], "Pools": { "workers": { "DedicatedThreads": true, "Workers": 2 } } } }
         """;
         Host = await ServingHost.StartAsync(json, afterServing: app => app.Use(Download));
     }
@@ -92,7 +93,7 @@ public sealed class StaticHostFixture : IAsyncLifetime
             return Task.CompletedTask;
         }
 
-        if (context.Request.Path != "/download")
+        if (context.Request.Path != "/download" && context.Request.Path != "/download-on-worker")
         {
             return next();
         }

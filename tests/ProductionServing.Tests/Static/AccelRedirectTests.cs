@@ -25,6 +25,16 @@ public sealed class AccelRedirectTests(StaticHostFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task HandoffFromADedicatedWorker_SendsTheFileAfterTheWorkerIsDone()
+    {
+        var response = await _client.GetAsync(StaticFileTests.Uri("/download-on-worker?token=let-me-in&file=large.bin"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(StaticSite.Sha256(fixture.Site.Large), StaticSite.Sha256(await response.Content.ReadAsByteArrayAsync()));
+        Assert.False(response.Headers.Contains("X-Accel-Redirect"));
+    }
+
+    [Fact]
     public async Task LargeFile_IsStreamed()
     {
         var bytes = await _client.GetByteArrayAsync(StaticFileTests.Uri("/download?token=let-me-in&file=large.bin"));
