@@ -98,8 +98,7 @@ public sealed class RequestTimeoutTests
         var stuck = app.Client.GetAsync("/block/0");
         await app.Started("0");
 
-        time.Advance(TimeSpan.FromSeconds(1));
-        time.Advance(RequestDeadlineGrace);
+        GiveUp(time);
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, (await stuck).StatusCode);
         Assert.Equal(0, app.Pool("p").Running);
@@ -125,6 +124,13 @@ public sealed class RequestTimeoutTests
 
     private static TimeSpan RequestDeadlineGrace => ProductionServing.Pools.RequestDeadline.AbandonGrace;
 
+    /// <summary>Passes a 1 s RequestTimeout (the token is canceled) and then the grace (the pool gives up).</summary>
+    private static void GiveUp(FakeTimeProvider time)
+    {
+        time.Advance(TimeSpan.FromSeconds(1));
+        time.Advance(RequestDeadlineGrace);
+    }
+
     [Fact]
     public async Task GivenUpRequest_OnHttp2_DoesNotLendItsHttpContextToTheNextStream()
     {
@@ -141,8 +147,7 @@ public sealed class RequestTimeoutTests
         };
         var stuck = client.GetAsync("/block/0");
         await app.Started("0");
-        time.Advance(TimeSpan.FromSeconds(1));
-        time.Advance(RequestDeadlineGrace);
+        GiveUp(time);
         using (var answer = await stuck)
         {
             Assert.Equal(HttpStatusCode.GatewayTimeout, answer.StatusCode);
@@ -171,8 +176,7 @@ public sealed class RequestTimeoutTests
         var worker = app.ThreadsSeen.Keys.Single();
 
         app.Host.Reload(("ProductionServing:Pools:p:DedicatedThreads", "false"), ("ProductionServing:Pools:p:Workers", null));
-        time.Advance(TimeSpan.FromSeconds(1));
-        time.Advance(RequestDeadlineGrace);
+        GiveUp(time);
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, (await stuck).StatusCode);
         Assert.EndsWith("|True", (await app.GetStringAsync("/thread")).Split('\n')[0], StringComparison.Ordinal);
@@ -188,15 +192,13 @@ public sealed class RequestTimeoutTests
         var pool = app.Pool("p");
         var first = app.Client.GetAsync("/block/0");
         await app.Started("0");
-        time.Advance(TimeSpan.FromSeconds(1));
-        time.Advance(RequestDeadlineGrace);
+        GiveUp(time);
         Assert.Equal(HttpStatusCode.GatewayTimeout, (await first).StatusCode);
 
         // One stuck request got its slot freed; a second one that sticks keeps its slot.
         var second = app.Client.GetAsync("/block/1");
         await app.Started("1");
-        time.Advance(TimeSpan.FromSeconds(1));
-        time.Advance(RequestDeadlineGrace);
+        GiveUp(time);
         Assert.Equal(HttpStatusCode.GatewayTimeout, (await second).StatusCode);
         Assert.Equal(1, pool.Running);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await app.Client.GetAsync("/work")).StatusCode);
