@@ -5,9 +5,9 @@ using Microsoft.AspNetCore.Http.Features;
 namespace ProductionServing.Pools;
 
 /// <summary>
-/// The request and response bodies of a request running on a dedicated worker, installed over the
-/// server's for the span of the app (see <see cref="ContextFreeStream"/>) and taken off again before the
-/// pool answers or the server finishes the response.
+/// The request and response bodies (and the form) of a request running on a dedicated worker, installed
+/// over the server's for the span of the app (see <see cref="ContextFreeStream"/>) and taken off again
+/// before the pool answers or the server finishes the response.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable",
     Justification = "The streams are views of the server's bodies, which the server disposes.")]
@@ -17,9 +17,13 @@ internal sealed class ContextFreeBody : IHttpResponseBodyFeature, IRequestBodyPi
     private readonly IHttpResponseBodyFeature _response;
     private readonly IRequestBodyPipeFeature? _requestPipe;
     private readonly Stream _requestBody;
+    private readonly ContextFreeStream _requestStream;
+    private readonly PipeReader? _serverReader;
     private readonly ContextFreeStream _responseStream;
     private readonly ContextFreePipeWriter _writer;
+    private readonly ContextFreeForm _form;
     private ContextFreePipeReader? _reader;
+    private Stream? _readerBody;
 
     public ContextFreeBody(HttpContext context)
     {
@@ -27,18 +31,53 @@ internal sealed class ContextFreeBody : IHttpResponseBodyFeature, IRequestBodyPi
         _response = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         _requestPipe = context.Features.Get<IRequestBodyPipeFeature>();
         _requestBody = context.Request.Body;
+
+        // The server's own reader, taken while Request.Body is still the server's (Kestrel makes a new
+        // reader over Request.Body once that is replaced).
+        _serverReader = _requestPipe?.Reader;
+        _requestStream = new ContextFreeStream(_requestBody);
         _responseStream = new ContextFreeStream(_response.Stream);
         _writer = new ContextFreePipeWriter(_response.Writer);
+        _form = new ContextFreeForm(context.Request, context.Features.Get<IFormFeature>());
         context.Features.Set<IHttpResponseBodyFeature>(this);
         context.Features.Set<IRequestBodyPipeFeature>(this);
-        context.Request.Body = new ContextFreeStream(_requestBody);
+        context.Features.Set<IFormFeature>(_form);
+        context.Request.Body = _requestStream;
     }
 
     public Stream Stream => _responseStream;
 
     public PipeWriter Writer => _writer;
 
-    public PipeReader Reader => _reader ??= new ContextFreePipeReader(_requestPipe?.Reader ?? PipeReader.Create(_requestBody));
+    /// <summary>
+    /// As the server's feature does: the server's reader while <c>Request.Body</c> is unchanged, else a
+    /// reader over whatever <c>Request.Body</c> is now (<c>EnableBuffering</c> replaces it).
+    /// </summary>
+    public PipeReader Reader
+    {
+        get
+        {
+            var body = _context.Request.Body;
+            if (_reader is null || !ReferenceEquals(body, _readerBody))
+            {
+                _readerBody = body;
+                PipeReader inner;
+                if (ReferenceEquals(body, _requestStream) && _serverReader is not null)
+                {
+                    inner = _serverReader;
+                }
+                else
+                {
+                    inner = PipeReader.Create(body, new StreamPipeReaderOptions(leaveOpen: true));
+                    _context.Response.OnCompleted(static reader => ((PipeReader)reader).CompleteAsync().AsTask(), inner);
+                }
+
+                _reader = new ContextFreePipeReader(inner);
+            }
+
+            return _reader;
+        }
+    }
 
     /// <summary>Puts the server's features back (only those still ours: the app may have replaced them).</summary>
     public void Remove()
@@ -54,7 +93,13 @@ internal sealed class ContextFreeBody : IHttpResponseBodyFeature, IRequestBodyPi
             features.Set(_requestPipe);
         }
 
-        if (_context.Request.Body is ContextFreeStream { Inner: var body } && body == _requestBody)
+        if (features.Get<IFormFeature>() == _form)
+        {
+            // A form read on the worker stays read: hand the framework's feature on if one was made.
+            features.Set(_form.Existing ?? _form.Made);
+        }
+
+        if (ReferenceEquals(_context.Request.Body, _requestStream))
         {
             _context.Request.Body = _requestBody;
         }

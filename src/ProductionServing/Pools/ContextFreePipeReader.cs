@@ -13,7 +13,11 @@ internal sealed class ContextFreePipeReader(PipeReader inner) : PipeReader
 
     public override void CancelPendingRead() => Inner.CancelPendingRead();
 
-    public override void Complete(Exception? exception = null) => Inner.Complete(exception);
+    public override void Complete(Exception? exception = null)
+    {
+        using var _ = new NoSynchronizationContext();
+        Inner.Complete(exception);
+    }
 
     public override ValueTask CompleteAsync(Exception? exception = null)
     {

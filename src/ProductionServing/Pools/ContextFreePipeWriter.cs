@@ -11,11 +11,19 @@ internal sealed class ContextFreePipeWriter(PipeWriter inner) : PipeWriter
 
     public override long UnflushedBytes => Inner.UnflushedBytes;
 
-    public override void Advance(int bytes) => Inner.Advance(bytes);
+    public override void Advance(int bytes)
+    {
+        using var _ = new NoSynchronizationContext();
+        Inner.Advance(bytes);
+    }
 
     public override void CancelPendingFlush() => Inner.CancelPendingFlush();
 
-    public override void Complete(Exception? exception = null) => Inner.Complete(exception);
+    public override void Complete(Exception? exception = null)
+    {
+        using var _ = new NoSynchronizationContext();
+        Inner.Complete(exception);
+    }
 
     public override ValueTask CompleteAsync(Exception? exception = null)
     {

@@ -109,6 +109,18 @@ internal sealed class ContextFreeStream(Stream inner) : Stream
         return Inner.CopyToAsync(destination, bufferSize, cancellationToken);
     }
 
+    // Stream's own Begin/End run the blocking Read/Write, which the server refuses without
+    // AllowSynchronousIO; its streams implement them asynchronously, and so does this view.
+    public override IAsyncResult BeginRead(byte[] buffer, int offset, int count, AsyncCallback? callback, object? state) =>
+        TaskToAsyncResult.Begin(ReadAsync(buffer, offset, count, CancellationToken.None), callback, state);
+
+    public override int EndRead(IAsyncResult asyncResult) => TaskToAsyncResult.End<int>(asyncResult);
+
+    public override IAsyncResult BeginWrite(byte[] buffer, int offset, int count, AsyncCallback? callback, object? state) =>
+        TaskToAsyncResult.Begin(WriteAsync(buffer, offset, count, CancellationToken.None), callback, state);
+
+    public override void EndWrite(IAsyncResult asyncResult) => TaskToAsyncResult.End(asyncResult);
+
     public override long Seek(long offset, SeekOrigin origin) => Inner.Seek(offset, origin);
 
     public override void SetLength(long value) => Inner.SetLength(value);

@@ -56,8 +56,8 @@ internal sealed class DedicatedWorkers(string poolName, ILogger logger)
 
     /// <summary>
     /// Starts a fresh worker in place of a stuck one (which the pool abandons); returns the fresh one's
-    /// name, or <see langword="null"/> when the stuck one is not among these workers (the pool switched its
-    /// threads off and on meanwhile): then there is nothing to replace.
+    /// name, or <see langword="null"/> when there is nothing to replace: the stuck one is not among these
+    /// workers (the pool switched its threads off and on meanwhile), or the pool is shrinking or stopping.
     /// </summary>
     public string? Replace(WorkerThread stuck)
     {
@@ -67,19 +67,17 @@ internal sealed class DedicatedWorkers(string poolName, ILogger logger)
         }
 
         Replacements++;
-        var fresh = StartWorker();
-        if (_all.Count > _target)
+        string? name = null;
+        if (_all.Count < _target)
         {
-            Retire(fresh);
-        }
-        else
-        {
+            var fresh = StartWorker();
             _idle.Push(fresh);
+            name = fresh.Name;
         }
 
         _ = stuck.Exited.ContinueWith(static (_, s) => ((ReplacedWorker)s!).Exited(), new ReplacedWorker(poolName, stuck.Name, logger),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return fresh.Name;
+        return name;
     }
 
     /// <summary>Ends every worker once idle; returns when those already idle have ended, busy ones follow their request.</summary>

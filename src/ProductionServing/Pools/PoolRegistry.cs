@@ -14,6 +14,7 @@ internal sealed class PoolRegistry(TimeProvider time, ILoggerFactory loggerFacto
     private readonly List<WorkerPool> _retiring = [];
     private Dictionary<string, WorkerPool> _pools = new(StringComparer.OrdinalIgnoreCase);
     private bool _stopping;
+    private bool _workersStopped;
 
     /// <summary>The pools in force (the <c>default</c> pool always among them).</summary>
     public IReadOnlyCollection<WorkerPool> Pools
@@ -95,7 +96,15 @@ internal sealed class PoolRegistry(TimeProvider time, ILoggerFactory loggerFacto
     }
 
     /// <summary>Ends every dedicated thread: idle ones now (the task), busy ones when their request ends.</summary>
-    public Task StopWorkers() => WhenAll(static pool => pool.StopWorkers());
+    public Task StopWorkers()
+    {
+        lock (_lock)
+        {
+            _workersStopped = true; // a pool a late reload creates gets no threads either
+        }
+
+        return WhenAll(static pool => pool.StopWorkers());
+    }
 
     /// <summary>The pools in force and those a reload removed that still hold requests; call under the lock.</summary>
     private List<WorkerPool> All() => [.. _pools.Values, .. _retiring];
@@ -129,6 +138,11 @@ internal sealed class PoolRegistry(TimeProvider time, ILoggerFactory loggerFacto
         if (_stopping)
         {
             pool.BeginStopping();
+        }
+
+        if (_workersStopped)
+        {
+            _ = pool.StopWorkers();
         }
 
         return pool;

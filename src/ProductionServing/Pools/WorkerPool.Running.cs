@@ -51,6 +51,7 @@ internal sealed partial class WorkerPool
                 // Given up on: answered and (unless too many are stuck) its slot freed. The request ends with
                 // the app, so that the server does not recycle the HttpContext the stuck code still holds.
                 await app.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                await deadline.GivenUp; // the app may end while the pool gives up: wait until it is done with the request
                 StuckEnded(deadline.SlotFreed, worker);
                 return;
             }

@@ -9,12 +9,12 @@ namespace ProductionServing.Pools;
 /// with its exception.
 /// </summary>
 /// <remarks>
-/// The pool's continuation (release the slot, let Kestrel finish the response) runs inline where the app
-/// ended, usually on the worker, rather than after a hop to the thread pool: on a busy core that hop is a
-/// second context switch per request. The worker's <see cref="SynchronizationContext"/> is taken off the
-/// thread meanwhile, so what that continuation awaits resumes on the thread pool, never on the worker.
+/// The pool's continuation (release the slot, let the server finish the response, maybe read the next
+/// request on the connection) runs on the thread pool, never on the worker: that is server and pipeline
+/// code, which must not occupy a worker the pool already counts as idle.
 /// </remarks>
-internal sealed class WorkerRequest(HttpContext context, RequestDelegate next) : TaskCompletionSource
+internal sealed class WorkerRequest(HttpContext context, RequestDelegate next)
+    : TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)
 {
     public static readonly SendOrPostCallback Start = static s => ((WorkerRequest)s!).Begin();
 
@@ -61,21 +61,18 @@ internal sealed class WorkerRequest(HttpContext context, RequestDelegate next) :
 
     private void Complete(Task app)
     {
-        var worker = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(null);
         try
         {
-            SetOutcome(app);
+            _body.Remove();
         }
         finally
         {
-            SynchronizationContext.SetSynchronizationContext(worker);
+            SetOutcome(app);
         }
     }
 
     private void SetOutcome(Task app)
     {
-        _body.Remove();
         if (app.IsFaulted)
         {
             TrySetException(app.Exception!.InnerExceptions);

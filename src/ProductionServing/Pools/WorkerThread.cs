@@ -116,6 +116,8 @@ internal sealed class WorkerThread
 
             try
             {
+                // Again for each item: app code may have changed the thread's context.
+                SynchronizationContext.SetSynchronizationContext(_context);
                 item.Callback(item.State);
             }
             catch (Exception ex)
