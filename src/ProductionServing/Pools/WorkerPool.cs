@@ -98,16 +98,13 @@ internal sealed partial class WorkerPool
         var settings = new PoolSettings(options);
         lock (_lock)
         {
-            if (_workersStopped)
-            {
-                // Stopping: no thread is started again, whatever a late reload says.
-            }
-            else if (settings.Workers > 0)
+            // Once stopping has ended the threads, no thread is started again, whatever a late reload says.
+            if (settings.Workers > 0 && !_workersStopped)
             {
                 _workers ??= new DedicatedWorkers(Name, _logger);
                 _workers.Resize(settings.Workers);
             }
-            else if (_workers is not null)
+            else if (settings.Workers == 0 && _workers is not null)
             {
                 _ = _workers.StopAll(); // busy ones end with their request
                 _workers = null;
