@@ -59,24 +59,7 @@ internal static class HealthCheckHost
     {
         bool Matches(FakeLogRecord r) =>
             r.Id.Id == id && r.Message.Contains("server " + server + " ", StringComparison.Ordinal);
-        await WaitUntilAsync(() => host.Logs.GetSnapshot().Any(Matches), $"event {id} is logged for {server}");
+        await Poll.UntilAsync(() => host.Logs.GetSnapshot().Any(Matches), $"event {id} is logged for {server}");
         return Assert.Single(host.Logs.GetSnapshot(), Matches);
-    }
-
-    /// <summary>Polls background state under a bounded token (STYLE §7).</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        using var bound = new CancellationTokenSource(Bound);
-        while (!condition())
-        {
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(10), bound.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                Assert.Fail($"Timed out waiting until {what}.");
-            }
-        }
     }
 }

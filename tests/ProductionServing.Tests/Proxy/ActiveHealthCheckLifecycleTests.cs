@@ -32,7 +32,7 @@ public sealed class ActiveHealthCheckLifecycleTests
         await Task.WhenAll(a.NextProbeAsync(), b.NextProbeAsync());
         b.HealthStatus = 503;
         time.Advance(Interval);
-        await WaitUntilAsync(() => !ServerOf(host, b).ProbeHealthy, "b fails its check");
+        await Poll.UntilAsync(() => !ServerOf(host, b).ProbeHealthy, "b fails its check");
         var before = ServerOf(host, b);
 
         // Another setting of the group changes; b's group and address stay. No time passes, so no probe
@@ -48,7 +48,7 @@ public sealed class ActiveHealthCheckLifecycleTests
         // And the checks go on for the reloaded group.
         b.HealthStatus = 200;
         time.Advance(Interval);
-        await WaitUntilAsync(() => ServerOf(host, b).ProbeHealthy, "b passes after the reload");
+        await Poll.UntilAsync(() => ServerOf(host, b).ProbeHealthy, "b passes after the reload");
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public sealed class ActiveHealthCheckLifecycleTests
         time.Advance(Interval);
 
         await b.NextProbeAsync();
-        await WaitUntilAsync(() => !ServerOf(host, b).ProbeHealthy, "the added server fails its check");
+        await Poll.UntilAsync(() => !ServerOf(host, b).ProbeHealthy, "the added server fails its check");
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class ActiveHealthCheckLifecycleTests
         b.HealthStatus = 503;
         host.Reload(("ProductionServing:Upstreams:backend:HealthCheck:Interval", "00:00:20"));
         time.Advance(UpstreamHealthChecks.Heartbeat);
-        await WaitUntilAsync(() => !ServerOf(host, b).ProbeHealthy, "b is checked once the new interval is seen");
+        await Poll.UntilAsync(() => !ServerOf(host, b).ProbeHealthy, "b is checked once the new interval is seen");
 
         // The old 5 s interval would fire here; the new one does not.
         var probes = b.ProbeCount;
@@ -92,7 +92,7 @@ public sealed class ActiveHealthCheckLifecycleTests
         Assert.Equal(probes, b.ProbeCount);
 
         time.Advance(TimeSpan.FromSeconds(20) - Interval);
-        await WaitUntilAsync(() => ServerOf(host, b).ProbeHealthy, "b is checked again one new interval later");
+        await Poll.UntilAsync(() => ServerOf(host, b).ProbeHealthy, "b is checked again one new interval later");
     }
 
     [Fact]
@@ -153,14 +153,14 @@ public sealed class ActiveHealthCheckLifecycleTests
         {
             await a.NextProbeAsync();
             var server = registry.Groups.Single().Servers[0];
-            await WaitUntilAsync(() => !server.ProbeHealthy, "a fails its check");
+            await Poll.UntilAsync(() => !server.ProbeHealthy, "a fails its check");
 
             registry.Build(Options(a, healthCheck: null));
             time.Advance(UpstreamHealthChecks.Heartbeat);
 
             Assert.Same(server, registry.Groups.Single().Servers[0]);
-            await WaitUntilAsync(() => server.ProbeHealthy, "a is healthy without its check");
-            await WaitUntilAsync(() => logger.Collector.GetSnapshot().Any(r => r.Id.Id == 3102), "the recovery is logged");
+            await Poll.UntilAsync(() => server.ProbeHealthy, "a is healthy without its check");
+            await Poll.UntilAsync(() => logger.Collector.GetSnapshot().Any(r => r.Id.Id == 3102), "the recovery is logged");
             Assert.Contains("its HealthCheck was removed", logger.Collector.GetSnapshot().Single(r => r.Id.Id == 3102).Message, StringComparison.Ordinal);
             var probes = a.ProbeCount;
             time.Advance(Interval);

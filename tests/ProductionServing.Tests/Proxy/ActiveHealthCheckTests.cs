@@ -34,7 +34,7 @@ public sealed class ActiveHealthCheckTests
 
         b.HealthStatus = 503;
         time.Advance(Interval);
-        await WaitUntilAsync(() => !ServerOf(host, b).ProbeHealthy, "b fails its check");
+        await Poll.UntilAsync(() => !ServerOf(host, b).ProbeHealthy, "b fails its check");
 
         Assert.Equal(["a", "a", "a", "a"], await GetBodiesAsync(host, 4));
         var failed = await LoggedAsync(host, 3101, b.Authority);
@@ -43,7 +43,7 @@ public sealed class ActiveHealthCheckTests
 
         b.HealthStatus = 200;
         time.Advance(Interval);
-        await WaitUntilAsync(() => ServerOf(host, b).ProbeHealthy, "b passes its check again");
+        await Poll.UntilAsync(() => ServerOf(host, b).ProbeHealthy, "b passes its check again");
 
         var bodies = await GetBodiesAsync(host, 4);
         Assert.Contains("a", bodies);
@@ -87,12 +87,12 @@ public sealed class ActiveHealthCheckTests
         await using var a = await HealthCheckedUpstream.StartAsync("a", healthStatus: healthy ? 503 : 200);
         await using var host = await StartAsync(Config(Servers(a)), time);
         await a.NextProbeAsync();
-        await WaitUntilAsync(() => ServerOf(host, a).ProbeHealthy != healthy, "the opposite verdict first");
+        await Poll.UntilAsync(() => ServerOf(host, a).ProbeHealthy != healthy, "the opposite verdict first");
 
         a.HealthStatus = status;
         time.Advance(Interval);
 
-        await WaitUntilAsync(() => ServerOf(host, a).ProbeHealthy == healthy, $"status {status} is judged");
+        await Poll.UntilAsync(() => ServerOf(host, a).ProbeHealthy == healthy, $"status {status} is judged");
     }
 
     [Fact]
@@ -107,17 +107,17 @@ public sealed class ActiveHealthCheckTests
         await using var b = await HealthCheckedUpstream.StartAsync("b");
         await using var host = await StartAsync(Config(Servers(a, b)), time);
         await Task.WhenAll(a.NextProbeAsync(), b.NextProbeAsync());
-        await WaitUntilAsync(() => !ServerOf(host, a).ProbeHealthy, "a fails its first check");
+        await Poll.UntilAsync(() => !ServerOf(host, a).ProbeHealthy, "a fails its first check");
 
         a.HealthStatus = 200;
         b.Stall = true;
         time.Advance(Interval);
         await b.NextProbeAsync();
-        await WaitUntilAsync(() => ServerOf(host, a).ProbeHealthy, "a passes while b's probe waits");
+        await Poll.UntilAsync(() => ServerOf(host, a).ProbeHealthy, "a passes while b's probe waits");
         Assert.True(ServerOf(host, b).ProbeHealthy);
         time.Advance(ProbeTimeout);
 
-        await WaitUntilAsync(() => !ServerOf(host, b).ProbeHealthy, "b's probe times out");
+        await Poll.UntilAsync(() => !ServerOf(host, b).ProbeHealthy, "b's probe times out");
         await b.ProbeAborted.Task.WaitAsync(Bound);
         Assert.Equal(["a", "a"], await GetBodiesAsync(host, 2));
         var failed = await LoggedAsync(host, 3101, b.Authority);
@@ -141,7 +141,7 @@ public sealed class ActiveHealthCheckTests
         time.Advance(Interval);
 
         // b's probe is still waiting (its Timeout has not passed on the fake clock), yet a is judged.
-        await WaitUntilAsync(() => !ServerOf(host, a).ProbeHealthy, "a is judged while b's probe waits");
+        await Poll.UntilAsync(() => !ServerOf(host, a).ProbeHealthy, "a is judged while b's probe waits");
         Assert.False(b.ProbeAborted.Task.IsCompleted);
         Assert.True(ServerOf(host, b).ProbeHealthy);
     }
@@ -156,7 +156,7 @@ public sealed class ActiveHealthCheckTests
         await using var host = await StartAsync(Config(Servers(a) + $$""", { "Address": "{{closed}}" }"""), time);
 
         var server = host.App.Services.GetRequiredService<UpstreamRegistry>().Groups.Single().Servers[1];
-        await WaitUntilAsync(() => !server.ProbeHealthy, "the closed port fails its first check");
+        await Poll.UntilAsync(() => !server.ProbeHealthy, "the closed port fails its first check");
 
         var failed = await LoggedAsync(host, 3101, server.Name);
         Assert.NotNull(failed.Exception);

@@ -29,7 +29,7 @@ public sealed class MaxConnectionsTests
         var holding = host.Client.GetAsync("/hold");
         await _held.Task.WaitAsync(Timeout);
         var queued = host.Client.GetStringAsync("/queued");
-        await WaitUntilAsync(() => group.QueueLength == 1, "the second request queues");
+        await Poll.UntilAsync(() => group.QueueLength == 1, "the second request queues");
 
         using var rejected = await host.Client.GetAsync("/rejected");
 
@@ -56,7 +56,7 @@ public sealed class MaxConnectionsTests
         var holding = host.Client.GetAsync("/hold");
         await _held.Task.WaitAsync(Timeout);
         var queued = host.Client.GetAsync("/queued");
-        await WaitUntilAsync(() => group.QueueLength == 1, "the second request queues");
+        await Poll.UntilAsync(() => group.QueueLength == 1, "the second request queues");
 
         time.Advance(TimeSpan.FromSeconds(5));
 
@@ -78,9 +78,9 @@ public sealed class MaxConnectionsTests
         var holding = host.Client.GetAsync("/hold");
         await _held.Task.WaitAsync(Timeout);
         var second = host.Client.GetStringAsync("/second");
-        await WaitUntilAsync(() => group.QueueLength == 1, "the second request queues");
+        await Poll.UntilAsync(() => group.QueueLength == 1, "the second request queues");
         var third = host.Client.GetStringAsync("/third");
-        await WaitUntilAsync(() => group.QueueLength == 2, "the third request queues behind it");
+        await Poll.UntilAsync(() => group.QueueLength == 2, "the third request queues behind it");
 
         _open.SetResult();
 
@@ -101,17 +101,17 @@ public sealed class MaxConnectionsTests
         await _held.Task.WaitAsync(Timeout);
         using var client = new CancellationTokenSource();
         var leaving = host.Client.GetAsync("/leaving", client.Token);
-        await WaitUntilAsync(() => group.QueueLength == 1, "the second request queues");
+        await Poll.UntilAsync(() => group.QueueLength == 1, "the second request queues");
 
         await client.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leaving.WaitAsync(Timeout));
-        await WaitUntilAsync(() => group.QueueLength == 0, "the departed client leaves the queue");
+        await Poll.UntilAsync(() => group.QueueLength == 0, "the departed client leaves the queue");
         _open.SetResult();
         using var held = await holding.WaitAsync(Timeout);
         Assert.Equal("/after", await host.Client.GetStringAsync("/after"));
         Assert.DoesNotContain(upstream.Requests, r => r.RawTarget == "/leaving");
-        await WaitUntilAsync(() => group.Servers[0].ActiveRequests == 0, "every slot is free");
+        await Poll.UntilAsync(() => group.Servers[0].ActiveRequests == 0, "every slot is free");
     }
 
     // Two servers of two slots, 200 requests at once, a third of them cancelled by the client at
@@ -147,7 +147,7 @@ public sealed class MaxConnectionsTests
 
         await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(60));
 
-        await WaitUntilAsync(() => group.QueueLength == 0 && group.Servers.All(s => s.ActiveRequests == 0), "every slot is free");
+        await Poll.UntilAsync(() => group.QueueLength == 0 && group.Servers.All(s => s.ActiveRequests == 0), "every slot is free");
 
         static async Task LeaveAfterYields(CancellationTokenSource client, int yields)
         {

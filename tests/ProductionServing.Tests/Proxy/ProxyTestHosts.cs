@@ -31,7 +31,4 @@ internal static class ProxyTestHosts
 
         throw new Xunit.Sdk.XunitException("No upstream group named backend.");
     }
-
-    /// <summary>Polls background state (every few ms, at most 10 s) until <paramref name="condition"/> holds.</summary>
-    public static Task WaitUntilAsync(Func<bool> condition, string what) => Poll.UntilAsync(condition, what);
 }
