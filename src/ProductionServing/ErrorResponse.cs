@@ -26,7 +26,8 @@ internal static class ErrorResponse
         {
             StatusCodes.Status502BadGateway => BadGateway,
             StatusCodes.Status503ServiceUnavailable => ServiceUnavailable,
-            _ => GatewayTimeout,
+            StatusCodes.Status504GatewayTimeout => GatewayTimeout,
+            _ => throw new ArgumentOutOfRangeException(nameof(statusCode), statusCode, "ProductionServing answers only 502, 503 and 504 itself."),
         };
 
         response.Clear();

@@ -89,6 +89,10 @@ public sealed class DedicatedThreadTests
         }
 
         Assert.Equal(4, pool.Running);
+
+        // What kept them answering: the blocked code holds the pool's own four threads, none of the thread pool's.
+        Assert.Equal(4, app.ThreadsSeen.Count);
+        Assert.All(app.ThreadsSeen.Keys, thread => Assert.False(thread.IsThreadPoolThread, thread.Name));
         app.Unblock();
         Assert.All(await Task.WhenAll(blocked), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
     }
