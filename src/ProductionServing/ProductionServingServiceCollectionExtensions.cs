@@ -71,7 +71,8 @@ public static class ProductionServingServiceCollectionExtensions
             var contentRoot = host?.ContentRootPath is { Length: > 0 } root ? root : Directory.GetCurrentDirectory();
             var webRoot = provider.GetService<IWebHostEnvironment>()?.WebRootPath is { Length: > 0 } web ? web : Path.Combine(contentRoot, "wwwroot");
             return new ServingEnvironment(contentRoot, webRoot, provider.GetRequiredService<FileCacheBudget>(),
-                provider.GetRequiredService<UpstreamRegistry>(), provider.GetRequiredService<PoolRegistry>(), provider.GetRequiredService<ILoggerFactory>());
+                provider.GetRequiredService<UpstreamRegistry>(), provider.GetRequiredService<PoolRegistry>(), provider.GetRequiredService<TimeProvider>(),
+                provider.GetRequiredService<ILoggerFactory>());
         });
         services.TryAddSingleton<ServingConfigHolder>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProductionServingOptions>, ProductionServingOptionsValidator>());

@@ -46,6 +46,7 @@ public class LocationSelectionBenchmarks
             new ProductionServing.Static.FileCacheBudget(),
             new ProductionServing.Proxy.UpstreamRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
             new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
+            TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
         _matcher = ServingSnapshot.Compile(options, environment).Matcher;
         _prefixPath = $"/section{Prefixes / 2:D5}/index.html";

@@ -61,11 +61,17 @@ internal sealed class ServingConfigHolder : IDisposable
     /// <summary>The snapshot in force; read it once per request into a local.</summary>
     public ServingSnapshot Current => Volatile.Read(ref _current);
 
+    /// <summary>Stops following the configuration, and stops what the snapshot in force watches (its static folders).</summary>
     public void Dispose()
     {
         foreach (var registration in _registrations)
         {
             registration.Dispose();
+        }
+
+        lock (_rebuildLock)
+        {
+            _current.Retire();
         }
     }
 

@@ -5,9 +5,9 @@ using ProductionServing.Static;
 
 namespace ProductionServing.Configuration;
 
-/// <summary>What compiling a configuration needs from the host: folders, the shared file cache budget, upstream and pool state, logging.</summary>
+/// <summary>What compiling a configuration needs from the host: folders, the shared file cache budget, upstream and pool state, time, logging.</summary>
 internal sealed class ServingEnvironment(string contentRoot, string webRoot, FileCacheBudget fileCacheBudget, UpstreamRegistry upstreams,
-    PoolRegistry pools, ILoggerFactory loggerFactory)
+    PoolRegistry pools, TimeProvider time, ILoggerFactory loggerFactory)
 {
     public string ContentRoot { get; } = contentRoot;
 
@@ -21,6 +21,8 @@ internal sealed class ServingEnvironment(string contentRoot, string webRoot, Fil
 
     /// <summary>Worker pools with their queues and threads, kept across reloads.</summary>
     public PoolRegistry Pools { get; } = pools;
+
+    public TimeProvider Time { get; } = time;
 
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
 }

@@ -104,7 +104,7 @@ internal sealed class ServingSnapshot
             ? new StaticHandler(new StaticOptions { TryFiles = ["$uri", "@app"] }, root, options.FileCache, environment)
             : null;
 
-    /// <summary>Gives back what this snapshot holds in shared budgets once a reload has replaced it.</summary>
+    /// <summary>Gives back what this snapshot holds in shared budgets and stops watching its folders, once a reload has replaced it or the host stops.</summary>
     public void Retire()
     {
         Unmatched.Static?.Files.Clear();

@@ -10,8 +10,11 @@ namespace ProductionServing.Static;
 /// </summary>
 internal sealed class FileEntry
 {
-    /// <summary>The file's stamp when this entry was read; <see cref="IsCurrent()"/> compares a fresh one.</summary>
+    /// <summary>The file's stamp when this entry was read; <see cref="IsCurrent(FolderWatch)"/> compares a fresh one.</summary>
     private readonly FileStamp _stamp;
+
+    /// <summary>The <see cref="FolderWatch.Generation"/> at which the stamp last matched the disk; 0: never.</summary>
+    private long _checkedGeneration;
 
     private FileEntry(string physicalPath, FileStamp stamp, long length, DateTime lastWriteUtc, StringValues contentType, string? encoding, byte[]? bytes,
         FileEntry? brotli, FileEntry? gzip)
@@ -69,8 +72,28 @@ internal sealed class FileEntry
 
     public bool HasVariants => Brotli is not null || Gzip is not null;
 
-    /// <summary>Whether the file on disk is still this version (one <c>statx</c>; see <see cref="FileStamp"/>).</summary>
-    public bool IsCurrent() => FileStamp.TryRead(PhysicalPath, out var now) && now == _stamp;
+    /// <summary>
+    /// Whether the file on disk is still this version: without a system call while nothing has changed
+    /// under the folder since the last check (<paramref name="watch"/>), otherwise one <c>statx</c>
+    /// (see <see cref="FileStamp"/>).
+    /// </summary>
+    public bool IsCurrent(FolderWatch watch)
+    {
+        // Read before the stat: a change after it moves the generation on, and the next request checks again.
+        var generation = watch.Generation;
+        if (generation != 0 && generation == Volatile.Read(ref _checkedGeneration))
+        {
+            return true;
+        }
+
+        if (!FileStamp.TryRead(PhysicalPath, out var now) || now != _stamp)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _checkedGeneration, generation);
+        return true;
+    }
 
     /// <summary>Whether an open handle is to this version (one <c>fstat</c>).</summary>
     public bool IsCurrent(Microsoft.Win32.SafeHandles.SafeFileHandle handle) =>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 
 namespace ProductionServing.Static;
@@ -9,10 +10,10 @@ namespace ProductionServing.Static;
 /// what must not be served, and keeps the hot-file cache of that location.
 /// </summary>
 /// <remarks>
-/// Every cached entry is revalidated with one <c>stat</c> per request, so a rewritten file is never
-/// served with its old bytes or validators (nginx's <c>open_file_cache_valid</c> accepts a window of
-/// staleness; we do not). Missing paths are not cached: the <c>stat</c> that would validate a negative
-/// entry is the lookup itself, and caching them would let clients fill memory with random paths.
+/// A cached entry is served without asking the disk while its folder's <see cref="FolderWatch"/> has
+/// seen no change since the entry was last checked (and for at most a second); otherwise it is
+/// revalidated with one <c>statx</c>. Missing paths are not cached: the <c>stat</c> that would validate
+/// a negative entry is the lookup itself, and caching them would let clients fill memory with random paths.
 /// </remarks>
 internal sealed class FileLookup
 {
@@ -40,7 +41,9 @@ internal sealed class FileLookup
     /// <param name="options">The location's static settings.</param>
     /// <param name="budget">The memory shared by every location's cached file contents.</param>
     /// <param name="maxCachedFileSize">Files up to this size have their contents cached.</param>
-    public FileLookup(string root, string? aliasPrefix, StaticOptions options, FileCacheBudget budget, int maxCachedFileSize)
+    /// <param name="time">The clock of the watch's period.</param>
+    /// <param name="logger">For a folder that cannot be watched.</param>
+    public FileLookup(string root, string? aliasPrefix, StaticOptions options, FileCacheBudget budget, int maxCachedFileSize, TimeProvider time, ILogger logger)
     {
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         _aliasPrefix = aliasPrefix;
@@ -49,14 +52,18 @@ internal sealed class FileLookup
         _defaultContentType = options.DefaultContentType;
         _budget = budget;
         _maxCachedFileSize = maxCachedFileSize;
+        Watch = FolderWatch.Start(_root, time, logger);
     }
+
+    /// <summary>Tells when cached entries need no check against the disk.</summary>
+    public FolderWatch Watch { get; }
 
     /// <summary>What <paramref name="path"/> (a normalized request path) names, with its current entry when it is a file.</summary>
     public FileKind Find(string path, out FileEntry? entry)
     {
         if (_entries.TryGetValue(path, out entry))
         {
-            if (entry.IsCurrent())
+            if (entry.IsCurrent(Watch))
             {
                 return FileKind.File;
             }
@@ -104,12 +111,14 @@ internal sealed class FileLookup
     }
 
     /// <summary>
-    /// Forgets every entry and gives its memory back to the shared budget, when a reload replaces this
-    /// location. Requests still holding an entry keep its bytes (they are only unaccounted).
+    /// Stops watching, forgets every entry and gives its memory back to the shared budget, when a reload
+    /// replaces this location or the host stops. Requests still holding an entry keep its bytes (they
+    /// are only unaccounted) and check it against the disk.
     /// </summary>
     public void Clear()
     {
         _retired = true;
+        Watch.Dispose();
         foreach (var (path, entry) in _entries)
         {
             Evict(path, entry);
@@ -160,10 +169,21 @@ internal sealed class FileLookup
     /// <summary>Symbolic links are followed only while they stay inside the root.</summary>
     public bool IsInsideRoot(string physical)
     {
-        // The root's own links are resolved once per configuration, not on every lookup.
-        var realRoot = _realRoot ??= RealPath.Resolve(_root);
+        // The root's own links are resolved once, not on every lookup, and again when a file seems to
+        // be outside: a deployment may have pointed a link on the root's path at another folder since.
         var real = RealPath.Resolve(physical);
-        return real is not null && realRoot is not null && RealPath.IsUnder(real, realRoot);
+        if (real is null)
+        {
+            return false;
+        }
+
+        if (_realRoot is { } realRoot && RealPath.IsUnder(real, realRoot))
+        {
+            return true;
+        }
+
+        _realRoot = realRoot = RealPath.Resolve(_root);
+        return realRoot is not null && RealPath.IsUnder(real, realRoot);
     }
 
     private FileEntry? Load(string physical)

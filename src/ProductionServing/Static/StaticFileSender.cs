@@ -43,7 +43,7 @@ internal static class StaticFileSender
                 _ => file,
             };
 
-            if (entry != file && !entry.IsCurrent())
+            if (entry != file && !entry.IsCurrent(location.Files.Watch))
             {
                 // The sidecar changed or went away: send the file itself, and reload both next time.
                 location.Files.Evict(path, file);

@@ -28,15 +28,15 @@ internal sealed class StaticHandler
     {
         var folder = options.Alias ?? options.Root ?? environment.WebRoot;
         var aliasPrefix = options.Alias is null ? null : pattern.Pattern;
+        _logger = environment.LoggerFactory.CreateLogger<StaticHandler>();
         Files = new FileLookup(Path.GetFullPath(folder, environment.ContentRoot), aliasPrefix, options,
-            environment.FileCacheBudget, cache.MaxFileSize);
+            environment.FileCacheBudget, cache.MaxFileSize, environment.Time, _logger);
         _index = options.Index is null ? DefaultIndex : [.. options.Index];
         _autoIndex = options.AutoIndex;
         _allowHidden = options.AllowHiddenFiles;
         _tryFiles = TryFilesPlan.Compile(options.TryFiles);
         CacheControl = options.CacheControl;
         MaxRanges = options.MaxRanges;
-        _logger = environment.LoggerFactory.CreateLogger<StaticHandler>();
     }
 
     public FileLookup Files { get; }

@@ -24,4 +24,8 @@ internal static partial class StaticLog
     [LoggerMessage(EventId = 2004, EventName = "AccelRedirectUnserved", Level = LogLevel.Error,
         Message = "X-Accel-Redirect to {Path} does not lead to a static location; answered 500.")]
     public static partial void AccelRedirectUnserved(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 2006, EventName = "FolderUnwatched", Level = LogLevel.Warning,
+        Message = "Changes under {Folder} cannot be watched; its cached files are checked against the disk on every request.")]
+    public static partial void FolderUnwatched(ILogger logger, string folder, Exception exception);
 }

@@ -6,10 +6,13 @@ internal static class Poll
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Polls (every few ms, at most 10 s) until <paramref name="condition"/> holds.</summary>
-    public static async Task UntilAsync(Func<bool> condition, string what)
+    public static Task UntilAsync(Func<bool> condition, string what) => UntilAsync(() => Task.FromResult(condition()), what);
+
+    /// <summary>Polls (every few ms, at most 10 s) until <paramref name="condition"/> (an HTTP request, say) holds.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what)
     {
         using var timeout = new CancellationTokenSource(Timeout);
-        while (!condition())
+        while (!await condition())
         {
             try
             {

@@ -56,6 +56,7 @@ internal static class TestConfig
         return new ServingEnvironment(root, Path.Combine(root, "wwwroot"), new ProductionServing.Static.FileCacheBudget(),
             new ProductionServing.Proxy.UpstreamRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
             new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
+            TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
     }
 }

@@ -1,4 +1,5 @@
 using CsCheck;
+using Microsoft.Extensions.Logging.Abstractions;
 using ProductionServing.Routing;
 using ProductionServing.Static;
 using ProductionServing.Tests.Infrastructure;
@@ -15,8 +16,8 @@ public sealed class FileLookupTests
     {
         // Hidden names allowed, so "../x" is stopped by the root check itself, not by the hidden-file rule.
         var options = new StaticOptions { AllowHiddenFiles = true };
-        var root = new FileLookup(Root, aliasPrefix: null, options, new FileCacheBudget(), 0);
-        var aliasWithoutSlash = new FileLookup(Root + "/pub/", aliasPrefix: "/files", options, new FileCacheBudget(), 0);
+        var root = new FileLookup(Root, aliasPrefix: null, options, new FileCacheBudget(), 0, TimeProvider.System, NullLogger.Instance);
+        var aliasWithoutSlash = new FileLookup(Root + "/pub/", aliasPrefix: "/files", options, new FileCacheBudget(), 0, TimeProvider.System, NullLogger.Instance);
         string[] pieces = ["/", "..", ".", "%2e", "%2E%2e", "%2f", "%5c", "\\", "a", "files", "files..", ".env", "%00", "%c0%ae", "//", "%25", "~"];
         var piece = Gen.Int[0, pieces.Length - 1].Select(i => pieces[i]);
 

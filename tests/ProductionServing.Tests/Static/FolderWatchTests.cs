@@ -1,0 +1,168 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using ProductionServing.Static;
+using ProductionServing.Tests.Infrastructure;
+
+namespace ProductionServing.Tests.Static;
+
+/// <summary>
+/// Cached files are served without a stat while their folder's watch has seen no change. Each host
+/// runs on a <see cref="FakeTimeProvider"/> that is never advanced unless a test says so, so a change
+/// noticed here was noticed by the watch (inotify), not by the one-second period.
+/// </summary>
+public sealed class FolderWatchTests : IDisposable
+{
+    private readonly StaticSite _site = new();
+    private readonly FakeTimeProvider _time = new();
+
+    public void Dispose() => _site.Dispose();
+
+    [Theory]
+    [InlineData(16)]            // cached in memory
+    [InlineData(200 * 1024)]    // streamed from disk
+    public async Task RewrittenFile_IsNoticedByTheWatch(int size)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // elsewhere every request checks the disk
+        }
+
+        await using var host = await StartAsync(_site.Root);
+        _site.RandomBytes("w.bin", size, seed: 1);
+        var before = await host.Client.GetAsync(StaticFileTests.Uri("/w.bin"));
+        await host.Client.GetAsync(StaticFileTests.Uri("/w.bin")); // now trusted without a stat
+
+        var after = _site.RandomBytes("w.bin", size, seed: 2);
+
+        await FileVersions.UntilServedAsync(host.Client, "/w.bin", after, before);
+    }
+
+    [Fact]
+    public async Task DeletedAndAddedFiles_AreNoticedByTheWatch()
+    {
+        await using var host = await StartAsync(_site.Root);
+        Assert.Equal("hello world", await host.Client.GetStringAsync(StaticFileTests.Uri("/hello.txt")));
+
+        File.Delete(_site.Path_("hello.txt"));
+        await Poll.UntilAsync(async () => (await host.Client.GetAsync(StaticFileTests.Uri("/hello.txt"))).StatusCode == HttpStatusCode.NotFound,
+            "the deleted file is 404");
+
+        _site.Write("hello.txt", "back again");
+        Assert.Equal("back again", await host.Client.GetStringAsync(StaticFileTests.Uri("/hello.txt")));
+    }
+
+    [Fact]
+    public async Task ChangeTheWatchCannotSee_IsServedAfterTheTrustPeriod()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // A hard link from outside the root: writing through it touches no watched folder.
+        var outside = Path.Combine(_site.Folder, "outside.bin");
+        File.WriteAllBytes(outside, new byte[64]);
+        await RunAsync("ln", outside, _site.Path_("linked.bin"));
+        await using var host = await StartAsync(_site.Root);
+        Assert.Equal(new byte[64], await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/linked.bin")));
+        await host.Client.GetAsync(StaticFileTests.Uri("/linked.bin")); // now trusted without a stat
+
+        var changed = new byte[64];
+        new Random(3).NextBytes(changed);
+        using (var file = new FileStream(outside, FileMode.Open, FileAccess.Write))
+        {
+            file.Write(changed);
+        }
+
+        File.SetLastWriteTimeUtc(outside, File.GetLastWriteTimeUtc(outside).AddSeconds(5));
+        _time.Advance(FolderWatch.TrustPeriod);
+
+        Assert.Equal(changed, await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/linked.bin")));
+    }
+
+    [Fact]
+    public async Task RootSymlinkSwappedByADeployment_ServesTheNewRelease_NeverA404()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // Capistrano's layout: the root is "current", a link to one release, replaced atomically.
+        var releases = Path.Combine(_site.Folder, "releases");
+        Directory.CreateDirectory(Path.Combine(releases, "1"));
+        Directory.CreateDirectory(Path.Combine(releases, "2"));
+        File.WriteAllText(Path.Combine(releases, "1", "app.txt"), "release 1");
+        File.WriteAllText(Path.Combine(releases, "2", "app.txt"), "release 2");
+        var current = Path.Combine(_site.Folder, "current");
+        Directory.CreateSymbolicLink(current, Path.Combine(releases, "1"));
+        await using var host = await StartAsync(current);
+        var before = await host.Client.GetAsync(StaticFileTests.Uri("/app.txt"));
+        Assert.Equal("release 1", await before.Content.ReadAsStringAsync());
+        await host.Client.GetAsync(StaticFileTests.Uri("/app.txt"));
+
+        var next = Path.Combine(_site.Folder, "current.next");
+        Directory.CreateSymbolicLink(next, Path.Combine(releases, "2"));
+        await RunAsync("mv", "-T", next, current); // rename(2): the swap is atomic
+        var swapped = await FileVersions.UntilServedAsync(host.Client, "/app.txt", "release 2"u8.ToArray(), before);
+        await host.Client.GetAsync(StaticFileTests.Uri("/app.txt")); // now trusted without a stat
+
+        // The watch follows the link: a change in the new release is noticed as well.
+        File.WriteAllText(Path.Combine(releases, "2", "app.txt"), "release 2, patched");
+        await FileVersions.UntilServedAsync(host.Client, "/app.txt", "release 2, patched"u8.ToArray(), swapped);
+    }
+
+    [Fact]
+    public async Task RootFolderReplaced_IsWatchedAgainAfterAPeriod()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var root = Path.Combine(_site.Folder, "www");
+        Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(root, "page.txt"), "one");
+        await using var host = await StartAsync(root);
+        Assert.Equal("one", await host.Client.GetStringAsync(StaticFileTests.Uri("/page.txt")));
+
+        // While the folder is gone every request checks the disk, so the new folder is served at once.
+        Directory.Delete(root, recursive: true);
+        Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(root, "page.txt"), "two");
+        await Poll.UntilAsync(async () => await host.Client.GetStringAsync(StaticFileTests.Uri("/page.txt")) == "two", "the new folder's file is served");
+
+        // The next period watches the new folder: its changes are noticed without the clock.
+        _time.Advance(FolderWatch.TrustPeriod);
+        var before = await host.Client.GetAsync(StaticFileTests.Uri("/page.txt"));
+        await host.Client.GetAsync(StaticFileTests.Uri("/page.txt"));
+        File.WriteAllText(Path.Combine(root, "page.txt"), "three");
+        await FileVersions.UntilServedAsync(host.Client, "/page.txt", "three"u8.ToArray(), before);
+    }
+
+    [Fact]
+    public async Task AliasToAFile_IsCheckedOnEveryRequest()
+    {
+        // A single file has no folder to watch: every request compares its stamp, so a change is
+        // served by the very next request.
+        _site.Write("one.txt", "first");
+        await using var host = await StartAsync(_site.Root, $$"""{ "Match": "= /one", "Static": { "Alias": "{{_site.Path_("one.txt")}}" } }""");
+        Assert.Equal("first", await host.Client.GetStringAsync(StaticFileTests.Uri("/one")));
+
+        _site.Write("one.txt", "second, longer");
+
+        Assert.Equal("second, longer", await host.Client.GetStringAsync(StaticFileTests.Uri("/one")));
+    }
+
+    private static async Task RunAsync(string command, params string[] arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(command, arguments);
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    private Task<ServingHost> StartAsync(string root, string? extraLocation = null) => ServingHost.StartAsync($$"""
+        { "ProductionServing": { "Locations": [ {{(extraLocation is null ? "" : extraLocation + ",")}} { "Match": "/", "Static": { "Root": "{{root}}" } } ] } }
+        """, services: services => services.AddSingleton<TimeProvider>(_time));
+}
