@@ -2,7 +2,8 @@ namespace ProductionServing;
 
 /// <summary>
 /// The hot-file cache shared by every static location: file metadata with prebuilt response headers,
-/// and the bytes of small files, revalidated against the file system on every request.
+/// and the bytes of small files. On Linux a cached file is checked against the file system only after
+/// a change under its folder (inotify) or once a second; elsewhere on every request.
 /// </summary>
 public sealed class FileCacheOptions
 {

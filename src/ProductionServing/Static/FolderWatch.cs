@@ -147,7 +147,8 @@ internal sealed class FolderWatch : IDisposable
     {
         lock (_lock)
         {
-            if (!_disposed)
+            // Events still queued by a watcher replaced since are not about the current path.
+            if (!_disposed && _watchers.Contains((FileSystemWatcher)sender))
             {
                 Rewatch();
             }
@@ -173,7 +174,7 @@ internal sealed class FolderWatch : IDisposable
         {
             // An overflowed queue lost events (the watcher restarts itself); anything else, such as the
             // inotify watch limit reached for a new subfolder, leaves part of the tree unwatched.
-            if (e.GetException() is not InternalBufferOverflowException && _reliable)
+            if (e.GetException() is not InternalBufferOverflowException && _reliable && _watchers.Contains((FileSystemWatcher)sender))
             {
                 StaticLog.FolderUnwatched(_logger, _folder, e.GetException());
                 _reliable = false;
