@@ -22,6 +22,7 @@ internal sealed class ServingConfigHolder : IDisposable
     private readonly List<IDisposable> _registrations = [];
     private readonly Lock _rebuildLock = new();
     private ServingSnapshot _current;
+    private bool _disposed;
 
     public ServingConfigHolder(
         IOptionsFactory<ProductionServingOptions> factory,
@@ -71,6 +72,7 @@ internal sealed class ServingConfigHolder : IDisposable
 
         lock (_rebuildLock)
         {
+            _disposed = true;
             _current.Retire();
         }
     }
@@ -82,7 +84,7 @@ internal sealed class ServingConfigHolder : IDisposable
             try
             {
                 var options = _factory.Create(Options.DefaultName);
-                if (_current.IsBuiltFrom(options))
+                if (_disposed || _current.IsBuiltFrom(options))
                 {
                     return;
                 }

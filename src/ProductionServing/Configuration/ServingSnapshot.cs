@@ -49,19 +49,33 @@ internal sealed class ServingSnapshot
         environment.FileCacheBudget.Limit = options.FileCache.SizeLimit;
         var patterns = new LocationPattern[options.Locations.Count];
         var statics = new StaticHandler?[options.Locations.Count];
-        for (var i = 0; i < options.Locations.Count; i++)
+        StaticHandler? webRoot = null;
+        var root = new LocationPattern(LocationKind.Prefix, "/");
+        try
         {
-            var location = options.Locations[i];
-            if (!LocationPattern.TryParse(location.Match, out patterns[i], out var problem))
+            for (var i = 0; i < options.Locations.Count; i++)
             {
-                throw new InvalidOperationException($"Locations[{i}].Match: {problem}");
+                var location = options.Locations[i];
+                if (!LocationPattern.TryParse(location.Match, out patterns[i], out var problem))
+                {
+                    throw new InvalidOperationException($"Locations[{i}].Match: {problem}");
+                }
+
+                statics[i] = location.Static is null ? null : new StaticHandler(location.Static, patterns[i], options.FileCache, environment);
             }
 
-            statics[i] = location.Static is null ? null : new StaticHandler(location.Static, patterns[i], options.FileCache, environment);
+            webRoot = CompileWebRoot(options, root, environment);
         }
+        catch
+        {
+            // Static handlers watch their folders from the start: a configuration that fails to compile stops them.
+            foreach (var handler in statics)
+            {
+                handler?.Files.Clear();
+            }
 
-        var root = new LocationPattern(LocationKind.Prefix, "/");
-        var webRoot = CompileWebRoot(options, root, environment);
+            throw;
+        }
 
         // Last, when nothing else can fail: building the groups and pools hands the upstream servers' and
         // pools' live state over to this snapshot (and applies new limits), which a rejected reload must not do.

@@ -16,6 +16,9 @@ internal sealed class FileEntry
     /// <summary>The <see cref="FolderWatch.Generation"/> at which the stamp last matched the disk; 0: never.</summary>
     private long _checkedGeneration;
 
+    /// <summary>When the stamp last matched the disk (<see cref="FolderWatch.Timestamp"/>).</summary>
+    private long _checkedAt;
+
     private FileEntry(string physicalPath, FileStamp stamp, long length, DateTime lastWriteUtc, StringValues contentType, string? encoding, byte[]? bytes,
         FileEntry? brotli, FileEntry? gzip)
     {
@@ -73,31 +76,40 @@ internal sealed class FileEntry
     public bool HasVariants => Brotli is not null || Gzip is not null;
 
     /// <summary>
-    /// Whether the file on disk is still this version: without a system call while nothing has changed
-    /// under the folder since the last check (<paramref name="watch"/>), otherwise one <c>statx</c>
-    /// (see <see cref="FileStamp"/>).
+    /// Whether the file on disk is still this version. Without a system call when the bytes are in
+    /// memory, nothing has changed under the folder since the last check (<paramref name="watch"/>) and
+    /// that check is less than <see cref="FolderWatch.TrustPeriod"/> old; otherwise one <c>statx</c>
+    /// (see <see cref="FileStamp"/>). A file streamed from disk is always checked: it is opened by path
+    /// after this, and must be the version checked.
     /// </summary>
     public bool IsCurrent(FolderWatch watch)
     {
         // Read before the stat: a change after it moves the generation on, and the next request checks again.
         var generation = watch.Generation;
-        if (generation != 0 && generation == Volatile.Read(ref _checkedGeneration))
+        var now = watch.Timestamp();
+        if (generation != 0 && Bytes is not null && generation == Volatile.Read(ref _checkedGeneration)
+            && now - Volatile.Read(ref _checkedAt) < watch.TrustTicks)
         {
             return true;
         }
 
-        if (!FileStamp.TryRead(PhysicalPath, out var now) || now != _stamp)
+        if (!FileStamp.TryRead(PhysicalPath, out var stamp) || stamp != _stamp)
         {
             return false;
         }
 
+        // Two requests storing at once may pair one's generation with the other's time: both checks
+        // passed, so either pair is a time the file was still this version.
+        Volatile.Write(ref _checkedAt, now);
         Volatile.Write(ref _checkedGeneration, generation);
         return true;
     }
 
-    /// <summary>Whether an open handle is to this version (one <c>fstat</c>).</summary>
-    public bool IsCurrent(Microsoft.Win32.SafeHandles.SafeFileHandle handle) =>
-        RandomAccess.GetLength(handle) == Length && File.GetLastWriteTimeUtc(handle).Ticks == LastWriteTicks;
+    /// <summary>
+    /// Whether an open handle is to this version: the same stamp, identity included (inode, change
+    /// time), so the file opened by path is the one checked, not another put in its place since.
+    /// </summary>
+    public bool IsCurrent(Microsoft.Win32.SafeHandles.SafeFileHandle handle) => FileStamp.TryRead(handle, out var stamp) && stamp == _stamp;
 
     /// <summary>Reads an entry from an open handle, so the validators describe exactly the bytes read.</summary>
     public static FileEntry FromHandle(string physicalPath, Microsoft.Win32.SafeHandles.SafeFileHandle handle, StringValues contentType,
@@ -106,10 +118,11 @@ internal sealed class FileEntry
         var length = RandomAccess.GetLength(handle);
         var lastWrite = File.GetLastWriteTimeUtc(handle);
 
-        // The stamp is read by path after the open; if the path already names another version, the
-        // entry gets a stamp that never matches, so the next request loads the file again.
-        if (!FileStamp.TryRead(physicalPath, out var stamp) || stamp.Size != length
-            || stamp.ModifiedSeconds * TimeSpan.TicksPerSecond + stamp.ModifiedNanoseconds / 100 != lastWrite.Ticks - DateTime.UnixEpoch.Ticks)
+        // The stamp is the open file's, and must also be the path's after the open: if the path already
+        // names another version (or the file changed since the length and time were read), the entry
+        // gets a stamp that never matches, so the next request loads the file again.
+        if (!FileStamp.TryRead(handle, out var stamp) || !FileStamp.TryRead(physicalPath, out var byPath) || byPath != stamp
+            || stamp.Size != length || stamp.ModifiedSeconds * TimeSpan.TicksPerSecond + stamp.ModifiedNanoseconds / 100 != lastWrite.Ticks - DateTime.UnixEpoch.Ticks)
         {
             stamp = new FileStamp(-1, 0, 0, 0, 0, 0);
         }

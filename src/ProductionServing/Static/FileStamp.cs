@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace ProductionServing.Static;
 
@@ -16,6 +17,7 @@ namespace ProductionServing.Static;
 internal readonly partial record struct FileStamp(long Size, long ModifiedSeconds, long ModifiedNanoseconds, long ChangedSeconds, long ChangedNanoseconds, ulong Inode)
 {
     private const int AtFdCwd = -100;
+    private const int AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7FF;
     private static bool s_statxMissing = !OperatingSystem.IsLinux();
 
@@ -32,7 +34,7 @@ internal readonly partial record struct FileStamp(long Size, long ModifiedSecond
                     return false;
                 }
 
-                stamp = new FileStamp((long)buffer.Size, buffer.MTimeSeconds, buffer.MTimeNanoseconds, buffer.CTimeSeconds, buffer.CTimeNanoseconds, buffer.Inode);
+                stamp = buffer.ToStamp();
                 return true;
             }
             catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
@@ -48,9 +50,50 @@ internal readonly partial record struct FileStamp(long Size, long ModifiedSecond
             return false;
         }
 
-        var ticks = info.LastWriteTimeUtc.Ticks - DateTime.UnixEpoch.Ticks;
-        stamp = new FileStamp(info.Length, ticks / TimeSpan.TicksPerSecond, ticks % TimeSpan.TicksPerSecond * 100, 0, 0, 0);
+        stamp = FromSizeAndTime(info.Length, info.LastWriteTimeUtc);
         return true;
+    }
+
+    /// <summary>The stamp of the file open as <paramref name="handle"/>; false when it cannot be read.</summary>
+    public static bool TryRead(SafeFileHandle handle, out FileStamp stamp)
+    {
+        if (!Volatile.Read(ref s_statxMissing))
+        {
+            var added = false;
+            try
+            {
+                handle.DangerousAddRef(ref added);
+                if (Statx((int)handle.DangerousGetHandle(), "", AtEmptyPath, StatxBasicStats, out var buffer) != 0)
+                {
+                    stamp = default;
+                    return false;
+                }
+
+                stamp = buffer.ToStamp();
+                return true;
+            }
+            catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+            {
+                Volatile.Write(ref s_statxMissing, true);
+            }
+            finally
+            {
+                if (added)
+                {
+                    handle.DangerousRelease();
+                }
+            }
+        }
+
+        stamp = FromSizeAndTime(RandomAccess.GetLength(handle), File.GetLastWriteTimeUtc(handle));
+        return true;
+    }
+
+    /// <summary>Where <c>statx</c> is missing: what <see cref="FileInfo"/> tells.</summary>
+    private static FileStamp FromSizeAndTime(long size, DateTime lastWriteUtc)
+    {
+        var ticks = lastWriteUtc.Ticks - DateTime.UnixEpoch.Ticks;
+        return new FileStamp(size, ticks / TimeSpan.TicksPerSecond, ticks % TimeSpan.TicksPerSecond * 100, 0, 0, 0);
     }
 
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
@@ -77,5 +120,7 @@ internal readonly partial record struct FileStamp(long Size, long ModifiedSecond
 
         [FieldOffset(120)]
         public uint MTimeNanoseconds;
+
+        public readonly FileStamp ToStamp() => new((long)Size, MTimeSeconds, MTimeNanoseconds, CTimeSeconds, CTimeNanoseconds, Inode);
     }
 }

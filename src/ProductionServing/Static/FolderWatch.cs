@@ -5,24 +5,25 @@ namespace ProductionServing.Static;
 /// <summary>
 /// Tells when a static location's cached files may be served without asking the disk: a
 /// <see cref="Generation"/> that moves on whenever anything changes under the location's folder
-/// (inotify, through <see cref="FileSystemWatcher"/>), when the folder or one of its parents is
-/// renamed or replaced (a deployment's symlink swap), and at least every <see cref="TrustPeriod"/>.
-/// A cached file checked against the disk (one <c>statx</c>) at the current generation is still
-/// current; a request that finds the generation moved checks again.
+/// (inotify, through <see cref="FileSystemWatcher"/>) or when the folder or one of its parents is
+/// renamed or replaced (a deployment's symlink swap). A cached file checked against the disk (one
+/// <c>statx</c>) at the current generation, less than <see cref="TrustPeriod"/> ago, is still current
+/// (<see cref="FileEntry.IsCurrent(FolderWatch)"/>).
 /// </summary>
 /// <remarks>
 /// <para>
-/// The period bounds what inotify cannot see: files on network file systems changed by another host,
-/// a file changed through a hard link from outside the folder, writes through a shared memory map.
-/// Such a change is served stale for at most a second (nginx's <c>open_file_cache_valid</c>: 60 s).
-/// Any other change is noticed as soon as the watcher has read its event, typically microseconds
-/// after the write.
+/// The period bounds what inotify cannot see, and events delayed by a starved thread pool (they are
+/// raised there): files on network file systems changed by another host, a file changed through a
+/// hard link from outside the folder, writes through a shared memory map. Such a change is served
+/// stale for at most a second (nginx's <c>open_file_cache_valid</c>: 60 s). Any other change is
+/// noticed as soon as the watcher has read its event, typically microseconds after the write.
 /// </para>
 /// <para>
 /// Only on Linux, where inotify reports a change as it is made. Elsewhere, while the folder does not
-/// exist or is a file (an <c>Alias</c> to one file), and once the watcher has failed (the inotify
-/// watch limit, say), <see cref="Generation"/> is 0: every request checks the disk. A folder that
-/// appears later (or again, after a deployment replaced it) is watched from the next tick.
+/// exist or is a file (an <c>Alias</c> to one file), when it has more than <see cref="MaxFolders"/>
+/// subfolders, and after the watcher failed (the inotify watch limit, say), <see cref="Generation"/>
+/// is 0: every request checks the disk. Watching is tried again each tick while the folder is
+/// missing, and after a failure with a back-off up to a minute.
 /// </para>
 /// </remarks>
 internal sealed class FolderWatch : IDisposable
@@ -30,35 +31,59 @@ internal sealed class FolderWatch : IDisposable
     /// <summary>The longest a cached file is served without a check against the disk.</summary>
     public static readonly TimeSpan TrustPeriod = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// A tree with more subfolders is not watched (one inotify watch each; older kernels allow a user
+    /// 8,192 in all, shared with every other watcher of the same user).
+    /// </summary>
+    public const int MaxFolders = 4096;
+
+    private const int MaxRetryTicks = 60;
+
     private const NotifyFilters Changes = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite
         | NotifyFilters.Size | NotifyFilters.Attributes | NotifyFilters.CreationTime | NotifyFilters.Security;
 
+    private static readonly EnumerationOptions AllFolders = new()
+    {
+        RecurseSubdirectories = true,
+        IgnoreInaccessible = true,
+        AttributesToSkip = FileAttributes.ReparsePoint,
+    };
+
     private readonly string _folder;
+    private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Lock _lock = new();
     private readonly List<FileSystemWatcher> _watchers = [];
     private readonly ITimer? _timer;
     private long _counter;
     private long _generation;
-    private bool _reliable;
     private bool _missing;
     private bool _disposed;
+    private int _retryTicks = 1;
+    private int _ticksToRetry;
 
     private FolderWatch(string folder, TimeProvider time, ILogger logger)
     {
         _folder = folder;
+        _time = time;
         _logger = logger;
+        TrustTicks = (long)(TrustPeriod.TotalSeconds * time.TimestampFrequency);
         if (!OperatingSystem.IsLinux())
         {
             return;
         }
 
-        lock (_lock)
+        // The watchers' event loops and the timer must not keep the context of whoever compiled the
+        // configuration (a reload triggered inside a request would keep that request alive).
+        using (ExecutionContext.SuppressFlow())
         {
-            Rewatch();
-        }
+            lock (_lock)
+            {
+                Rewatch();
+            }
 
-        _timer = time.CreateTimer(static state => ((FolderWatch)state!).Tick(), this, TrustPeriod, TrustPeriod);
+            _timer = time.CreateTimer(static state => ((FolderWatch)state!).Tick(), this, TrustPeriod, TrustPeriod);
+        }
     }
 
     /// <summary>
@@ -67,34 +92,51 @@ internal sealed class FolderWatch : IDisposable
     /// </summary>
     public long Generation => Volatile.Read(ref _generation);
 
+    /// <summary><see cref="TrustPeriod"/> in <see cref="Timestamp"/> units.</summary>
+    public long TrustTicks { get; }
+
     /// <summary>Starts watching <paramref name="folder"/> (a full path).</summary>
     public static FolderWatch Start(string folder, TimeProvider time, ILogger logger) => new(folder, time, logger);
+
+    /// <summary>Now, for <see cref="TrustTicks"/> (the clock's timestamp: no system call).</summary>
+    public long Timestamp() => _time.GetTimestamp();
 
     public void Dispose()
     {
         lock (_lock)
         {
             _disposed = true;
+            Volatile.Write(ref _generation, 0);
             _timer?.Dispose();
             StopWatching();
-            Volatile.Write(ref _generation, 0);
         }
     }
 
-    /// <summary>Watches whatever the folder's path names now, and moves the generation on.</summary>
+    /// <summary>Watches whatever the folder's path names now; until that is done, nothing is trusted.</summary>
     private void Rewatch()
     {
+        Volatile.Write(ref _generation, 0);
         StopWatching();
         _missing = !Directory.Exists(_folder);
-        _reliable = !_missing && Watch();
-        Advance();
+        var watching = !_missing && Watch();
+        _retryTicks = watching || _missing ? 1 : Math.Min(_retryTicks * 2, MaxRetryTicks);
+        _ticksToRetry = _retryTicks;
+        if (watching)
+        {
+            Volatile.Write(ref _generation, ++_counter);
+        }
     }
 
-    /// <summary>Watches the folder's tree, and each of its parents for the name leading to it. False when that failed.</summary>
+    /// <summary>Watches the folder's tree, and the parents of its path and of its real path. False when the tree cannot be watched.</summary>
     private bool Watch()
     {
         try
         {
+            if (!HasAtMostFolders(_folder, MaxFolders))
+            {
+                throw new IOException($"more than {MaxFolders} subfolders to watch");
+            }
+
             var folder = new FileSystemWatcher(_folder) { IncludeSubdirectories = true, NotifyFilter = Changes };
             folder.Changed += OnChange;
             folder.Created += OnChange;
@@ -102,25 +144,7 @@ internal sealed class FolderWatch : IDisposable
             folder.Renamed += OnChange;
             folder.Error += OnError;
             _watchers.Add(folder);
-
-            // A parent's change can put another folder under the configured path (a symlink or a
-            // folder swapped in by a deployment): the watch on the old folder would then see nothing.
-            for (var path = _folder; Path.GetDirectoryName(path) is { } parent; path = parent)
-            {
-                var ancestor = new FileSystemWatcher(parent) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName, Filter = Path.GetFileName(path) };
-                ancestor.Created += OnParentChange;
-                ancestor.Deleted += OnParentChange;
-                ancestor.Renamed += OnParentChange;
-                ancestor.Error += OnError;
-                _watchers.Add(ancestor);
-            }
-
-            foreach (var watcher in _watchers)
-            {
-                watcher.EnableRaisingEvents = true;
-            }
-
-            return true;
+            folder.EnableRaisingEvents = true;
         }
         catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
@@ -128,6 +152,53 @@ internal sealed class FolderWatch : IDisposable
             StopWatching();
             return false;
         }
+
+        // A parent's change can put another folder under the path (a symbolic link or a folder swapped
+        // in by a deployment): the watch on the old folder would then see nothing. A parent that cannot
+        // be watched (no read permission) leaves the swaps above it to the trust period.
+        WatchParents(_folder);
+        if (RealPath.Resolve(_folder) is { } real && real != _folder)
+        {
+            WatchParents(real);
+        }
+
+        return true;
+    }
+
+    private void WatchParents(string path)
+    {
+        for (; Path.GetDirectoryName(path) is { } parent; path = parent)
+        {
+            var watcher = new FileSystemWatcher(parent) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName, Filter = Path.GetFileName(path) };
+            watcher.Created += OnParentChange;
+            watcher.Deleted += OnParentChange;
+            watcher.Renamed += OnParentChange;
+            try
+            {
+                watcher.EnableRaisingEvents = true;
+            }
+            catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
+            {
+                watcher.Dispose();
+                return;
+            }
+
+            _watchers.Add(watcher);
+        }
+    }
+
+    private static bool HasAtMostFolders(string folder, int limit)
+    {
+        var count = 0;
+        foreach (var _ in Directory.EnumerateDirectories(folder, "*", AllFolders))
+        {
+            if (++count > limit)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private void StopWatching()
@@ -142,6 +213,18 @@ internal sealed class FolderWatch : IDisposable
 
     private void OnChange(object sender, FileSystemEventArgs e) => Advance();
 
+    /// <summary>Something changed, or events were lost: whatever was checked before is checked again.</summary>
+    private void Advance()
+    {
+        lock (_lock)
+        {
+            if (Volatile.Read(ref _generation) != 0)
+            {
+                Volatile.Write(ref _generation, ++_counter);
+            }
+        }
+    }
+
     /// <summary>The folder or a parent was renamed, replaced or deleted: watch whatever the path names now.</summary>
     private void OnParentChange(object sender, FileSystemEventArgs e)
     {
@@ -155,42 +238,38 @@ internal sealed class FolderWatch : IDisposable
         }
     }
 
-    private void Tick()
-    {
-        lock (_lock)
-        {
-            if (_missing && !_disposed)
-            {
-                Rewatch();
-            }
-
-            Advance();
-        }
-    }
-
     private void OnError(object sender, ErrorEventArgs e)
     {
         lock (_lock)
         {
-            // An overflowed queue lost events (the watcher restarts itself); anything else, such as the
-            // inotify watch limit reached for a new subfolder, leaves part of the tree unwatched.
-            if (e.GetException() is not InternalBufferOverflowException && _reliable && _watchers.Contains((FileSystemWatcher)sender))
+            if (_disposed || !_watchers.Contains((FileSystemWatcher)sender))
             {
-                StaticLog.FolderUnwatched(_logger, _folder, e.GetException());
-                _reliable = false;
+                return;
             }
 
-            Advance();
+            if (e.GetException() is InternalBufferOverflowException)
+            {
+                Advance(); // the watcher restarts itself
+                return;
+            }
+
+            // Part of the tree is unwatched (the inotify watch limit reached for a new subfolder, say):
+            // give the watches back, check every request, and try again later.
+            StaticLog.FolderUnwatched(_logger, _folder, e.GetException());
+            Volatile.Write(ref _generation, 0);
+            StopWatching();
+            _retryTicks = Math.Min(_retryTicks * 2, MaxRetryTicks);
+            _ticksToRetry = _retryTicks;
         }
     }
 
-    private void Advance()
+    private void Tick()
     {
         lock (_lock)
         {
-            if (!_disposed)
+            if (!_disposed && Volatile.Read(ref _generation) == 0 && --_ticksToRetry <= 0)
             {
-                Volatile.Write(ref _generation, _reliable ? ++_counter : 0);
+                Rewatch();
             }
         }
     }

@@ -40,5 +40,7 @@ public sealed class FileLookupTests
                 Assert.DoesNotContain("/../", aliased + "/", StringComparison.Ordinal);
             }
         }, iter: 20_000);
+        root.Clear();
+        aliasWithoutSlash.Clear();
     }
 }

@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using ProductionServing.Static;
 using ProductionServing.Tests.Infrastructure;
@@ -18,18 +20,17 @@ public sealed class FolderWatchTests : IDisposable
 
     public void Dispose() => _site.Dispose();
 
-    [Theory]
-    [InlineData(16)]            // cached in memory
-    [InlineData(200 * 1024)]    // streamed from disk
-    public async Task RewrittenFile_IsNoticedByTheWatch(int size)
+    [Fact]
+    public async Task RewrittenFile_IsNoticedByTheWatch()
     {
+        const int size = 16;
         if (!OperatingSystem.IsLinux())
         {
             return; // elsewhere every request checks the disk
         }
 
+        _site.RandomBytes("w.bin", size, seed: 1); // before the watch starts: no event of its own arrives late
         await using var host = await StartAsync(_site.Root);
-        _site.RandomBytes("w.bin", size, seed: 1);
         var before = await host.Client.GetAsync(StaticFileTests.Uri("/w.bin"));
         await host.Client.GetAsync(StaticFileTests.Uri("/w.bin")); // now trusted without a stat
 
@@ -39,10 +40,65 @@ public sealed class FolderWatchTests : IDisposable
     }
 
     [Fact]
+    public async Task StreamedFile_IsCheckedOnEveryRequest()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // Above the in-memory limit a file is opened by path for each response, so it is never trusted
+        // without a stat: the next request after a change gets the new version, never an aborted
+        // transfer, even for a change the watch cannot see (written through a hard link from outside).
+        var outside = Path.Combine(_site.Folder, "outside-big.bin");
+        var before = new byte[200 * 1024];
+        File.WriteAllBytes(outside, before);
+        await RunAsync("ln", outside, _site.Path_("big.bin"));
+        await using var host = await StartAsync(_site.Root);
+        await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/big.bin"));
+        await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/big.bin"));
+
+        var after = new byte[before.Length];
+        new Random(5).NextBytes(after);
+        using (var file = new FileStream(outside, FileMode.Open, FileAccess.Write))
+        {
+            file.Write(after);
+        }
+
+        File.SetLastWriteTimeUtc(outside, File.GetLastWriteTimeUtc(outside).AddSeconds(5));
+
+        Assert.Equal(after, await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/big.bin")));
+    }
+
+    [Fact]
+    public async Task StreamedFileReplacedByALinkOutside_WithTheSameSizeAndTime_IsNotServed()
+    {
+        // The attack the open-by-path transfer must survive: a cached large file swapped for a link to a
+        // file outside the root that has the same size and modification time.
+        var secret = new byte[200 * 1024];
+        Array.Fill(secret, (byte)'S');
+        var outside = Path.Combine(_site.Folder, "outside-secret.bin");
+        File.WriteAllBytes(outside, secret);
+        _site.RandomBytes("swap.bin", secret.Length, seed: 6);
+        File.SetLastWriteTimeUtc(_site.Path_("swap.bin"), File.GetLastWriteTimeUtc(outside));
+        await using var host = await StartAsync(_site.Root);
+        await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/swap.bin"));
+        await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/swap.bin"));
+
+        File.Delete(_site.Path_("swap.bin"));
+        File.CreateSymbolicLink(_site.Path_("swap.bin"), outside);
+
+        var response = await host.Client.GetAsync(StaticFileTests.Uri("/swap.bin"));
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.NotEqual(secret, await response.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
     public async Task DeletedAndAddedFiles_AreNoticedByTheWatch()
     {
         await using var host = await StartAsync(_site.Root);
         Assert.Equal("hello world", await host.Client.GetStringAsync(StaticFileTests.Uri("/hello.txt")));
+        await host.Client.GetAsync(StaticFileTests.Uri("/hello.txt")); // now trusted without a stat
 
         File.Delete(_site.Path_("hello.txt"));
         await Poll.UntilAsync(async () => (await host.Client.GetAsync(StaticFileTests.Uri("/hello.txt"))).StatusCode == HttpStatusCode.NotFound,
@@ -115,32 +171,81 @@ public sealed class FolderWatchTests : IDisposable
     }
 
     [Fact]
-    public async Task RootFolderReplaced_IsWatchedAgainAfterAPeriod()
+    public async Task RootFolderReplaced_ServesTheNewFolder()
+    {
+        var root = Path.Combine(_site.Folder, "www");
+        Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(root, "page.txt"), "one");
+        await using var host = await StartAsync(root);
+        var before = await host.Client.GetAsync(StaticFileTests.Uri("/page.txt"));
+        await host.Client.GetAsync(StaticFileTests.Uri("/page.txt"));
+
+        Directory.Delete(root, recursive: true);
+        Directory.CreateDirectory(root);
+        File.WriteAllText(Path.Combine(root, "page.txt"), "two, longer");
+
+        await FileVersions.UntilServedAsync(host.Client, "/page.txt", "two, longer"u8.ToArray(), before);
+    }
+
+    [Fact]
+    public async Task Watch_WhileTheFolderIsMissing_TrustsNothing_AndWatchesItAgainOnceItIsBack()
     {
         if (!OperatingSystem.IsLinux())
         {
             return;
         }
 
-        var root = Path.Combine(_site.Folder, "www");
-        Directory.CreateDirectory(root);
-        File.WriteAllText(Path.Combine(root, "page.txt"), "one");
-        await using var host = await StartAsync(root);
-        Assert.Equal("one", await host.Client.GetStringAsync(StaticFileTests.Uri("/page.txt")));
+        var folder = Path.Combine(_site.Folder, "watched");
+        Directory.CreateDirectory(folder);
+        using var watch = FolderWatch.Start(folder, _time, NullLogger.Instance);
+        var first = watch.Generation;
+        Assert.True(first > 0);
 
-        // While the folder is gone every request checks the disk, so the new folder is served at once.
-        Directory.Delete(root, recursive: true);
-        Directory.CreateDirectory(root);
-        File.WriteAllText(Path.Combine(root, "page.txt"), "two");
-        await Poll.UntilAsync(async () => await host.Client.GetStringAsync(StaticFileTests.Uri("/page.txt")) == "two", "the new folder's file is served");
+        File.WriteAllText(Path.Combine(folder, "a.txt"), "a");
+        await Poll.UntilAsync(() => watch.Generation > first, "the watch sees a new file");
 
-        // The next period watches the new folder: its changes are noticed without the clock.
+        Directory.Delete(folder, recursive: true);
+        await Poll.UntilAsync(() => watch.Generation == 0, "the watch sees its folder go");
+        Directory.CreateDirectory(folder);
+        Assert.Equal(0, watch.Generation); // nothing watches the parent while the folder is missing
+
         _time.Advance(FolderWatch.TrustPeriod);
-        var before = await host.Client.GetAsync(StaticFileTests.Uri("/page.txt"));
-        await host.Client.GetAsync(StaticFileTests.Uri("/page.txt"));
-        File.WriteAllText(Path.Combine(root, "page.txt"), "three");
-        await FileVersions.UntilServedAsync(host.Client, "/page.txt", "three"u8.ToArray(), before);
-        Assert.DoesNotContain(host.Logs.GetSnapshot(), record => record.Id.Id == 2006);
+        var again = watch.Generation;
+        Assert.True(again > first);
+        File.WriteAllText(Path.Combine(folder, "b.txt"), "b");
+        await Poll.UntilAsync(() => watch.Generation > again, "the new folder is watched");
+    }
+
+    [Fact]
+    public void Watch_OfAFolderWithTooManySubfolders_TrustsNothing_AndSaysSo()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        var folder = Path.Combine(_site.Folder, "huge");
+        for (var i = 0; i <= FolderWatch.MaxFolders; i++)
+        {
+            Directory.CreateDirectory(Path.Combine(folder, i.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        var logs = new FakeLogger();
+        using var watch = FolderWatch.Start(folder, _time, logs);
+
+        Assert.Equal(0, watch.Generation);
+        Assert.Equal(2006, logs.LatestRecord.Id.Id);
+    }
+
+    [Fact]
+    public void Watch_Disposed_TrustsNothing()
+    {
+        using var watch = FolderWatch.Start(_site.Root, _time, NullLogger.Instance);
+        Assert.Equal(OperatingSystem.IsLinux(), watch.Generation > 0);
+
+        watch.Dispose();
+
+        Assert.Equal(0, watch.Generation);
     }
 
     [Fact]
@@ -151,6 +256,7 @@ public sealed class FolderWatchTests : IDisposable
         _site.Write("one.txt", "first");
         await using var host = await StartAsync(_site.Root, $$"""{ "Match": "= /one", "Static": { "Alias": "{{_site.Path_("one.txt")}}" } }""");
         Assert.Equal("first", await host.Client.GetStringAsync(StaticFileTests.Uri("/one")));
+        Assert.Equal("first", await host.Client.GetStringAsync(StaticFileTests.Uri("/one"))); // checked, not trusted
 
         _site.Write("one.txt", "second, longer");
 
