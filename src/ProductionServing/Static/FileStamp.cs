@@ -24,69 +24,64 @@ internal readonly partial record struct FileStamp(long Size, long ModifiedSecond
     /// <summary>The stamp of the file at <paramref name="path"/> (links followed, as opening does); false when there is none.</summary>
     public static bool TryRead(string path, out FileStamp stamp)
     {
-        if (!Volatile.Read(ref s_statxMissing))
+        if (TryStatx(AtFdCwd, path, 0, out stamp) is { } found)
         {
-            try
-            {
-                if (Statx(AtFdCwd, path, 0, StatxBasicStats, out var buffer) != 0)
-                {
-                    stamp = default;
-                    return false;
-                }
-
-                stamp = buffer.ToStamp();
-                return true;
-            }
-            catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
-            {
-                Volatile.Write(ref s_statxMissing, true);
-            }
+            return found;
         }
 
         var info = new FileInfo(path);
-        if (!info.Exists)
-        {
-            stamp = default;
-            return false;
-        }
-
-        stamp = FromSizeAndTime(info.Length, info.LastWriteTimeUtc);
-        return true;
+        stamp = info.Exists ? FromSizeAndTime(info.Length, info.LastWriteTimeUtc) : default;
+        return info.Exists;
     }
 
     /// <summary>The stamp of the file open as <paramref name="handle"/>; false when it cannot be read.</summary>
     public static bool TryRead(SafeFileHandle handle, out FileStamp stamp)
     {
-        if (!Volatile.Read(ref s_statxMissing))
+        var added = false;
+        try
         {
-            var added = false;
-            try
+            handle.DangerousAddRef(ref added);
+            if (TryStatx((int)handle.DangerousGetHandle(), "", AtEmptyPath, out stamp) is { } found)
             {
-                handle.DangerousAddRef(ref added);
-                if (Statx((int)handle.DangerousGetHandle(), "", AtEmptyPath, StatxBasicStats, out var buffer) != 0)
-                {
-                    stamp = default;
-                    return false;
-                }
-
-                stamp = buffer.ToStamp();
-                return true;
+                return found;
             }
-            catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+        }
+        finally
+        {
+            if (added)
             {
-                Volatile.Write(ref s_statxMissing, true);
-            }
-            finally
-            {
-                if (added)
-                {
-                    handle.DangerousRelease();
-                }
+                handle.DangerousRelease();
             }
         }
 
         stamp = FromSizeAndTime(RandomAccess.GetLength(handle), File.GetLastWriteTimeUtc(handle));
         return true;
+    }
+
+    /// <summary>One <c>statx</c>: whether the file is there, or null where <c>statx</c> is missing.</summary>
+    private static bool? TryStatx(int directory, string path, int flags, out FileStamp stamp)
+    {
+        stamp = default;
+        if (Volatile.Read(ref s_statxMissing))
+        {
+            return null;
+        }
+
+        try
+        {
+            if (Statx(directory, path, flags, StatxBasicStats, out var buffer) != 0)
+            {
+                return false;
+            }
+
+            stamp = buffer.ToStamp();
+            return true;
+        }
+        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+        {
+            Volatile.Write(ref s_statxMissing, true);
+            return null;
+        }
     }
 
     /// <summary>Where <c>statx</c> is missing: what <see cref="FileInfo"/> tells.</summary>
