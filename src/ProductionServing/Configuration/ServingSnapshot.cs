@@ -65,6 +65,7 @@ internal sealed class ServingSnapshot
             }
 
             webRoot = CompileWebRoot(options, root, environment);
+            return Assemble(options, environment, patterns, statics, webRoot, root);
         }
         catch
         {
@@ -74,9 +75,14 @@ internal sealed class ServingSnapshot
                 handler?.Files.Clear();
             }
 
+            webRoot?.Files.Clear();
             throw;
         }
+    }
 
+    private static ServingSnapshot Assemble(ProductionServingOptions options, ServingEnvironment environment, LocationPattern[] patterns,
+        StaticHandler?[] statics, StaticHandler? webRoot, LocationPattern root)
+    {
         // Last, when nothing else can fail: building the groups and pools hands the upstream servers' and
         // pools' live state over to this snapshot (and applies new limits), which a rejected reload must not do.
         var groups = environment.Upstreams.Build(options);

@@ -34,7 +34,7 @@ internal sealed class FileLookup
 
     private readonly ConcurrentDictionary<string, FileEntry> _entries = new(StringComparer.Ordinal);
     private volatile bool _retired;
-    private string? _realRoot;
+    private ResolvedRoot? _realRoot;
 
     /// <param name="root">The folder (Root) or the folder or file (Alias), as a full path.</param>
     /// <param name="aliasPrefix">For Alias, the location prefix the folder replaces; null for Root.</param>
@@ -170,20 +170,28 @@ internal sealed class FileLookup
     public bool IsInsideRoot(string physical)
     {
         // The root's own links are resolved once, not on every lookup, and again when a file seems to
-        // be outside: a deployment may have pointed a link on the root's path at another folder since.
+        // be outside after something changed under the watch (a deployment may have pointed a link on
+        // the root's path at another folder): a request for a link out cannot make every lookup resolve it.
         var real = RealPath.Resolve(physical);
         if (real is null)
         {
             return false;
         }
 
-        if (_realRoot is { } realRoot && RealPath.IsUnder(real, realRoot))
+        var resolved = Volatile.Read(ref _realRoot);
+        if (resolved?.Path is { } realRoot && RealPath.IsUnder(real, realRoot))
         {
             return true;
         }
 
-        _realRoot = realRoot = RealPath.Resolve(_root);
-        return realRoot is not null && RealPath.IsUnder(real, realRoot);
+        var generation = Watch.Generation;
+        if (resolved is null || generation == 0 || generation != resolved.Generation)
+        {
+            resolved = new ResolvedRoot(RealPath.Resolve(_root), generation);
+            Volatile.Write(ref _realRoot, resolved);
+        }
+
+        return resolved.Path is not null && RealPath.IsUnder(real, resolved.Path);
     }
 
     private FileEntry? Load(string physical)
@@ -219,4 +227,7 @@ internal sealed class FileLookup
             return null;
         }
     }
+
+    /// <summary>The root with its links resolved, and the watch's generation when that was done.</summary>
+    private sealed record ResolvedRoot(string? Path, long Generation);
 }

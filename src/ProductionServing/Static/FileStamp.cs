@@ -18,6 +18,8 @@ internal readonly partial record struct FileStamp(long Size, long ModifiedSecond
 {
     private const int AtFdCwd = -100;
     private const int AtEmptyPath = 0x1000;
+    private const int EPERM = 1;
+    private const int ENOSYS = 38;
     private const uint StatxBasicStats = 0x7FF;
     private static bool s_statxMissing = !OperatingSystem.IsLinux();
 
@@ -69,13 +71,22 @@ internal readonly partial record struct FileStamp(long Size, long ModifiedSecond
 
         try
         {
-            if (Statx(directory, path, flags, StatxBasicStats, out var buffer) != 0)
+            if (Statx(directory, path, flags, StatxBasicStats, out var buffer) == 0)
+            {
+                stamp = buffer.ToStamp();
+                return true;
+            }
+
+            // A sandbox may refuse the call itself (seccomp profiles answer EPERM, old kernels ENOSYS):
+            // that is no answer about the file, so fall back for good.
+            var error = Marshal.GetLastPInvokeError();
+            if (error is not (ENOSYS or EPERM))
             {
                 return false;
             }
 
-            stamp = buffer.ToStamp();
-            return true;
+            Volatile.Write(ref s_statxMissing, true);
+            return null;
         }
         catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
         {
@@ -91,7 +102,7 @@ internal readonly partial record struct FileStamp(long Size, long ModifiedSecond
         return new FileStamp(size, ticks / TimeSpan.TicksPerSecond, ticks % TimeSpan.TicksPerSecond * 100, 0, 0, 0);
     }
 
-    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Statx(int directory, string path, int flags, uint mask, out StatxBuffer buffer);
 
     /// <summary>Linux's <c>struct statx</c> (256 bytes, the same layout on every architecture).</summary>

@@ -59,8 +59,10 @@ internal sealed class FolderWatch : IDisposable
     private long _generation;
     private bool _missing;
     private bool _disposed;
+    private bool _warned;
     private int _retryTicks = 1;
     private int _ticksToRetry;
+    private int _healthyTicks;
 
     private FolderWatch(string folder, TimeProvider time, ILogger logger)
     {
@@ -92,6 +94,9 @@ internal sealed class FolderWatch : IDisposable
     /// </summary>
     public long Generation => Volatile.Read(ref _generation);
 
+    /// <summary>Whether the folder was missing when last looked for (then it is looked for each tick).</summary>
+    public bool IsMissing => Volatile.Read(ref _missing);
+
     /// <summary><see cref="TrustPeriod"/> in <see cref="Timestamp"/> units.</summary>
     public long TrustTicks { get; }
 
@@ -117,12 +122,16 @@ internal sealed class FolderWatch : IDisposable
     {
         Volatile.Write(ref _generation, 0);
         StopWatching();
-        _missing = !Directory.Exists(_folder);
-        var watching = !_missing && Watch();
-        _retryTicks = watching || _missing ? 1 : Math.Min(_retryTicks * 2, MaxRetryTicks);
-        _ticksToRetry = _retryTicks;
-        if (watching)
+        Volatile.Write(ref _missing, !Directory.Exists(_folder));
+        if (_missing)
         {
+            _ticksToRetry = 1; // until it is back: not a failure, no back-off, no warning
+            return;
+        }
+
+        if (Watch())
+        {
+            _healthyTicks = 0;
             Volatile.Write(ref _generation, ++_counter);
         }
     }
@@ -132,6 +141,7 @@ internal sealed class FolderWatch : IDisposable
     {
         try
         {
+            var real = RealPath.Resolve(_folder);
             if (!HasAtMostFolders(_folder, MaxFolders))
             {
                 throw new IOException($"more than {MaxFolders} subfolders to watch");
@@ -145,46 +155,66 @@ internal sealed class FolderWatch : IDisposable
             folder.Error += OnError;
             _watchers.Add(folder);
             folder.EnableRaisingEvents = true;
+
+            // A parent's change can put another folder under the path (a symbolic link or a folder swapped
+            // in by a deployment): the watch on the old folder would then see nothing. A parent that cannot
+            // be watched (no read permission) leaves the swaps above it to the trust period.
+            WatchParents(_folder);
+            if (real is not null && real != _folder)
+            {
+                WatchParents(real);
+            }
+
+            // A swap while the watchers were being set up may have left the old folder watched.
+            if (RealPath.Resolve(_folder) != real)
+            {
+                throw new IOException("the folder's path was re-pointed while it was being watched");
+            }
+
+            return true;
         }
-        catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException or PlatformNotSupportedException)
+        catch (Exception ex)
         {
-            StaticLog.FolderUnwatched(_logger, _folder, ex);
-            StopWatching();
+            // Also on the timer's thread: nothing may escape.
+            Failed(ex);
             return false;
         }
-
-        // A parent's change can put another folder under the path (a symbolic link or a folder swapped
-        // in by a deployment): the watch on the old folder would then see nothing. A parent that cannot
-        // be watched (no read permission) leaves the swaps above it to the trust period.
-        WatchParents(_folder);
-        if (RealPath.Resolve(_folder) is { } real && real != _folder)
-        {
-            WatchParents(real);
-        }
-
-        return true;
     }
 
     private void WatchParents(string path)
     {
         for (; Path.GetDirectoryName(path) is { } parent; path = parent)
         {
-            var watcher = new FileSystemWatcher(parent) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName, Filter = Path.GetFileName(path) };
-            watcher.Created += OnParentChange;
-            watcher.Deleted += OnParentChange;
-            watcher.Renamed += OnParentChange;
             try
             {
+                var watcher = new FileSystemWatcher(parent) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName, Filter = Path.GetFileName(path) };
+                watcher.Created += OnParentChange;
+                watcher.Deleted += OnParentChange;
+                watcher.Renamed += OnParentChange;
+                watcher.Error += OnError;
+                _watchers.Add(watcher);
                 watcher.EnableRaisingEvents = true;
             }
             catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
             {
-                watcher.Dispose();
                 return;
             }
-
-            _watchers.Add(watcher);
         }
+    }
+
+    /// <summary>Trusts nothing, gives the watches back, and tries again after a back-off (warning once per failing spell).</summary>
+    private void Failed(Exception exception)
+    {
+        Volatile.Write(ref _generation, 0);
+        StopWatching();
+        if (!_warned)
+        {
+            _warned = true;
+            StaticLog.FolderUnwatched(_logger, _folder, exception);
+        }
+
+        _ticksToRetry = _retryTicks;
+        _retryTicks = Math.Min(_retryTicks * 2, MaxRetryTicks);
     }
 
     private static bool HasAtMostFolders(string folder, int limit)
@@ -249,17 +279,16 @@ internal sealed class FolderWatch : IDisposable
 
             if (e.GetException() is InternalBufferOverflowException)
             {
-                Advance(); // the watcher restarts itself
+                // Events were lost while the queue was full, and more may be until the watches are back:
+                // trust nothing, and watch again from the next tick.
+                Volatile.Write(ref _generation, 0);
+                StopWatching();
+                _ticksToRetry = 1;
                 return;
             }
 
-            // Part of the tree is unwatched (the inotify watch limit reached for a new subfolder, say):
-            // give the watches back, check every request, and try again later.
-            StaticLog.FolderUnwatched(_logger, _folder, e.GetException());
-            Volatile.Write(ref _generation, 0);
-            StopWatching();
-            _retryTicks = Math.Min(_retryTicks * 2, MaxRetryTicks);
-            _ticksToRetry = _retryTicks;
+            // Part of the tree is unwatched (the inotify watch limit reached, no permission on a subfolder).
+            Failed(e.GetException());
         }
     }
 
@@ -267,7 +296,21 @@ internal sealed class FolderWatch : IDisposable
     {
         lock (_lock)
         {
-            if (!_disposed && Volatile.Read(ref _generation) == 0 && --_ticksToRetry <= 0)
+            if (_disposed)
+            {
+                return;
+            }
+
+            if (Volatile.Read(ref _generation) != 0)
+            {
+                // Watching: once it has lasted as long as the current back-off, failures start afresh.
+                if (++_healthyTicks >= _retryTicks)
+                {
+                    _retryTicks = 1;
+                    _warned = false;
+                }
+            }
+            else if (--_ticksToRetry <= 0)
             {
                 Rewatch();
             }
