@@ -147,14 +147,7 @@ internal sealed class FolderWatch : IDisposable
                 throw new IOException($"more than {MaxFolders} subfolders to watch");
             }
 
-            var folder = new FileSystemWatcher(_folder) { IncludeSubdirectories = true, NotifyFilter = Changes };
-            folder.Changed += OnChange;
-            folder.Created += OnChange;
-            folder.Deleted += OnChange;
-            folder.Renamed += OnChange;
-            folder.Error += OnError;
-            _watchers.Add(folder);
-            folder.EnableRaisingEvents = true;
+            Enable(new FileSystemWatcher(_folder) { IncludeSubdirectories = true, NotifyFilter = Changes }, OnChange);
 
             // A parent's change can put another folder under the path (a symbolic link or a folder swapped
             // in by a deployment): the watch on the old folder would then see nothing. A parent that cannot
@@ -187,19 +180,26 @@ internal sealed class FolderWatch : IDisposable
         {
             try
             {
-                var watcher = new FileSystemWatcher(parent) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName, Filter = Path.GetFileName(path) };
-                watcher.Created += OnParentChange;
-                watcher.Deleted += OnParentChange;
-                watcher.Renamed += OnParentChange;
-                watcher.Error += OnError;
-                _watchers.Add(watcher);
-                watcher.EnableRaisingEvents = true;
+                Enable(new FileSystemWatcher(parent) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName, Filter = Path.GetFileName(path) },
+                    OnParentChange);
             }
             catch (Exception ex) when (ex is IOException or ArgumentException or UnauthorizedAccessException)
             {
                 return;
             }
         }
+    }
+
+    /// <summary>Routes the watcher's events to <paramref name="onChange"/> and its errors to <see cref="OnError"/>, and starts it.</summary>
+    private void Enable(FileSystemWatcher watcher, FileSystemEventHandler onChange)
+    {
+        watcher.Changed += onChange;
+        watcher.Created += onChange;
+        watcher.Deleted += onChange;
+        watcher.Renamed += onChange.Invoke;
+        watcher.Error += OnError;
+        _watchers.Add(watcher); // before starting it: a watcher that fails to start is disposed with the others
+        watcher.EnableRaisingEvents = true;
     }
 
     /// <summary>Trusts nothing, gives the watches back, and tries again after a back-off (warning once per failing spell).</summary>
