@@ -115,14 +115,18 @@ internal sealed class FileEntry
     public static FileEntry FromHandle(string physicalPath, Microsoft.Win32.SafeHandles.SafeFileHandle handle, StringValues contentType,
         string? encoding, FileCacheBudget budget, int maxCachedFileSize, FileEntry? brotli, FileEntry? gzip)
     {
-        var length = RandomAccess.GetLength(handle);
-        var lastWrite = File.GetLastWriteTimeUtc(handle);
+        if (!FileStamp.TryRead(handle, out var stamp))
+        {
+            throw new IOException($"The status of {physicalPath} cannot be read.");
+        }
+
+        var length = stamp.Size;
+        var lastWrite = stamp.LastWriteUtc;
 
         // The stamp is the open file's, and must also be the path's after the open: if the path already
-        // names another version (or the file changed since the length and time were read), the entry
-        // gets a stamp that never matches, so the next request loads the file again.
-        if (!FileStamp.TryRead(handle, out var stamp) || !FileStamp.TryRead(physicalPath, out var byPath) || byPath != stamp
-            || stamp.Size != length || stamp.ModifiedSeconds * TimeSpan.TicksPerSecond + stamp.ModifiedNanoseconds / 100 != lastWrite.Ticks - DateTime.UnixEpoch.Ticks)
+        // names another version, the entry gets a stamp that never matches, so the next request loads
+        // the file again.
+        if (!FileStamp.TryRead(physicalPath, out var byPath) || byPath != stamp)
         {
             stamp = new FileStamp(-1, 0, 0, 0, 0, 0);
         }

@@ -23,6 +23,9 @@ internal readonly partial record struct FileStamp(long Size, long ModifiedSecond
     private const uint StatxBasicStats = 0x7FF;
     private static bool s_statxMissing = !OperatingSystem.IsLinux();
 
+    /// <summary>The modification time as a UTC <see cref="DateTime"/> (100 ns precision).</summary>
+    public DateTime LastWriteUtc => new(DateTime.UnixEpoch.Ticks + ModifiedSeconds * TimeSpan.TicksPerSecond + ModifiedNanoseconds / 100, DateTimeKind.Utc);
+
     /// <summary>The stamp of the file at <paramref name="path"/> (links followed, as opening does); false when there is none.</summary>
     public static bool TryRead(string path, out FileStamp stamp)
     {

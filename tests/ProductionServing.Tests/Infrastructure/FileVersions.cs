@@ -5,8 +5,6 @@ namespace ProductionServing.Tests.Infrastructure;
 /// <summary>Waits, under a bound, for a changed file to be served, checking every answer on the way.</summary>
 internal static class FileVersions
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-
     /// <summary>
     /// GETs <paramref name="path"/> until it answers <paramref name="expected"/>, and returns that
     /// response. Until then every answer must be the version the client had, <paramref name="previous"/>,
@@ -18,28 +16,24 @@ internal static class FileVersions
         bool sameETag = false)
     {
         var previousBytes = await previous.Content.ReadAsByteArrayAsync();
-        using var timeout = new CancellationTokenSource(Timeout);
-        while (true)
+        HttpResponseMessage? served = null;
+        await Poll.UntilAsync(async () =>
         {
-            var response = await client.GetAsync(new Uri(path, UriKind.Relative), timeout.Token);
+            var response = await client.GetAsync(new Uri(path, UriKind.Relative));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token);
+            var bytes = await response.Content.ReadAsByteArrayAsync();
             if (bytes.AsSpan().SequenceEqual(expected))
             {
-                Assert.Equal(sameETag, previous.Headers.ETag!.Equals(response.Headers.ETag));
-                return response;
+                served = response;
+                return true;
             }
 
             Assert.Equal(previousBytes, bytes);
             Assert.Equal(previous.Headers.ETag, response.Headers.ETag);
-            try
-            {
-                await Task.Delay(5, timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new Xunit.Sdk.XunitException($"Timed out waiting for the new version of {path}.");
-            }
-        }
+            return false;
+        }, $"the new version of {path} is served");
+
+        Assert.Equal(sameETag, previous.Headers.ETag!.Equals(served!.Headers.ETag));
+        return served;
     }
 }

@@ -170,6 +170,33 @@ public sealed class FolderWatchTests : IDisposable
     }
 
     [Fact]
+    public async Task FolderTheRootLinksTo_ReplacedByRename_IsWatchedAgain()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // The root is a link to releases/live; a deployment renames live away and another folder to live.
+        // Nothing on the root's own path changes: only the parents of its real path see it.
+        var releases = Path.Combine(_site.Folder, "releases");
+        Directory.CreateDirectory(Path.Combine(releases, "live"));
+        Directory.CreateDirectory(Path.Combine(releases, "next"));
+        File.WriteAllText(Path.Combine(releases, "live", "app.txt"), "old");
+        File.WriteAllText(Path.Combine(releases, "next", "app.txt"), "new one");
+        var current = Path.Combine(_site.Folder, "current");
+        Directory.CreateSymbolicLink(current, Path.Combine(releases, "live"));
+        await using var host = await StartAsync(current);
+        var before = await host.Client.GetAsync(StaticFileTests.Uri("/app.txt"));
+        await host.Client.GetAsync(StaticFileTests.Uri("/app.txt")); // now trusted without a stat
+
+        Directory.Move(Path.Combine(releases, "live"), Path.Combine(releases, "previous"));
+        Directory.Move(Path.Combine(releases, "next"), Path.Combine(releases, "live"));
+
+        await FileVersions.UntilServedAsync(host.Client, "/app.txt", "new one"u8.ToArray(), before);
+    }
+
+    [Fact]
     public async Task RootFolderReplaced_ServesTheNewFolder()
     {
         var root = Path.Combine(_site.Folder, "www");
