@@ -1,43 +1,135 @@
 using System.Buffers;
 using System.Text;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 
 namespace ProductionServing;
 
-/// <summary>The short plain-text answers ProductionServing gives itself (502, 503, 504), encoded once.</summary>
+/// <summary>
+/// The one place where ProductionServing's own error answers are written: the status each
+/// <see cref="ServingError"/> maps to, a short plain-text body (<c>404 Not Found</c>, as nginx's error
+/// pages without the HTML), and the headers that go with some statuses. The error is recorded as a
+/// <see cref="ServingErrorFeature"/> in every case; once the response has started, the connection is
+/// aborted instead, so a broken response never looks complete.
+/// </summary>
 internal static class ErrorResponse
 {
     /// <summary>
-    /// <c>Retry-After</c> of a pool's 503 (RFC 9110 §10.2.3): overload and restarts are short-lived, so
-    /// clients come back after a second rather than hammer at once or stay away.
+    /// <c>Retry-After</c> of every 503 (RFC 9110 §10.2.3): overload and restarts are short-lived, so clients
+    /// come back after a second rather than hammer at once or stay away.
     /// </summary>
-    public static readonly StringValues RetryAfter = "1";
+    private static readonly StringValues RetryAfter = "1";
+
+    /// <summary>What a static location allows (RFC 9110 §15.5.6: a 405 must list the allowed methods).</summary>
+    private static readonly StringValues AllowGetHead = "GET, HEAD";
 
     private static readonly StringValues TextPlain = "text/plain; charset=utf-8";
-    private static readonly byte[] BadGateway = Encoding.ASCII.GetBytes("502 Bad Gateway\n");
-    private static readonly byte[] ServiceUnavailable = Encoding.ASCII.GetBytes("503 Service Unavailable\n");
-    private static readonly byte[] GatewayTimeout = Encoding.ASCII.GetBytes("504 Gateway Timeout\n");
+    private static readonly StringValues Close = "close";
 
-    /// <summary>Sets the status and writes its body (the caller checked the response has not started).</summary>
-    public static void Write(HttpResponse response, int statusCode)
+    /// <summary>The body of each 4xx and 5xx status, encoded once.</summary>
+    private static readonly byte[]?[] Bodies = CreateBodies();
+
+    /// <summary>The status <paramref name="error"/> is answered with.</summary>
+    public static int StatusCode(ServingError error) => error switch
     {
-        var body = statusCode switch
-        {
-            StatusCodes.Status502BadGateway => BadGateway,
-            StatusCodes.Status503ServiceUnavailable => ServiceUnavailable,
-            StatusCodes.Status504GatewayTimeout => GatewayTimeout,
-            _ => throw new ArgumentOutOfRangeException(nameof(statusCode), statusCode, "ProductionServing answers only 502, 503 and 504 itself."),
-        };
+        ServingError.InvalidRequestTarget or ServingError.InvalidRequestBody => StatusCodes.Status400BadRequest,
+        ServingError.DirectoryListingDenied => StatusCodes.Status403Forbidden,
+        ServingError.InternalLocation or ServingError.FileNotFound or ServingError.UnsafeRedirect or ServingError.TryFilesStatus => StatusCodes.Status404NotFound,
+        ServingError.MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
+        ServingError.NoLiveUpstream or ServingError.UpstreamConnectFailed or ServingError.UpstreamReset or ServingError.UpstreamInvalidResponse
+            or ServingError.UpstreamRequestUnsendable or ServingError.UpstreamResponseAborted => StatusCodes.Status502BadGateway,
+        ServingError.UpstreamQueueFull or ServingError.UpstreamQueueTimeout or ServingError.PoolQueueFull or ServingError.PoolQueueTimeout
+            or ServingError.PoolShed or ServingError.PoolShuttingDown => StatusCodes.Status503ServiceUnavailable,
+        ServingError.UpstreamConnectTimeout or ServingError.UpstreamTimeout or ServingError.RequestTimeout => StatusCodes.Status504GatewayTimeout,
+        _ => StatusCodes.Status500InternalServerError,
+    };
 
+    /// <summary>Answers <paramref name="error"/> with its status, or aborts the connection when the response has started.</summary>
+    /// <param name="context">The request.</param>
+    /// <param name="error">What went wrong.</param>
+    /// <param name="exception">The cause, when there is one.</param>
+    /// <param name="closeConnection">Whether to end the HTTP/1.x connection after the answer (<c>Connection: close</c>).</param>
+    /// <returns>A completed task: the few body bytes go into the response pipe without waiting.</returns>
+    public static Task Answer(HttpContext context, ServingError error, Exception? exception = null, bool closeConnection = false) =>
+        Answer(context, error, StatusCode(error), exception, closeConnection);
+
+    /// <summary>Answers <paramref name="error"/> with <paramref name="statusCode"/> (a <c>TryFiles</c> <c>=CODE</c>, Kestrel's verdict on a body).</summary>
+    /// <param name="context">The request.</param>
+    /// <param name="error">What went wrong.</param>
+    /// <param name="statusCode">The status to answer.</param>
+    /// <param name="exception">The cause, when there is one.</param>
+    /// <param name="closeConnection">Whether to end the HTTP/1.x connection after the answer (<c>Connection: close</c>).</param>
+    /// <returns>A completed task.</returns>
+    public static Task Answer(HttpContext context, ServingError error, int statusCode, Exception? exception = null, bool closeConnection = false)
+    {
+        context.Features.Set(new ServingErrorFeature(error, exception));
+        var response = context.Response;
+        if (response.HasStarted)
+        {
+            context.Abort();
+            return Task.CompletedTask;
+        }
+
+        // What the handler or the app set so far describes a response that is not sent.
         response.Clear();
         response.StatusCode = statusCode;
-        response.Headers.ContentType = TextPlain;
-        response.ContentLength = body.Length;
-        if (!HttpMethods.IsHead(response.HttpContext.Request.Method))
+        var headers = response.Headers;
+        if (closeConnection && (HttpProtocol.IsHttp11(context.Request.Protocol) || HttpProtocol.IsHttp10(context.Request.Protocol)))
         {
-            // The pipe takes these few bytes without waiting; the flush happens when the request ends.
-            response.BodyWriter.Write(body.AsSpan());
+            headers.Connection = Close;
         }
+
+        if (statusCode == StatusCodes.Status405MethodNotAllowed)
+        {
+            headers.Allow = AllowGetHead;
+        }
+        else if (statusCode == StatusCodes.Status503ServiceUnavailable)
+        {
+            headers.RetryAfter = RetryAfter;
+        }
+
+        // An app that set up status code pages (UseStatusCodePages, before UseProductionServing) renders
+        // the body itself: it only does so for a response without a body or a Content-Type.
+        if ((uint)statusCode >= (uint)Bodies.Length || Bodies[statusCode] is not { } body
+            || context.Features.Get<IStatusCodePagesFeature>() is { Enabled: true })
+        {
+            return Task.CompletedTask;
+        }
+
+        headers.ContentType = TextPlain;
+        response.ContentLength = body.Length;
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            response.BodyWriter.Write(body);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Records <paramref name="error"/> and aborts the connection: the response had started, or must not look complete.</summary>
+    /// <param name="context">The request.</param>
+    /// <param name="error">What went wrong.</param>
+    /// <param name="exception">The cause, when there is one.</param>
+    public static void Abort(HttpContext context, ServingError error, Exception? exception = null)
+    {
+        context.Features.Set(new ServingErrorFeature(error, exception));
+        context.Abort();
+    }
+
+    private static byte[]?[] CreateBodies()
+    {
+        var bodies = new byte[]?[600];
+        for (var status = 400; status < bodies.Length; status++)
+        {
+            if (ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } reason)
+            {
+                bodies[status] = Encoding.ASCII.GetBytes(status.ToString(System.Globalization.CultureInfo.InvariantCulture) + " " + reason + "\n");
+            }
+        }
+
+        return bodies;
     }
 }

@@ -4,33 +4,32 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using ProductionServing.Configuration;
-using ProductionServing.Pools;
 using ProductionServing.Routing;
-using ProductionServing.Static;
 
 namespace ProductionServing;
 
 /// <summary>
-/// The request flow: normalize the path, select the location (nginx rules), hand the request to the
-/// location's handler: Static, Proxy, or the App through its worker pool (with the
-/// <c>X-Accel-Redirect</c> handoff back to Static).
+/// The request flow: normalize the path, select the location (nginx's rules), then hand the request to
+/// the location's handler. Internal redirects (a <c>TryFiles</c> path, an app's <c>X-Accel-Redirect</c>,
+/// the <c>@app</c> fallback) come back here and go through the same selection and dispatch.
 /// </summary>
 internal sealed class ProductionServingMiddleware
 {
-    private const string HandoffCountKey = "ProductionServing.Handoffs";
+    /// <summary>nginx's limit on internal redirects per request (NGX_HTTP_MAX_URI_CHANGES in ngx_http_request.h).</summary>
+    internal const int MaxInternalRedirects = 10;
 
-    private readonly RequestDelegate _next;
-    private readonly RequestDelegate _app;
     private readonly ServingConfigHolder _holder;
     private readonly ILogger<ProductionServingMiddleware> _logger;
 
     public ProductionServingMiddleware(RequestDelegate next, ServingConfigHolder holder, ILogger<ProductionServingMiddleware> logger)
     {
-        _next = next;
+        Next = next;
         _holder = holder;
         _logger = logger;
-        _app = InvokeFallback;
     }
+
+    /// <summary>The rest of the pipeline: the app.</summary>
+    public RequestDelegate Next { get; }
 
     public Task Invoke(HttpContext context)
     {
@@ -38,87 +37,80 @@ internal sealed class ProductionServingMiddleware
         if (!RequestPath.TryGetMatchPath(context, out var path))
         {
             RoutingLog.RequestTargetRejected(_logger, context.Features.Get<IHttpRequestFeature>()?.RawTarget);
-            return Answer(context, StatusCodes.Status400BadRequest);
+            return ErrorResponse.Answer(context, ServingError.InvalidRequestTarget);
         }
 
-        Location location;
-        try
+        if (!TrySelect(snapshot, path, out var location))
         {
-            location = (path.Length == 0 ? null : snapshot.Matcher.Select(path)) ?? snapshot.Unmatched;
-        }
-        catch (RegexMatchTimeoutException ex)
-        {
-            // nginx answers 500 when a location regex fails to execute.
-            RoutingLog.RegexMatchTimedOut(_logger, ex.Pattern, ex.MatchTimeout, ex);
-            return Answer(context, StatusCodes.Status500InternalServerError);
+            return ErrorResponse.Answer(context, ServingError.RegexTimeout);
         }
 
         if (location.Internal)
         {
             RoutingLog.InternalLocationRequested(_logger, location.Feature.Match);
-            return Answer(context, StatusCodes.Status404NotFound);
+            return ErrorResponse.Answer(context, ServingError.InternalLocation);
         }
 
-        context.Features.Set(location.Feature);
-        return location.Static is { } files ? files.HandleAsync(context, path, snapshot, _app, redirects: 0)
-            : location.Proxy is { } proxy ? proxy.HandleAsync(context, path)
-            : InvokeApp(context, location.Pool, snapshot.HasStatic);
-    }
-
-    /// <summary>A static location's <c>@app</c> fallback: the app through the default pool.</summary>
-    private Task InvokeFallback(HttpContext context)
-    {
-        var snapshot = _holder.Current;
-        return InvokeApp(context, snapshot.DefaultPool, snapshot.HasStatic);
+        // Directives that act before the handler go here, in this order: the status page, Allow,
+        // RateLimit, MaxBodySize. Those that shape the response (Compress, Headers) wrap it here too,
+        // before the handler starts it; the access log and metrics observe the request's end.
+        return Dispatch(new ServingRequest(context, path, location, snapshot, this, redirects: 0, handedOff: false));
     }
 
     /// <summary>
-    /// Runs the app through <paramref name="pool"/> (directly when <see langword="null"/>). When static
-    /// locations exist, the app's response may hand off to one with <c>X-Accel-Redirect</c>; the file is
-    /// then served after the app has given its pool slot back.
+    /// An internal redirect (nginx's <c>ngx_http_internal_redirect</c>): <paramref name="path"/> (normalized)
+    /// is matched again, internal locations included, and served by whatever handler its location has.
+    /// The request's path and query become the target's, as nginx replaces <c>$uri</c> and <c>$args</c>.
     /// </summary>
-    private Task InvokeApp(HttpContext context, WorkerPool? pool, bool hasStatic) =>
-        hasStatic ? InvokeAppWithHandoffAsync(context, pool) : RunApp(context, pool);
-
-    private Task RunApp(HttpContext context, WorkerPool? pool) => pool is null ? _next(context) : pool.InvokeAsync(context, _next);
-
-    private async Task InvokeAppWithHandoffAsync(HttpContext context, WorkerPool? pool)
+    /// <param name="from">The request as it is now.</param>
+    /// <param name="path">The normalized target path.</param>
+    /// <param name="query">The target's query with its '?', or empty.</param>
+    /// <param name="handedOff">Whether an app's <c>X-Accel-Redirect</c> leads here.</param>
+    /// <returns>The task of the response.</returns>
+    public Task RedirectAsync(in ServingRequest from, string path, string query, bool handedOff)
     {
-        var original = context.Features.Get<IHttpResponseBodyFeature>()!;
-        var body = new AccelRedirectBody(context, original);
-        context.Features.Set<IHttpResponseBodyFeature>(body);
-        context.Response.OnStarting(AccelRedirectBody.RemoveLateHeader, context.Response);
-        try
+        var context = from.Context;
+        if (!TryCountRedirect(from, path, out var redirects))
         {
-            await RunApp(context, pool);
-        }
-        finally
-        {
-            context.Features.Set(original);
+            return ErrorResponse.Answer(context, ServingError.RedirectLoop);
         }
 
-        if (!body.IsRedirect())
+        if (!TrySelect(from.Snapshot, path, out var location))
         {
-            return;
+            return ErrorResponse.Answer(context, ServingError.RegexTimeout);
         }
 
-        await ServeHandoffAsync(context, body.Target!);
+        var request = context.Request;
+        request.Path = new PathString(path);
+        request.QueryString = new QueryString(query.Length == 0 ? null : query);
+        return Dispatch(new ServingRequest(context, path, location, from.Snapshot, this, redirects, handedOff || from.HandedOff));
     }
 
-    private Task ServeHandoffAsync(HttpContext context, string target)
+    /// <summary>
+    /// <c>TryFiles</c>' <c>@app</c>: the app through the default pool, with the request as it is (nginx's
+    /// named location, which keeps the URI and counts as an internal redirect).
+    /// </summary>
+    public Task FallBackToAppAsync(in ServingRequest from)
     {
-        // A handoff can lead back to the app (a TryFiles @app fallback) that hands off again: count
-        // them per request, with nginx's limit on internal redirects.
-        var handoffs = context.Items.TryGetValue(HandoffCountKey, out var count) ? (int)count! + 1 : 1;
-        context.Items[HandoffCountKey] = handoffs;
-        if (handoffs > StaticHandler.MaxInternalRedirects)
+        if (!TryCountRedirect(from, from.Path, out var redirects))
         {
-            StaticLog.InternalRedirectLoop(_logger, target, StaticHandler.MaxInternalRedirects);
-            return Answer(context, StatusCodes.Status500InternalServerError);
+            return ErrorResponse.Answer(from.Context, ServingError.RedirectLoop);
         }
 
-        // The app's own body headers describe the body that was discarded; the app's other headers
-        // (Content-Disposition, Set-Cookie, Cache-Control, …) stay, as nginx keeps them.
+        return Dispatch(new ServingRequest(from.Context, from.Path, from.Snapshot.AppFallback, from.Snapshot, this, redirects, from.HandedOff));
+    }
+
+    /// <summary>
+    /// nginx's <c>X-Accel-Redirect</c>: the app answered with a path to serve instead of its own body. The
+    /// app's body headers describe the body that was discarded and go; its other headers
+    /// (<c>Content-Disposition</c>, <c>Set-Cookie</c>, <c>Cache-Control</c>, …) stay, as nginx keeps them.
+    /// </summary>
+    /// <param name="from">The request the app answered.</param>
+    /// <param name="target">The header's value: a path, with a query or not, percent-encoded.</param>
+    /// <returns>The task of the response.</returns>
+    public Task HandOffAsync(in ServingRequest from, string target)
+    {
+        var context = from.Context;
         var response = context.Response;
         var headers = response.Headers;
         headers.Remove(HeaderNames.ContentLength);
@@ -130,28 +122,54 @@ internal sealed class ProductionServingMiddleware
         headers.Remove(HeaderNames.TransferEncoding);
         response.StatusCode = StatusCodes.Status200OK;
 
-        var query = target.IndexOf('?', StringComparison.Ordinal);
-        if (!RequestPath.TryNormalizeHandoff(query < 0 ? target : target.AsSpan(0, query), out var path))
+        // The app has taken the body; what is served now answers a GET (nginx turns every method but
+        // HEAD into GET for the handoff), so a POST that authorizes a download gets the file.
+        if (!HttpMethods.IsHead(context.Request.Method))
         {
-            StaticLog.AccelRedirectUnsafe(_logger, target);
-            return Answer(context, StatusCodes.Status404NotFound);
+            context.Request.Method = HttpMethods.Get;
         }
 
-        var snapshot = _holder.Current;
-        var location = snapshot.Matcher.Select(path) ?? snapshot.Unmatched;
-        if (location.Static is not { } files)
+        var question = target.IndexOf('?', StringComparison.Ordinal);
+        if (!RequestPath.TryNormalizeHandoff(question < 0 ? target : target.AsSpan(0, question), out var path))
         {
-            StaticLog.AccelRedirectUnserved(_logger, target);
-            return Answer(context, StatusCodes.Status500InternalServerError);
+            RoutingLog.AccelRedirectUnsafe(_logger, target);
+            return ErrorResponse.Answer(context, ServingError.UnsafeRedirect);
         }
 
-        context.Features.Set(location.Feature);
-        return files.HandleAsync(context, path, snapshot, _app, redirects: handoffs);
+        return RedirectAsync(from, path, question < 0 ? "" : target[question..], handedOff: true);
     }
 
-    private static Task Answer(HttpContext context, int statusCode)
+    private static Task Dispatch(ServingRequest request)
     {
-        context.Response.StatusCode = statusCode;
-        return Task.CompletedTask;
+        request.Context.Features.Set(request.Location.Feature);
+        return request.Location.Handler.HandleAsync(request);
+    }
+
+    /// <summary>Selects the location for <paramref name="path"/>; false when a regex timed out (nginx answers 500 when a location regex fails).</summary>
+    private bool TrySelect(ServingSnapshot snapshot, string path, out Location location)
+    {
+        try
+        {
+            location = (path.Length == 0 ? null : snapshot.Matcher.Select(path)) ?? snapshot.Unmatched;
+            return true;
+        }
+        catch (RegexMatchTimeoutException ex)
+        {
+            RoutingLog.RegexMatchTimedOut(_logger, ex.Pattern, ex.MatchTimeout, ex);
+            location = null!;
+            return false;
+        }
+    }
+
+    private bool TryCountRedirect(in ServingRequest from, string path, out int redirects)
+    {
+        redirects = from.Redirects + 1;
+        if (redirects <= MaxInternalRedirects)
+        {
+            return true;
+        }
+
+        RoutingLog.InternalRedirectLoop(_logger, path, MaxInternalRedirects);
+        return false;
     }
 }

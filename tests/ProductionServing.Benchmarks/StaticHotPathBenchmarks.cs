@@ -86,7 +86,7 @@ public class StaticHotPathBenchmarks
     public object StepFind()
     {
         var location = _services.GetRequiredService<ServingConfigHolder>().Current.Matcher.Select("/1k.bin")!;
-        location.Static!.Files.Find("/1k.bin", out var entry);
+        ((ProductionServing.Static.StaticHandler)location.Handler).Files.Find("/1k.bin", out var entry);
         return entry!;
     }
 

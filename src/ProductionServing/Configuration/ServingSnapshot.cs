@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Logging;
 using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Routing;
@@ -15,33 +16,30 @@ internal sealed class ServingSnapshot
     private readonly string _fingerprint;
     private readonly List<Location> _locations;
 
-    private ServingSnapshot(string fingerprint, List<Location> locations, LocationMatcher matcher, Location unmatched, bool hasStatic,
-        WorkerPool defaultPool)
+    private ServingSnapshot(string fingerprint, List<Location> locations, Location unmatched, Location appFallback)
     {
-        DefaultPool = defaultPool;
         _fingerprint = fingerprint;
         _locations = locations;
-        Matcher = matcher;
+        Matcher = new LocationMatcher(locations);
         Unmatched = unmatched;
-        LocationCount = locations.Count;
-        HasStatic = hasStatic;
+        AppFallback = appFallback;
     }
 
     public LocationMatcher Matcher { get; }
 
     /// <summary>
     /// Where a request that matches no location goes: the app through the default pool or, with no
-    /// locations configured and a web root on disk, the web root's files first (SPEC §3).
+    /// locations configured and a web root on disk, the web root's files first.
     /// </summary>
     public Location Unmatched { get; }
 
-    public int LocationCount { get; }
+    /// <summary>
+    /// <c>TryFiles</c>' <c>@app</c>: the app through the default pool. Later middleware sees it as the
+    /// named location <c>@app</c> (<see cref="ServingLocation.Match"/>), as nginx names one.
+    /// </summary>
+    public Location AppFallback { get; }
 
-    /// <summary>The pool of unmatched requests and of <c>TryFiles</c>' <c>@app</c> fallback.</summary>
-    public WorkerPool DefaultPool { get; }
-
-    /// <summary>Whether any location serves static files (so app responses may hand off with <c>X-Accel-Redirect</c>).</summary>
-    public bool HasStatic { get; }
+    public int LocationCount => _locations.Count;
 
     /// <summary>Compiles validated options.</summary>
     public static ServingSnapshot Compile(ProductionServingOptions options, ServingEnvironment environment)
@@ -51,6 +49,7 @@ internal sealed class ServingSnapshot
         var statics = new StaticHandler?[options.Locations.Count];
         StaticHandler? webRoot = null;
         var root = new LocationPattern(LocationKind.Prefix, "/");
+        var logger = environment.LoggerFactory.CreateLogger<StaticHandler>();
         try
         {
             for (var i = 0; i < options.Locations.Count; i++)
@@ -61,10 +60,16 @@ internal sealed class ServingSnapshot
                     throw new InvalidOperationException($"Locations[{i}].Match: {problem}");
                 }
 
-                statics[i] = location.Static is null ? null : new StaticHandler(location.Static, patterns[i], options.FileCache, environment);
+                statics[i] = location.Static is null ? null : CompileStatic(location.Static, patterns[i], options, environment, logger);
             }
 
-            webRoot = CompileWebRoot(options, root, environment);
+            // With no locations configured and a web root on disk, existing files of the web root are served
+            // and everything else goes to the app: nginx's "try_files $uri @app".
+            if (options.Locations.Count == 0 && Directory.Exists(environment.WebRoot))
+            {
+                webRoot = CompileStatic(new StaticOptions { TryFiles = ["$uri", "@app"] }, root, options, environment, logger);
+            }
+
             return Assemble(options, environment, patterns, statics, webRoot, root);
         }
         catch
@@ -80,6 +85,15 @@ internal sealed class ServingSnapshot
         }
     }
 
+    private static StaticHandler CompileStatic(StaticOptions options, LocationPattern pattern, ProductionServingOptions serving,
+        ServingEnvironment environment, ILogger logger)
+    {
+        var folder = options.Alias ?? options.Root ?? environment.WebRoot;
+        var files = new FileLookup(Path.GetFullPath(folder, environment.ContentRoot), options.Alias is null ? null : pattern.Pattern, options,
+            environment.FileCacheBudget, serving.FileCache.MaxFileSize, environment.Time, logger);
+        return new StaticHandler(options, files, logger);
+    }
+
     private static ServingSnapshot Assemble(ProductionServingOptions options, ServingEnvironment environment, LocationPattern[] patterns,
         StaticHandler?[] statics, StaticHandler? webRoot, LocationPattern root)
     {
@@ -87,50 +101,39 @@ internal sealed class ServingSnapshot
         // pools' live state over to this snapshot (and applies new limits), which a rejected reload must not do.
         var groups = environment.Upstreams.Build(options);
         var pools = environment.Pools.Build(options);
-        var defaultPool = pools[PoolOptions.DefaultPoolName];
-        var unmatched = webRoot is not null
-            ? new Location(root, isInternal: false, new ServingLocation(-1, match: null, ServingHandler.Static, pool: null), webRoot)
-            : new Location(root, isInternal: false, new ServingLocation(-1, match: null, ServingHandler.App, defaultPool.Name), pool: defaultPool);
+        var defaultApp = new AppHandler(pools[PoolOptions.DefaultPoolName]);
         var locations = new List<Location>(options.Locations.Count);
         for (var i = 0; i < options.Locations.Count; i++)
         {
             var location = options.Locations[i];
-            var handler = location.Static is not null ? ServingHandler.Static
-                : location.Proxy is not null ? ServingHandler.Proxy
-                : ServingHandler.App;
-            var pool = handler == ServingHandler.App && location.App!.Pool is { } poolName ? pools[poolName] : null;
-            var proxyHandler = location.Proxy is null ? null : CompileProxy(location.Proxy, patterns[i], groups, environment);
-            locations.Add(new Location(patterns[i], location.Internal, new ServingLocation(i, location.Match, handler, pool?.Name),
-                statics[i], proxyHandler, pool));
+            LocationHandler handler = statics[i] is { } files ? files
+                : location.Proxy is { } proxy ? CompileProxy(proxy, patterns[i], groups)
+                : new AppHandler(location.App!.Pool is { } pool ? pools[pool] : null);
+            locations.Add(Create(patterns[i], location.Internal, handler, i, location.Match));
         }
 
-        var hasStatic = unmatched.Static is not null || locations.Exists(static l => l.Static is not null);
-        return new ServingSnapshot(Fingerprint(options), locations, new LocationMatcher(locations), unmatched, hasStatic, defaultPool);
+        return new ServingSnapshot(Fingerprint(options), locations,
+            unmatched: Create(root, isInternal: false, webRoot is null ? defaultApp : webRoot, index: -1, match: null),
+            appFallback: Create(root, isInternal: false, defaultApp, index: -1, match: "@app"));
     }
 
-    private static ProxyHandler CompileProxy(ProxyOptions proxy, LocationPattern pattern, Dictionary<string, UpstreamGroup> groups, ServingEnvironment environment)
+    private static Location Create(LocationPattern pattern, bool isInternal, LocationHandler handler, int index, string? match) =>
+        new(pattern, isInternal, handler, new ServingLocation(index, match, handler.Kind, handler.PoolName));
+
+    private static ProxyHandler CompileProxy(ProxyOptions proxy, LocationPattern pattern, Dictionary<string, UpstreamGroup> groups)
     {
         var pass = new Uri(proxy.Pass!);
         var group = groups.TryGetValue(pass.IdnHost, out var named) ? named : groups[pass.Scheme + "://" + pass.Authority];
-        return new ProxyHandler(group, pass, pattern.IsRegex ? null : pattern.Pattern, proxy, environment.Upstreams.Logger);
+        return new ProxyHandler(group, pass, pattern.IsRegex ? null : pattern.Pattern, proxy);
     }
-
-    /// <summary>
-    /// With no locations configured and a web root on disk, existing files of the web root are served and
-    /// everything else goes to the app: nginx's <c>try_files $uri @app</c> (SPEC §3).
-    /// </summary>
-    private static StaticHandler? CompileWebRoot(ProductionServingOptions options, LocationPattern root, ServingEnvironment environment) =>
-        options.Locations.Count == 0 && Directory.Exists(environment.WebRoot)
-            ? new StaticHandler(new StaticOptions { TryFiles = ["$uri", "@app"] }, root, options.FileCache, environment)
-            : null;
 
     /// <summary>Gives back what this snapshot holds in shared budgets and stops watching its folders, once a reload has replaced it or the host stops.</summary>
     public void Retire()
     {
-        Unmatched.Static?.Files.Clear();
+        (Unmatched.Handler as StaticHandler)?.Files.Clear();
         foreach (var location in _locations)
         {
-            location.Static?.Files.Clear();
+            (location.Handler as StaticHandler)?.Files.Clear();
         }
     }
 

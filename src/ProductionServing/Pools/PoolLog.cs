@@ -14,16 +14,16 @@ internal static partial class PoolLog
     public static partial void Overloaded(ILogger logger, string pool, long count, PoolRejection reason);
 
     [LoggerMessage(EventId = 4003, EventName = "RequestTimedOut", Level = LogLevel.Warning,
-        Message = "Pool {Pool}: a request ran past its RequestTimeout of {Timeout} and was canceled; {Outcome}.")]
-    public static partial void RequestTimedOut(ILogger logger, string pool, TimeSpan timeout, string outcome);
+        Message = "Pool {Pool}: a request ran past its RequestTimeout of {Timeout} and was canceled; it was {Outcome}.")]
+    public static partial void RequestTimedOut(ILogger logger, string pool, TimeSpan timeout, TimeoutOutcome outcome);
 
     [LoggerMessage(EventId = 4004, EventName = "WorkerReplaced", Level = LogLevel.Error,
         Message = "Pool {Pool}: worker {Worker} still runs a request canceled by its RequestTimeout of {Timeout}; the request was {Outcome} and worker {Replacement} took its place ({Replacements} replaced so far).")]
-    public static partial void WorkerReplaced(ILogger logger, string pool, string worker, TimeSpan timeout, string outcome, string replacement, int replacements);
+    public static partial void WorkerReplaced(ILogger logger, string pool, string worker, TimeSpan timeout, TimeoutOutcome outcome, string replacement, int replacements);
 
     [LoggerMessage(EventId = 4005, EventName = "RequestAbandoned", Level = LogLevel.Error,
         Message = "Pool {Pool}: a request still runs after its RequestTimeout of {Timeout} canceled it; it was {Outcome} and its slot given back.")]
-    public static partial void RequestAbandoned(ILogger logger, string pool, TimeSpan timeout, string outcome);
+    public static partial void RequestAbandoned(ILogger logger, string pool, TimeSpan timeout, TimeoutOutcome outcome);
 
     [LoggerMessage(EventId = 4006, EventName = "AbandonedWorkerExited", Level = LogLevel.Information,
         Message = "Pool {Pool}: replaced worker {Worker} returned from its stuck request and ended.")]
@@ -39,5 +39,5 @@ internal static partial class PoolLog
 
     [LoggerMessage(EventId = 4009, EventName = "TooManyStuck", Level = LogLevel.Critical,
         Message = "Pool {Pool}: a request still runs after its RequestTimeout of {Timeout} canceled it; it was {Outcome}, but {Limit} given-up requests are stuck already, so its slot stays taken until it returns.")]
-    public static partial void TooManyStuck(ILogger logger, string pool, TimeSpan timeout, string outcome, int limit);
+    public static partial void TooManyStuck(ILogger logger, string pool, TimeSpan timeout, TimeoutOutcome outcome, int limit);
 }

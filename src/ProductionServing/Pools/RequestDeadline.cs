@@ -51,7 +51,10 @@ internal sealed class RequestDeadline : IDisposable
         _context = context;
         _worker = worker;
         _timeout = timeout;
-        _responseBody = context.Features.Get<IHttpResponseBodyFeature>();
+        // The server's own body: an app's X-Accel-Redirect watch (or anything else between) must not
+        // swallow the answer given for stuck code.
+        var body = context.Features.Get<IHttpResponseBodyFeature>();
+        _responseBody = body is AccelRedirectBody watch ? watch.Inner : body;
         _original = context.RequestAborted;
         _source = CancellationTokenSource.CreateLinkedTokenSource(_original);
         context.RequestAborted = _source.Token;
@@ -90,24 +93,25 @@ internal sealed class RequestDeadline : IDisposable
     }
 
     /// <summary>Answers for an app that honoured the timeout's cancellation: 504, or an abort once the response started.</summary>
-    public string Answer()
+    /// <param name="closeConnection">Whether the 504 ends the HTTP/1.x connection (a given-up request's app still holds it).</param>
+    public TimeoutOutcome Answer(bool closeConnection = false)
     {
         if (_context.Response.HasStarted)
         {
-            _context.Abort();
-            return "aborted (its response had started)";
+            ErrorResponse.Abort(_context, ServingError.RequestTimeout);
+            return TimeoutOutcome.Aborted;
         }
 
         try
         {
-            ErrorResponse.Write(_context.Response, StatusCodes.Status504GatewayTimeout);
-            return "answered 504";
+            ErrorResponse.Answer(_context, ServingError.RequestTimeout, closeConnection: closeConnection);
+            return TimeoutOutcome.Answered;
         }
         catch (InvalidOperationException)
         {
             // The response started meanwhile (stuck code woke up and wrote): nothing clean can be sent.
-            _context.Abort();
-            return "aborted (its response had started)";
+            ErrorResponse.Abort(_context, ServingError.RequestTimeout);
+            return TimeoutOutcome.Aborted;
         }
     }
 
@@ -160,16 +164,12 @@ internal sealed class RequestDeadline : IDisposable
             _context.Features.Set(_responseBody);
         }
 
-        var outcome = Answer();
+        // The connection is closed after the answer: the stuck code still holds the request, so the
+        // connection cannot serve another one (HTTP/2 streams are independent and need no such thing).
+        var outcome = Answer(closeConnection: true);
         SlotFreed = _pool.GiveUp(_worker, _timeout, outcome);
-        if (outcome == "answered 504")
+        if (outcome == TimeoutOutcome.Answered)
         {
-            // Kestrel holds the head until the first flush, so the header still goes out with it.
-            if (HttpProtocol.IsHttp11(_context.Request.Protocol) || HttpProtocol.IsHttp10(_context.Request.Protocol))
-            {
-                _context.Response.Headers.Connection = "close";
-            }
-
             _ = SendNowAsync(_context.Response);
         }
     }

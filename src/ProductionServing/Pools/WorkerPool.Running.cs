@@ -83,7 +83,7 @@ internal sealed partial class WorkerPool
     /// always hangs cannot pile up threads without bound; past that the slot stays taken until the app ends.
     /// Returns whether the slot was freed.
     /// </summary>
-    public bool GiveUp(WorkerThread? worker, TimeSpan timeout, string outcome)
+    public bool GiveUp(WorkerThread? worker, TimeSpan timeout, TimeoutOutcome outcome)
     {
         string? replacement = null;
         int replacements;

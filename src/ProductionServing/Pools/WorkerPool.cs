@@ -404,13 +404,13 @@ internal sealed partial class WorkerPool
     {
         PoolLog.Rejected(_logger, Name, rejection);
         ReportOverload(rejection);
-        if (!context.Response.HasStarted)
+        return ErrorResponse.Answer(context, rejection switch
         {
-            ErrorResponse.Write(context.Response, StatusCodes.Status503ServiceUnavailable);
-            context.Response.Headers.RetryAfter = ErrorResponse.RetryAfter;
-        }
-
-        return Task.CompletedTask;
+            PoolRejection.QueueFull => ServingError.PoolQueueFull,
+            PoolRejection.QueueTimeout => ServingError.PoolQueueTimeout,
+            PoolRejection.Shed => ServingError.PoolShed,
+            _ => ServingError.PoolShuttingDown,
+        });
     }
 
     /// <summary>One warning per pool at most every 10 seconds while it turns requests away, with the count.</summary>

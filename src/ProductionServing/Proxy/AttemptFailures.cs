@@ -52,9 +52,16 @@ internal static class AttemptFailures
         return false;
     }
 
-    /// <summary>The status the client gets when the last attempt failed this way.</summary>
-    public static int StatusCode(AttemptFailure failure) =>
-        failure is AttemptFailure.TimedOut or AttemptFailure.ConnectTimedOut ? 504 : 502;
+    /// <summary>What the client is answered when the last attempt failed this way.</summary>
+    public static ServingError ErrorOf(AttemptFailure failure) => failure switch
+    {
+        AttemptFailure.ConnectFailed => ServingError.UpstreamConnectFailed,
+        AttemptFailure.ConnectTimedOut => ServingError.UpstreamConnectTimeout,
+        AttemptFailure.TimedOut => ServingError.UpstreamTimeout,
+        AttemptFailure.InvalidResponse => ServingError.UpstreamInvalidResponse,
+        AttemptFailure.Unsendable => ServingError.UpstreamRequestUnsendable,
+        _ => ServingError.UpstreamReset,
+    };
 
     /// <summary>Whether the request was certainly not sent, so even a non-idempotent one may go elsewhere.</summary>
     public static bool NothingSent(AttemptFailure failure) =>

@@ -24,17 +24,17 @@ namespace ProductionServing.Proxy;
 /// 4. Copy the status and headers, then stream the body as it arrives. A failure from here on aborts the
 ///    client connection: a truncated response must not look complete.
 /// </remarks>
-internal sealed class ProxyHandler
+internal sealed class ProxyHandler : LocationHandler
 {
     private const int UriCacheLimit = 1024;
     private const int UriCacheMaxTarget = 512;
 
+    private readonly UpstreamGroup _group;
     private readonly string _scheme;
     private readonly string? _prefix;
     private readonly string? _passPath;
     private readonly bool _preserveHost;
     private readonly RedirectRewriter? _redirects;
-    private readonly ILogger _logger;
     private readonly ConcurrentDictionary<UriKey, Uri> _uris = new();
     private int _uriCount;
 
@@ -42,65 +42,66 @@ internal sealed class ProxyHandler
     /// <param name="pass">The location's <c>Pass</c> URL.</param>
     /// <param name="prefix">The location's prefix or exact path; null for a regex location.</param>
     /// <param name="options">The location's proxy options.</param>
-    /// <param name="logger">For upstream failures.</param>
-    public ProxyHandler(UpstreamGroup group, Uri pass, string? prefix, ProxyOptions options, ILogger logger)
+    public ProxyHandler(UpstreamGroup group, Uri pass, string? prefix, ProxyOptions options)
     {
-        Group = group;
+        _group = group;
         _scheme = pass.Scheme;
 
         // nginx: a Pass with any path part, even "/", replaces the location prefix.
         _passPath = Configuration.Rules.HasPathPart(pass.OriginalString) ? pass.AbsolutePath : null;
         _prefix = _passPath is null ? null : prefix;
         _preserveHost = options.PreserveHost;
-        _redirects = options.RewriteRedirects ? new RedirectRewriter(pass.Scheme + "://" + pass.Authority, _passPath, _prefix) : null;
-        _logger = logger;
+        _redirects = options.RewriteRedirects ? new RedirectRewriter(pass.Scheme + "://" + pass.Authority, _passPath, _prefix, pass.Scheme) : null;
     }
 
-    /// <summary>The group the location forwards to.</summary>
-    public UpstreamGroup Group { get; }
+    public override ServingHandler Kind => ServingHandler.Proxy;
 
     /// <summary>
     /// Forwards the request. A server is usually free at once: then the whole exchange is one async
     /// method (one allocation for its state), and only a wait in the <c>MaxConnections</c> queue adds another.
     /// </summary>
-    public Task HandleAsync(HttpContext context, string path)
+    public override Task HandleAsync(ServingRequest request)
     {
+        var context = request.Context;
         var upgrade = WebSocketTunnel.HandshakeOf(context);
-        var admission = Group.AcquireAsync(context, path, tried: null);
+        var admission = _group.AcquireAsync(context, request.Path, tried: null);
         if (!admission.IsCompletedSuccessfully)
         {
-            return WaitThenRunAsync(context, path, upgrade, admission);
+            return WaitThenRunAsync(request, upgrade, admission);
         }
 
         var (server, failure) = admission.Result;
         if (server is null)
         {
-            AnswerUnadmitted(context, failure, AttemptFailure.None);
-            return Task.CompletedTask;
+            return AnswerUnadmitted(context, failure, AttemptFailure.None, null);
         }
 
-        return RunAsync(context, path, upgrade, server);
+        return RunAsync(request, upgrade, server);
     }
 
-    private async Task WaitThenRunAsync(HttpContext context, string path, WebSocketHandshake upgrade,
+    private async Task WaitThenRunAsync(ServingRequest request, WebSocketHandshake upgrade,
         ValueTask<(UpstreamServer? Server, AdmissionFailure Failure)> admission)
     {
         var (server, failure) = await admission.ConfigureAwait(false);
         if (server is null)
         {
-            AnswerUnadmitted(context, failure, AttemptFailure.None);
+            await AnswerUnadmitted(request.Context, failure, AttemptFailure.None, null).ConfigureAwait(false);
             return;
         }
 
-        await RunAsync(context, path, upgrade, server).ConfigureAwait(false);
+        await RunAsync(request, upgrade, server).ConfigureAwait(false);
     }
 
     /// <summary>The attempts, the first on <paramref name="server"/> (acquired), the rest on servers acquired here.</summary>
-    private async Task RunAsync(HttpContext context, string path, WebSocketHandshake upgrade, UpstreamServer server)
+    private async Task RunAsync(ServingRequest request, WebSocketHandshake upgrade, UpstreamServer server)
     {
-        var group = Group;
+        var context = request.Context;
+        var path = request.Path;
+        var group = _group;
+        var settings = group.Settings;
         List<UpstreamServer>? tried = null;
         var lastFailure = AttemptFailure.None;
+        Exception? lastError = null;
         for (var attempt = 0; ; attempt++)
         {
             if (attempt > 0)
@@ -108,7 +109,7 @@ internal sealed class ProxyHandler
                 var (next, admission) = await group.AcquireAsync(context, path, tried).ConfigureAwait(false);
                 if (next is null)
                 {
-                    AnswerUnadmitted(context, admission, lastFailure);
+                    await AnswerUnadmitted(context, admission, lastFailure, lastError).ConfigureAwait(false);
                     return;
                 }
 
@@ -119,7 +120,7 @@ internal sealed class ProxyHandler
             StreamingRequestContent? content = null;
             try
             {
-                using var message = CreateMessage(context, path, server, upgrade, out content);
+                using var message = CreateMessage(request, server, upgrade, out content);
 
                 // ReadTimeout bounds the wait for the response headers, then each read of the body
                 // (nginx's proxy_read_timeout: between two successive reads). The client going away cancels it too.
@@ -127,10 +128,10 @@ internal sealed class ProxyHandler
                 // failed attempt still holds the source, which must then not belong to another request.
                 var timeout = content is null ? group.Timeouts.Rent() : new CancellationTokenSource(Timeout.InfiniteTimeSpan, group.Time);
                 var clientGone = context.RequestAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
-                content?.UseReadTimeout(timeout, group.Options.ReadTimeout);
+                content?.UseReadTimeout(timeout, settings.ReadTimeout);
                 try
                 {
-                    timeout.CancelAfter(group.Options.ReadTimeout);
+                    timeout.CancelAfter(settings.ReadTimeout);
                     HttpResponseMessage? response = null;
                     try
                     {
@@ -139,6 +140,7 @@ internal sealed class ProxyHandler
                     catch (Exception ex)
                     {
                         failure = Failed(context, server, ex, content, timeout);
+                        lastError = ex;
                     }
 
                     if (response is not null)
@@ -146,8 +148,8 @@ internal sealed class ProxyHandler
                         using (response)
                         {
                             await (upgrade != WebSocketHandshake.None && response.StatusCode == HttpStatusCode.SwitchingProtocols
-                                ? WebSocketTunnel.RunAsync(context, response, upgrade, server, _logger, timeout.Token)
-                                : ProxyResponse.SendAsync(context, response, this, server, timeout, _logger)).ConfigureAwait(false);
+                                ? WebSocketTunnel.RunAsync(context, response, upgrade, server, group.Logger, timeout.Token)
+                                : ProxyResponse.SendAsync(context, response, group, server, _redirects, timeout)).ConfigureAwait(false);
                         }
 
                         return;
@@ -176,52 +178,45 @@ internal sealed class ProxyHandler
 
             if (failure == AttemptFailure.Client)
             {
+                // A client that broke off its body gets Kestrel's verdict (413 over MaxRequestBodySize, …)
+                // or 400; one that went away gets nothing.
+                if (content?.ClientError is { } clientError && !context.RequestAborted.IsCancellationRequested)
+                {
+                    await ErrorResponse.Answer(context, ServingError.InvalidRequestBody,
+                        clientError is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest, clientError).ConfigureAwait(false);
+                }
+
                 return;
             }
 
             if (failure == AttemptFailure.Unsendable)
             {
-                Answer(context, StatusCodes.Status502BadGateway);
+                await Answer(context, AttemptFailure.Unsendable, lastError).ConfigureAwait(false);
                 return;
             }
 
             lastFailure = failure;
-            CountFailure(server);
+            group.CountFailure(server);
 
             var resendable = content is null || !content.Started;
-            if (attempt >= group.Options.Retries || !resendable || failure == AttemptFailure.InvalidResponse
+            if (attempt >= settings.Retries || !resendable || failure == AttemptFailure.InvalidResponse
                 || (!AttemptFailures.NothingSent(failure) && !IsIdempotent(context.Request.Method)))
             {
-                Answer(context, AttemptFailures.StatusCode(failure));
+                await Answer(context, failure, lastError).ConfigureAwait(false);
                 return;
             }
 
             tried ??= new List<UpstreamServer>(2);
             tried.Add(server);
-            ProxyLog.RetryingUpstream(_logger, group.Name, server.Name, attempt + 2);
+            ProxyLog.RetryingUpstream(group.Logger, group.Name, server.Name, attempt + 2);
         }
     }
 
-    /// <summary>Counts a failed attempt against <paramref name="server"/>'s passive health, logging when it takes the server out.</summary>
-    public void CountFailure(UpstreamServer server)
-    {
-        var group = Group;
-        if (server.ReportFailure(group.Time.GetTimestamp(), group.Time))
-        {
-            ProxyLog.UpstreamServerDown(_logger, group.Name, server.Name, group.Options.FailTimeout, group.Options.MaxFails);
-        }
-    }
-
-    /// <summary>Classifies and logs a failed send; a client that broke off its body gets Kestrel's verdict or 400.</summary>
+    /// <summary>Classifies and logs a failed send.</summary>
     private AttemptFailure Failed(HttpContext context, UpstreamServer server, Exception ex, StreamingRequestContent? content, CancellationTokenSource timeout)
     {
         var failure = AttemptFailures.Classify(ex, timeout.IsCancellationRequested, context.RequestAborted.IsCancellationRequested || content?.ClientError is not null);
         LogFailure(failure, server, ex);
-        if (failure == AttemptFailure.Client && content?.ClientError is not null && !context.Response.HasStarted)
-        {
-            context.Response.StatusCode = content.ClientError is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest;
-        }
-
         return failure;
     }
 
@@ -258,12 +253,6 @@ internal sealed class ProxyHandler
         }
     }
 
-    /// <summary>Rewrites <c>Location</c> and <c>Refresh</c> when <c>RewriteRedirects</c> is on.</summary>
-    public void RewriteRedirects(HttpContext context, UpstreamServer server)
-    {
-        _redirects?.Rewrite(context, server, _scheme);
-    }
-
     /// <summary>
     /// The upstream URI, from the cache when this server was sent this target before: a
     /// <see cref="Uri"/> and the strings SocketsHttpHandler takes from it cost about 400 bytes per
@@ -271,13 +260,16 @@ internal sealed class ProxyHandler
     /// <see cref="UriCacheLimit"/> entries (client-chosen keys must not grow memory), each target
     /// at most <see cref="UriCacheMaxTarget"/> characters; a reload starts a new one.
     /// </summary>
-    private Uri UpstreamUriFor(HttpContext context, string path, UpstreamServer server)
+    private Uri UpstreamUriFor(in ServingRequest request, UpstreamServer server)
     {
-        // A request an error handler re-executes goes upstream under its new path, not its raw target.
-        var target = Routing.RequestPath.IsReExecuted(context) ? null : context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        // A request whose URI an internal redirect or an error handler changed goes upstream under its
+        // new path, rebuilt from Request.Path and Request.QueryString (nginx: "the complete normalized
+        // request URI is passed when processing the changed URI"), not as the client's raw target.
+        var context = request.Context;
+        var target = request.UriChanged || Routing.RequestPath.IsReExecuted(context) ? null : context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (string.IsNullOrEmpty(target) || target.Length > UriCacheMaxTarget)
         {
-            return UpstreamUri.Build(server.Origin(_scheme), target, context, path, _prefix, _passPath);
+            return UpstreamUri.Build(server.Origin(_scheme), target, context, request.Path, _prefix, _passPath);
         }
 
         var key = new UriKey(server, target);
@@ -286,7 +278,7 @@ internal sealed class ProxyHandler
             return uri;
         }
 
-        uri = UpstreamUri.Build(server.Origin(_scheme), target, context, path, _prefix, _passPath);
+        uri = UpstreamUri.Build(server.Origin(_scheme), target, context, request.Path, _prefix, _passPath);
         if (Interlocked.Increment(ref _uriCount) > UriCacheLimit)
         {
             // Full (a scan of junk targets fills it as well as real traffic): start again rather than
@@ -300,10 +292,11 @@ internal sealed class ProxyHandler
         return uri;
     }
 
-    private HttpRequestMessage CreateMessage(HttpContext context, string path, UpstreamServer server, WebSocketHandshake upgrade, out StreamingRequestContent? content)
+    private HttpRequestMessage CreateMessage(in ServingRequest servingRequest, UpstreamServer server, WebSocketHandshake upgrade, out StreamingRequestContent? content)
     {
+        var context = servingRequest.Context;
         var request = context.Request;
-        var uri = UpstreamUriFor(context, path, server);
+        var uri = UpstreamUriFor(servingRequest, server);
         var message = new HttpRequestMessage(HttpMethodOf(request.Method), uri)
         {
             Version = HttpVersion.Version11,
@@ -315,7 +308,9 @@ internal sealed class ProxyHandler
         content = null;
 
         // A WebSocket handshake has no body: what follows it (an HTTP/2 stream's data) is the tunnel's.
-        if (upgrade == WebSocketHandshake.None && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
+        // After an X-Accel-Redirect the body was the app's, and what is forwarded is a GET.
+        if (upgrade == WebSocketHandshake.None && !servingRequest.HandedOff
+            && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
         {
             content = new StreamingRequestContent(request.BodyReader, request.ContentLength, context.RequestAborted);
             message.Content = content;
@@ -338,71 +333,67 @@ internal sealed class ProxyHandler
 
     private void LogFailure(AttemptFailure failure, UpstreamServer server, Exception ex)
     {
-        var group = Group.Name;
+        var group = _group;
+        var logger = group.Logger;
         switch (failure)
         {
             case AttemptFailure.Client:
-                ProxyLog.ClientAborted(_logger, group, server.Name);
+                ProxyLog.ClientAborted(logger, group.Name, server.Name);
                 break;
             case AttemptFailure.ConnectFailed:
-                ProxyLog.UpstreamRefused(_logger, group, server.Name, ex.InnerException?.Message ?? ex.Message, ex);
+                ProxyLog.UpstreamRefused(logger, group.Name, server.Name, ProxyLog.ErrorOf(ex), ex);
                 break;
             case AttemptFailure.ConnectTimedOut:
-                ProxyLog.UpstreamTimedOut(_logger, group, server.Name, $"no connection within ConnectTimeout {Group.Options.ConnectTimeout}");
+                ProxyLog.UpstreamConnectTimedOut(logger, group.Name, server.Name, group.Settings.ConnectTimeout);
                 break;
             case AttemptFailure.TimedOut:
-                ProxyLog.UpstreamTimedOut(_logger, group, server.Name, $"no response within ReadTimeout {Group.Options.ReadTimeout}");
+                ProxyLog.UpstreamTimedOut(logger, group.Name, server.Name, group.Settings.ReadTimeout);
                 break;
             case AttemptFailure.Unsendable:
-                ProxyLog.UpstreamRequestUnsendable(_logger, group, server.Name, ex);
+                ProxyLog.UpstreamRequestUnsendable(logger, group.Name, server.Name, ex);
                 break;
             case AttemptFailure.InvalidResponse:
-                ProxyLog.UpstreamInvalidResponse(_logger, group, server.Name, ex);
+                ProxyLog.UpstreamInvalidResponse(logger, group.Name, server.Name, ex);
                 break;
             default:
-                ProxyLog.UpstreamFailed(_logger, group, server.Name, ex.InnerException?.Message ?? ex.Message, ex);
+                ProxyLog.UpstreamFailed(logger, group.Name, server.Name, ProxyLog.ErrorOf(ex), ex);
                 break;
         }
     }
 
-    private void AnswerUnadmitted(HttpContext context, AdmissionFailure admission, AttemptFailure lastFailure)
+    private Task AnswerUnadmitted(HttpContext context, AdmissionFailure admission, AttemptFailure lastFailure, Exception? lastError)
     {
         if (lastFailure != AttemptFailure.None)
         {
             // A retry found no other server: the client learns what went wrong with the one that was tried.
-            Answer(context, AttemptFailures.StatusCode(lastFailure));
-            return;
+            return Answer(context, lastFailure, lastError);
         }
 
+        var group = _group;
         switch (admission)
         {
             case AdmissionFailure.NoLiveServer:
-                ProxyLog.NoLiveUpstream(_logger, Group.Name);
-                Answer(context, StatusCodes.Status502BadGateway);
-                break;
+                ProxyLog.NoLiveUpstream(group.Logger, group.Name);
+                return Answer(context, ServingError.NoLiveUpstream, null);
             case AdmissionFailure.QueueFull:
-                ProxyLog.UpstreamQueueRejected(_logger, Group.Name, "the queue is full");
-                Answer(context, StatusCodes.Status503ServiceUnavailable);
-                break;
+                ProxyLog.UpstreamQueueRejected(group.Logger, group.Name, admission);
+                return Answer(context, ServingError.UpstreamQueueFull, null);
             case AdmissionFailure.QueueTimeout:
-                ProxyLog.UpstreamQueueRejected(_logger, Group.Name, "the wait reached QueueTimeout");
-                Answer(context, StatusCodes.Status503ServiceUnavailable);
-                break;
+                ProxyLog.UpstreamQueueRejected(group.Logger, group.Name, admission);
+                return Answer(context, ServingError.UpstreamQueueTimeout, null);
 
             // Canceled: the client is gone, there is no one to answer. AllTried cannot happen on a first attempt.
+            default:
+                return Task.CompletedTask;
         }
     }
 
-    /// <summary>A short plain-text error, as nginx's error pages but without HTML.</summary>
-    private static void Answer(HttpContext context, int statusCode)
-    {
-        if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested)
-        {
-            return;
-        }
+    private static Task Answer(HttpContext context, AttemptFailure failure, Exception? exception) =>
+        Answer(context, AttemptFailures.ErrorOf(failure), exception);
 
-        ErrorResponse.Write(context.Response, statusCode);
-    }
+    /// <summary>Answers unless the client is gone: there is no one to answer then.</summary>
+    private static Task Answer(HttpContext context, ServingError error, Exception? exception) =>
+        context.RequestAborted.IsCancellationRequested ? Task.CompletedTask : ErrorResponse.Answer(context, error, exception);
 
     /// <summary>A request target as sent to one server.</summary>
     private readonly record struct UriKey(UpstreamServer Server, string Target);

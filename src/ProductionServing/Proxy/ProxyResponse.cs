@@ -17,19 +17,25 @@ internal static class ProxyResponse
     /// <summary>The read size for large bodies: the buffer size of YARP's StreamCopier and of our static file streaming.</summary>
     private const int LargeRead = 64 * 1024;
 
-    public static async Task SendAsync(HttpContext context, HttpResponseMessage upstream, ProxyHandler handler, UpstreamServer server,
-        CancellationTokenSource timeout, ILogger logger)
+    /// <param name="context">The client's request.</param>
+    /// <param name="upstream">The upstream's response, headers received.</param>
+    /// <param name="group">The group <paramref name="server"/> belongs to.</param>
+    /// <param name="server">The server that answered.</param>
+    /// <param name="redirects">The location's <c>RewriteRedirects</c>, or null when it is off.</param>
+    /// <param name="timeout">The attempt's cancellation: <c>ReadTimeout</c> and the client going away.</param>
+    public static async Task SendAsync(HttpContext context, HttpResponseMessage upstream, UpstreamGroup group, UpstreamServer server,
+        RedirectRewriter? redirects, CancellationTokenSource timeout)
     {
         // From here ReadTimeout runs only while a read from the upstream waits: a client that is slow to
         // take the body must not pass for an upstream that stalled.
-        var readTimer = new UpstreamReadTimer(timeout, handler.Group.Options.ReadTimeout);
+        var readTimer = new UpstreamReadTimer(timeout, group.Settings.ReadTimeout);
         readTimer.Stop();
-        if (!TryStart(context, upstream, handler, server, logger))
+        if (!TryStart(context, upstream, group, server, redirects))
         {
             return;
         }
 
-        var group = handler.Group;
+        var logger = group.Logger;
         var writer = context.Response.BodyWriter;
         Stream? body = null;
         try
@@ -86,9 +92,16 @@ internal static class ProxyResponse
         }
         catch (Exception ex)
         {
-            var reason = timeout.IsCancellationRequested ? $"no data within ReadTimeout {group.Options.ReadTimeout}" : ex.InnerException?.Message ?? ex.Message;
-            ProxyLog.UpstreamResponseAborted(logger, group.Name, server.Name, reason, ex);
-            context.Abort();
+            if (timeout.IsCancellationRequested)
+            {
+                ProxyLog.UpstreamResponseTimedOut(logger, group.Name, server.Name, group.Settings.ReadTimeout);
+            }
+            else
+            {
+                ProxyLog.UpstreamResponseAborted(logger, group.Name, server.Name, ProxyLog.ErrorOf(ex), ex);
+            }
+
+            ErrorResponse.Abort(context, ServingError.UpstreamResponseAborted, ex);
             return;
         }
         finally
@@ -106,7 +119,7 @@ internal static class ProxyResponse
     /// Sets the status and headers, or answers 502 when the upstream's head cannot be forwarded as it is
     /// (nothing was sent to the client yet, so it gets a clean error instead of a broken response).
     /// </summary>
-    private static bool TryStart(HttpContext context, HttpResponseMessage upstream, ProxyHandler handler, UpstreamServer server, ILogger logger)
+    private static bool TryStart(HttpContext context, HttpResponseMessage upstream, UpstreamGroup group, UpstreamServer server, RedirectRewriter? redirects)
     {
         var response = context.Response;
         Exception? invalid = InvalidHead(upstream);
@@ -124,7 +137,7 @@ internal static class ProxyResponse
                     response.ContentLength = length;
                 }
 
-                handler.RewriteRedirects(context, server);
+                redirects?.Rewrite(context, server);
                 return true;
             }
             catch (InvalidOperationException ex)
@@ -134,11 +147,11 @@ internal static class ProxyResponse
             }
         }
 
-        ProxyLog.UpstreamInvalidResponse(logger, handler.Group.Name, server.Name, invalid);
+        ProxyLog.UpstreamInvalidResponse(group.Logger, group.Name, server.Name, invalid);
 
         // nginx counts an invalid header against the server whatever proxy_next_upstream says.
-        handler.CountFailure(server);
-        ErrorResponse.Write(response, StatusCodes.Status502BadGateway);
+        group.CountFailure(server);
+        ErrorResponse.Answer(context, ServingError.UpstreamInvalidResponse, invalid);
         return false;
     }
 
@@ -183,8 +196,8 @@ internal static class ProxyResponse
         {
             // A trailer Kestrel cannot send; ending the stream without it would look complete (a gRPC
             // client would miss grpc-status), so the response is aborted as any other failure after it started.
-            ProxyLog.UpstreamResponseAborted(logger, group, server, ex.Message, ex);
-            context.Abort();
+            ProxyLog.UpstreamResponseAborted(logger, group, server, HttpRequestError.InvalidResponse, ex);
+            ErrorResponse.Abort(context, ServingError.UpstreamResponseAborted, ex);
         }
     }
 }

@@ -9,14 +9,14 @@ namespace ProductionServing.Proxy;
 /// upstream's own address and the <c>Pass</c> path is rewritten to the client-facing scheme and host
 /// and the location prefix, so a redirect the upstream makes to itself keeps the client on this server.
 /// </summary>
-internal sealed class RedirectRewriter(string passOrigin, string? passPath, string? prefix)
+internal sealed class RedirectRewriter(string passOrigin, string? passPath, string? prefix, string scheme)
 {
     private const string Refresh = "Refresh";
 
     private readonly string _upstreamPath = passPath ?? "/";
     private readonly string _clientPath = passPath is null ? "/" : prefix ?? "/";
 
-    public void Rewrite(HttpContext context, UpstreamServer server, string scheme)
+    public void Rewrite(HttpContext context, UpstreamServer server)
     {
         var headers = context.Response.Headers;
         var location = headers.Location;

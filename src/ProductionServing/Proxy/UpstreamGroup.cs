@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 
 namespace ProductionServing.Proxy;
 
@@ -28,32 +29,38 @@ internal sealed class UpstreamGroup
     private readonly UpstreamServer[] _all;
     private readonly WaitQueue _queue;
 
-    public UpstreamGroup(string name, UpstreamOptions options, UpstreamServer[] servers, UpstreamTransport transport, TimeProvider time)
+    /// <param name="name">The group's name.</param>
+    /// <param name="options">The group's options, compiled here.</param>
+    /// <param name="servers">The group's servers (kept across reloads by <see cref="UpstreamRegistry"/>).</param>
+    /// <param name="transport">The group's connection pool.</param>
+    /// <param name="queue">The group's wait queue (kept across reloads by <see cref="UpstreamRegistry"/>, with its waiters).</param>
+    /// <param name="time">The clock of passive health and queue timeouts.</param>
+    /// <param name="logger">For upstream failures.</param>
+    public UpstreamGroup(string name, UpstreamOptions options, UpstreamServer[] servers, UpstreamTransport transport, WaitQueue queue,
+        TimeProvider time, ILogger logger)
     {
         Name = name;
-        Options = options;
+        Settings = new UpstreamSettings(options);
         Transport = transport;
         Time = time;
+        Logger = logger;
         Timeouts = new TimeoutSourcePool(time);
         _all = servers;
         var primaries = Array.FindAll(servers, static s => !s.Backup);
         var backups = Array.FindAll(servers, static s => s.Backup);
         _primaries = Balancer.Create(options, primaries);
         _backups = backups.Length == 0 ? null : Balancer.Create(options, backups);
-
-        // A reload builds a new group around the same server objects: keep their queue, with its waiters.
-        _queue = Array.Find(servers, static s => s.Queue is not null)?.Queue ?? new WaitQueue();
-        foreach (var server in servers)
-        {
-            server.Queue = _queue;
-        }
+        _queue = queue;
     }
 
     /// <summary>The group's name: a key of <c>Upstreams</c>, or the host of a plain <c>Pass</c>.</summary>
     public string Name { get; }
 
     /// <summary>The group's settings (timeouts, retries, queue, health).</summary>
-    public UpstreamOptions Options { get; }
+    public UpstreamSettings Settings { get; }
+
+    /// <summary>For upstream failures.</summary>
+    public ILogger Logger { get; }
 
     /// <summary>The connection pool shared by the group's servers.</summary>
     public UpstreamTransport Transport { get; }
@@ -83,16 +90,26 @@ internal sealed class UpstreamGroup
         HttpContext context, string path, List<UpstreamServer>? tried)
     {
         var failure = TryAcquire(context, path, tried, out var server);
-        return failure == AdmissionFailure.QueueFull && Options.QueueLimit > 0
+        return failure == AdmissionFailure.QueueFull && Settings.QueueLimit > 0
             ? WaitAsync(context, path, tried)
             : new ValueTask<(UpstreamServer?, AdmissionFailure)>((server, failure));
+    }
+
+    /// <summary>Counts a failed attempt against <paramref name="server"/>'s passive health, logging when it takes the server out.</summary>
+    /// <param name="server">A server of this group.</param>
+    public void CountFailure(UpstreamServer server)
+    {
+        if (server.ReportFailure(Time.GetTimestamp(), Time))
+        {
+            ProxyLog.UpstreamServerDown(Logger, Name, server.Name, Settings.FailTimeout, Settings.MaxFails);
+        }
     }
 
     /// <summary>Ends an attempt's hold on <paramref name="server"/>: its slot goes to the oldest waiter that can use it, else back to the server.</summary>
     /// <param name="server">A server <see cref="AcquireAsync"/> gave this group's request.</param>
     public void Release(UpstreamServer server)
     {
-        var queue = server.Queue ?? _queue;
+        var queue = _queue;
         if (queue.IsEmpty)
         {
             server.Release();
@@ -154,7 +171,7 @@ internal sealed class UpstreamGroup
         var waiter = new Waiter(this, tried);
         lock (_queue.Lock)
         {
-            if (_queue.Count >= Options.QueueLimit)
+            if (_queue.Count >= Settings.QueueLimit)
             {
                 return (null, AdmissionFailure.QueueFull);
             }
@@ -170,7 +187,7 @@ internal sealed class UpstreamGroup
             }
         }
 
-        using var timeout = new CancellationTokenSource(Options.QueueTimeout, Time);
+        using var timeout = new CancellationTokenSource(Settings.QueueTimeout, Time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, context.RequestAborted);
         try
         {
@@ -202,8 +219,8 @@ internal sealed class UpstreamGroup
     }
 
     /// <summary>
-    /// The requests waiting for a server of one group, oldest first. Shared by the group's successive
-    /// snapshots through their servers (<see cref="UpstreamServer.Queue"/>).
+    /// The requests waiting for a server of one group, oldest first. Kept by <see cref="UpstreamRegistry"/>
+    /// under the group's name, so the group's successive configurations share it.
     /// </summary>
     internal sealed class WaitQueue
     {

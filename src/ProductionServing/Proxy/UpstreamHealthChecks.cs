@@ -94,7 +94,7 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
             var checkedNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var group in groups)
             {
-                if (group.Options.HealthCheck is not { } check)
+                if (group.Settings.HealthCheck is not { } check)
                 {
                     continue;
                 }
@@ -120,7 +120,7 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
 
             foreach (var group in groups)
             {
-                if (group.Options.HealthCheck is not null)
+                if (group.Settings.HealthCheck is not null)
                 {
                     continue;
                 }
@@ -158,7 +158,7 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
         try
         {
             var group = Find(schedule.Name);
-            if (group?.Options.HealthCheck is not { } check)
+            if (group?.Settings.HealthCheck is not { } check)
             {
                 return;
             }
@@ -191,7 +191,7 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
         return null;
     }
 
-    private async Task ProbeAsync(UpstreamGroup group, HealthCheckOptions check, UpstreamServer server, GroupSchedule schedule)
+    private async Task ProbeAsync(UpstreamGroup group, HealthProbe check, UpstreamServer server, GroupSchedule schedule)
     {
         bool healthy;
         string reason;

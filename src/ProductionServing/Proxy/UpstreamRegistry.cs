@@ -15,6 +15,12 @@ internal sealed class UpstreamRegistry(TimeProvider time, ILoggerFactory loggerF
     private Dictionary<string, UpstreamTransport> _transports = new(StringComparer.OrdinalIgnoreCase);
     private Dictionary<string, UpstreamGroup> _groups = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// Each group's wait queue, by group name: a reload builds new groups, and a slot freed by a request of
+    /// the old configuration must still admit a waiter of the new one, and the other way round.
+    /// </summary>
+    private Dictionary<string, UpstreamGroup.WaitQueue> _queues = new(StringComparer.OrdinalIgnoreCase);
+
     public TimeProvider Time { get; } = time;
 
     public ILogger Logger { get; } = loggerFactory.CreateLogger("ProductionServing.Proxy");
@@ -42,9 +48,10 @@ internal sealed class UpstreamRegistry(TimeProvider time, ILoggerFactory loggerF
             var servers = new Dictionary<string, UpstreamServer>(StringComparer.OrdinalIgnoreCase);
             var transports = new Dictionary<string, UpstreamTransport>(StringComparer.OrdinalIgnoreCase);
             var groups = new Dictionary<string, UpstreamGroup>(StringComparer.OrdinalIgnoreCase);
+            var queues = new Dictionary<string, UpstreamGroup.WaitQueue>(StringComparer.OrdinalIgnoreCase);
             foreach (var (name, upstream) in options.Upstreams)
             {
-                groups[name] = BuildGroup(name, upstream, upstream.Servers, servers, transports);
+                groups[name] = BuildGroup(name, upstream, upstream.Servers, servers, transports, queues);
             }
 
             foreach (var location in options.Locations)
@@ -59,19 +66,20 @@ internal sealed class UpstreamRegistry(TimeProvider time, ILoggerFactory loggerF
                 {
                     // A plain host: nginx's implicit upstream of one server, with the default settings.
                     var single = new UpstreamServerOptions { Address = origin };
-                    groups[origin] = BuildGroup(origin, new UpstreamOptions(), [single], servers, transports);
+                    groups[origin] = BuildGroup(origin, new UpstreamOptions(), [single], servers, transports, queues);
                 }
             }
 
             _servers = servers;
             _transports = transports;
+            _queues = queues;
             _groups = groups;
             return groups;
         }
     }
 
     private UpstreamGroup BuildGroup(string name, UpstreamOptions upstream, IList<UpstreamServerOptions> configured,
-        Dictionary<string, UpstreamServer> servers, Dictionary<string, UpstreamTransport> transports)
+        Dictionary<string, UpstreamServer> servers, Dictionary<string, UpstreamTransport> transports, Dictionary<string, UpstreamGroup.WaitQueue> queues)
     {
         var built = new UpstreamServer[configured.Count];
         for (var i = 0; i < configured.Count; i++)
@@ -94,6 +102,7 @@ internal sealed class UpstreamRegistry(TimeProvider time, ILoggerFactory loggerF
         }
 
         transports[name] = transport;
-        return new UpstreamGroup(name, upstream, built, transport, Time);
+        var queue = queues[name] = _queues.TryGetValue(name, out var kept) ? kept : new UpstreamGroup.WaitQueue();
+        return new UpstreamGroup(name, upstream, built, transport, queue, Time, Logger);
     }
 }

@@ -55,13 +55,6 @@ internal sealed class UpstreamServer
     /// <summary>Requests in flight to this server now.</summary>
     public int ActiveRequests => Volatile.Read(ref _active);
 
-    /// <summary>
-    /// The wait queue of the server's group. Set by <see cref="UpstreamGroup"/>, and kept when a reload
-    /// rebuilds the group around this server, so a slot freed by a request of the old snapshot still
-    /// admits a waiter of the new one and the other way round.
-    /// </summary>
-    public UpstreamGroup.WaitQueue? Queue { get; set; }
-
     /// <summary>False while the last active health check failed.</summary>
     public bool ProbeHealthy
     {

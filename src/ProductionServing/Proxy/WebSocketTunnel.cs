@@ -67,16 +67,12 @@ internal static class WebSocketTunnel
         {
             // A 101 whose headers Kestrel refuses, or a side that went away during the switch: a clean 502
             // while nothing was sent, an aborted connection once the switch was answered.
-            if (context.Response.HasStarted)
-            {
-                context.Abort();
-            }
-            else
+            if (!context.Response.HasStarted)
             {
                 ProxyLog.UpstreamInvalidResponse(logger, server.Group, server.Name, ex);
-                ErrorResponse.Write(context.Response, StatusCodes.Status502BadGateway);
             }
 
+            await ErrorResponse.Answer(context, ServingError.UpstreamInvalidResponse, ex).ConfigureAwait(false);
             return;
         }
 
@@ -89,12 +85,12 @@ internal static class WebSocketTunnel
                 var toUpstream = PumpAsync(clientStream, upstreamStream, tunnel.Token);
                 var toClient = PumpAsync(upstreamStream, clientStream, tunnel.Token);
                 var first = await Task.WhenAny(toUpstream, toClient).ConfigureAwait(false);
-                var reason = first == toUpstream ? "the client closed" : "the upstream closed";
+                var closedBy = first == toUpstream ? TunnelSide.Client : TunnelSide.Upstream;
 
                 // One side ended: end the other, whose read would otherwise wait forever.
                 await tunnel.CancelAsync().ConfigureAwait(false);
                 await Task.WhenAll(toUpstream, toClient).ConfigureAwait(false);
-                ProxyLog.WebSocketTunnelClosed(logger, server.Group, server.Name, reason);
+                ProxyLog.WebSocketTunnelClosed(logger, server.Group, server.Name, closedBy);
             }
         }
     }

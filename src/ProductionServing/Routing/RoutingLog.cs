@@ -2,7 +2,10 @@ using Microsoft.Extensions.Logging;
 
 namespace ProductionServing.Routing;
 
-/// <summary>Location matching log messages (event ids 1100–1199).</summary>
+/// <summary>
+/// Location matching and internal redirect log messages (event ids 1100–1199; the two redirect events
+/// keep the 2xxx ids they had when only static locations redirected: ids are never renumbered).
+/// </summary>
 internal static partial class RoutingLog
 {
     [LoggerMessage(EventId = 1101, EventName = "RequestTargetRejected", Level = LogLevel.Debug,
@@ -16,4 +19,12 @@ internal static partial class RoutingLog
     [LoggerMessage(EventId = 1103, EventName = "InternalLocationRequested", Level = LogLevel.Debug,
         Message = "A client requested internal location {Match}; answered 404.")]
     public static partial void InternalLocationRequested(ILogger logger, string? match);
+
+    [LoggerMessage(EventId = 2003, EventName = "InternalRedirectLoop", Level = LogLevel.Error,
+        Message = "Internal redirects for {Path} exceeded {Limit} (TryFiles, X-Accel-Redirect or @app loop); answered 500.")]
+    public static partial void InternalRedirectLoop(ILogger logger, string path, int limit);
+
+    [LoggerMessage(EventId = 2005, EventName = "AccelRedirectUnsafe", Level = LogLevel.Warning,
+        Message = "X-Accel-Redirect to {Path} is malformed or has '.' or '..' segments; answered 404.")]
+    public static partial void AccelRedirectUnsafe(ILogger logger, string path);
 }

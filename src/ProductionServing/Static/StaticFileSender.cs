@@ -10,7 +10,7 @@ namespace ProductionServing.Static;
 /// Answers a GET or HEAD for one file: content negotiation of precompressed variants, validators and
 /// preconditions (RFC 9110 §13), ranges (§14), then the bytes from memory or streamed from disk.
 /// </summary>
-internal static class StaticFileSender
+internal sealed class StaticFileSender
 {
     /// <summary>
     /// The most bytes read from disk per write, so a huge file never grows memory. Measured A/B with wrk
@@ -23,12 +23,27 @@ internal static class StaticFileSender
     private static readonly StringValues AcceptRangesBytes = "bytes";
     private static readonly StringValues VaryAcceptEncoding = "Accept-Encoding";
 
+    private readonly FileLookup _files;
+    private readonly StringValues _cacheControl;
+    private readonly int _maxRanges;
+    private readonly ILogger _logger;
+
+    /// <param name="files">The location's files: an entry found stale is evicted there.</param>
+    /// <param name="cacheControl">The location's <c>CacheControl</c>, if any.</param>
+    /// <param name="maxRanges">The location's <c>MaxRanges</c>.</param>
+    /// <param name="logger">For transfer problems.</param>
+    public StaticFileSender(FileLookup files, string? cacheControl, int maxRanges, ILogger logger)
+    {
+        _files = files;
+        _cacheControl = cacheControl;
+        _maxRanges = maxRanges;
+        _logger = logger;
+    }
+
     /// <param name="context">The request.</param>
     /// <param name="path">The request path <paramref name="file"/> was found under (its cache key).</param>
     /// <param name="file">The file, current as of this request.</param>
-    /// <param name="location">The static location serving it.</param>
-    /// <param name="logger">For transfer problems.</param>
-    public static Task SendAsync(HttpContext context, string path, FileEntry file, StaticHandler location, ILogger logger)
+    public Task SendAsync(HttpContext context, string path, FileEntry file)
     {
         var request = context.Request;
         var response = context.Response;
@@ -43,10 +58,10 @@ internal static class StaticFileSender
                 _ => file,
             };
 
-            if (entry != file && !entry.IsCurrent(location.Files.Watch))
+            if (entry != file && !entry.IsCurrent(_files.Watch))
             {
                 // The sidecar changed or went away: send the file itself, and reload both next time.
-                location.Files.Evict(path, file);
+                _files.Evict(path, file);
                 entry = file;
             }
         }
@@ -57,9 +72,9 @@ internal static class StaticFileSender
 
         // An app handing off with X-Accel-Redirect may have set these already (Cache-Control: private
         // for an authorized download): theirs stands, and Vary is added to.
-        if (location.CacheControl.Count != 0 && headers.CacheControl.Count == 0)
+        if (_cacheControl.Count != 0 && headers.CacheControl.Count == 0)
         {
-            headers.CacheControl = location.CacheControl;
+            headers.CacheControl = _cacheControl;
         }
 
         if (file.HasVariants)
@@ -84,7 +99,7 @@ internal static class StaticFileSender
         var range = isHead ? StringValues.Empty : request.Headers.Range;
         if (range.Count != 0 && Preconditions.IfRangeAllows(request, entry.ETagText, entry.LastModified))
         {
-            switch (RangeRequest.Parse(range.ToString(), entry.Length, location.MaxRanges, out var ranges))
+            switch (RangeRequest.Parse(range.ToString(), entry.Length, _maxRanges, out var ranges))
             {
                 case RangeOutcome.Unsatisfiable:
                     response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
@@ -96,7 +111,7 @@ internal static class StaticFileSender
                 // several ranges of a precompressed variant get the whole variant instead.
                 case RangeOutcome.Partial when ranges.Length == 1 || entry.ContentEncoding.Count == 0:
                     SetContentHeaders(headers, entry);
-                    return SendRangesAsync(context, path, entry, ranges, location, logger);
+                    return SendRangesAsync(context, path, entry, ranges);
             }
         }
 
@@ -109,7 +124,7 @@ internal static class StaticFileSender
 
         return entry.Bytes is { } bytes
             ? WriteAsync(response, bytes, context.RequestAborted)
-            : StreamFileAsync(context, path, entry, new ByteRange(0, entry.Length), location, logger);
+            : StreamFileAsync(context, path, entry, new ByteRange(0, entry.Length));
     }
 
     private static void SetContentHeaders(IHeaderDictionary headers, FileEntry entry)
@@ -128,7 +143,7 @@ internal static class StaticFileSender
         return write.IsCompletedSuccessfully ? Task.CompletedTask : write.AsTask();
     }
 
-    private static Task SendRangesAsync(HttpContext context, string path, FileEntry entry, ByteRange[] ranges, StaticHandler location, ILogger logger)
+    private Task SendRangesAsync(HttpContext context, string path, FileEntry entry, ByteRange[] ranges)
     {
         var response = context.Response;
         response.StatusCode = StatusCodes.Status206PartialContent;
@@ -137,7 +152,7 @@ internal static class StaticFileSender
             var range = ranges[0];
             response.Headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes {range.Start}-{range.End}/{entry.Length}");
             response.ContentLength = range.Length;
-            return WriteRangeAsync(context, path, entry, range, location, logger, context.RequestAborted);
+            return WriteRangeAsync(context, path, entry, range, context.RequestAborted);
         }
 
         // multipart/byteranges (RFC 9110 §14.6): each part carries the file's type and its own range.
@@ -147,14 +162,13 @@ internal static class StaticFileSender
         response.ContentLength = MultipartByteRanges.ComputeLength(boundary, partType, ranges, entry.Length);
 
         return MultipartByteRanges.WriteAsync(response.Body, boundary, partType, ranges, entry.Length,
-            (range, cancellationToken) => WriteRangeAsync(context, path, entry, range, location, logger, cancellationToken), context.RequestAborted);
+            (range, cancellationToken) => WriteRangeAsync(context, path, entry, range, cancellationToken), context.RequestAborted);
     }
 
-    private static Task WriteRangeAsync(HttpContext context, string path, FileEntry entry, ByteRange range, StaticHandler location, ILogger logger,
-        CancellationToken cancellationToken) =>
+    private Task WriteRangeAsync(HttpContext context, string path, FileEntry entry, ByteRange range, CancellationToken cancellationToken) =>
         entry.Bytes is { } bytes
             ? WriteAsync(context.Response, bytes.AsMemory(checked((int)range.Start), checked((int)range.Length)), cancellationToken)
-            : StreamFileAsync(context, path, entry, range, location, logger);
+            : StreamFileAsync(context, path, entry, range);
 
     /// <summary>
     /// Streams part of a file from disk straight into the response pipe's buffers, one bounded chunk at
@@ -162,7 +176,7 @@ internal static class StaticFileSender
     /// the headers describe; a file truncated while it is sent aborts the connection, never ending a
     /// response short while its Content-Length says otherwise.
     /// </summary>
-    private static async Task StreamFileAsync(HttpContext context, string path, FileEntry entry, ByteRange range, StaticHandler location, ILogger logger)
+    private async Task StreamFileAsync(HttpContext context, string path, FileEntry entry, ByteRange range)
     {
         SafeFileHandle handle;
         try
@@ -171,9 +185,9 @@ internal static class StaticFileSender
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            StaticLog.FileVanished(logger, entry.PhysicalPath, ex);
-            location.Files.Evict(path, entry);
-            context.Abort();
+            StaticLog.FileVanished(_logger, entry.PhysicalPath, ex);
+            _files.Evict(path, entry);
+            ErrorResponse.Abort(context, ServingError.FileChanged, ex);
             return;
         }
 
@@ -183,9 +197,9 @@ internal static class StaticFileSender
             {
                 // Changed between this request's stat and its open: the headers describe the old
                 // version, so abort, and forget the entry so the next request loads the new one.
-                StaticLog.FileVanished(logger, entry.PhysicalPath, null);
-                location.Files.Evict(path, entry);
-                context.Abort();
+                StaticLog.FileVanished(_logger, entry.PhysicalPath, null);
+                _files.Evict(path, entry);
+                ErrorResponse.Abort(context, ServingError.FileChanged);
                 return;
             }
 
@@ -201,8 +215,8 @@ internal static class StaticFileSender
                 var read = await RandomAccess.ReadAsync(handle, memory[..count], position, cancellationToken);
                 if (read == 0)
                 {
-                    StaticLog.FileTruncated(logger, entry.PhysicalPath, range.End + 1, position);
-                    context.Abort();
+                    StaticLog.FileTruncated(_logger, entry.PhysicalPath, range.End + 1, position);
+                    ErrorResponse.Abort(context, ServingError.FileChanged);
                     return;
                 }
 

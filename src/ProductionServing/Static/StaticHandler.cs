@@ -1,87 +1,70 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Primitives;
 using ProductionServing.Configuration;
 using ProductionServing.Routing;
 
 namespace ProductionServing.Static;
 
 /// <summary>
-/// Serves one static location (SPEC §3.2): methods, files, folders (trailing-slash redirect, index
-/// files, listings) and <c>try_files</c>, handing the response itself to <see cref="StaticFileSender"/>.
+/// A <c>Static</c> location: methods, files, folders (trailing-slash redirect, index files, listings)
+/// and <c>try_files</c>, with the response itself written by <see cref="StaticFileSender"/>.
 /// </summary>
-internal sealed class StaticHandler
+internal sealed class StaticHandler : LocationHandler
 {
-    /// <summary>nginx's limit on internal redirects per request (NGX_HTTP_MAX_URI_CHANGES).</summary>
-    internal const int MaxInternalRedirects = 10;
-
-    private static readonly StringValues AllowGetHead = "GET, HEAD";
     private static readonly string[] DefaultIndex = ["index.html"];
 
     private readonly string[] _index;
     private readonly bool _autoIndex;
     private readonly bool _allowHidden;
     private readonly TryFilesPlan? _tryFiles;
-    private readonly ILogger _logger;
+    private readonly StaticFileSender _sender;
 
-    public StaticHandler(StaticOptions options, LocationPattern pattern, FileCacheOptions cache, ServingEnvironment environment)
+    /// <param name="options">The location's settings.</param>
+    /// <param name="files">The location's files and their cache.</param>
+    /// <param name="logger">For transfer problems.</param>
+    public StaticHandler(StaticOptions options, FileLookup files, ILogger logger)
     {
-        var folder = options.Alias ?? options.Root ?? environment.WebRoot;
-        var aliasPrefix = options.Alias is null ? null : pattern.Pattern;
-        _logger = environment.LoggerFactory.CreateLogger<StaticHandler>();
-        Files = new FileLookup(Path.GetFullPath(folder, environment.ContentRoot), aliasPrefix, options,
-            environment.FileCacheBudget, cache.MaxFileSize, environment.Time, _logger);
+        Files = files;
         _index = options.Index is null ? DefaultIndex : [.. options.Index];
         _autoIndex = options.AutoIndex;
         _allowHidden = options.AllowHiddenFiles;
         _tryFiles = TryFilesPlan.Compile(options.TryFiles);
-        CacheControl = options.CacheControl;
-        MaxRanges = options.MaxRanges;
+        _sender = new StaticFileSender(files, options.CacheControl, options.MaxRanges, logger);
     }
+
+    public override ServingHandler Kind => ServingHandler.Static;
 
     public FileLookup Files { get; }
 
-    public StringValues CacheControl { get; }
-
-    public int MaxRanges { get; }
-
-    /// <summary>Serves <paramref name="path"/> (normalized) from this location.</summary>
-    /// <param name="context">The request.</param>
-    /// <param name="path">The normalized request path, or the target of an internal redirect.</param>
-    /// <param name="snapshot">The configuration in force, for internal redirects.</param>
-    /// <param name="app">The rest of the pipeline, for <c>@app</c>.</param>
-    /// <param name="redirects">Internal redirects taken so far.</param>
-    public Task HandleAsync(HttpContext context, string path, ServingSnapshot snapshot, RequestDelegate app, int redirects)
+    public override Task HandleAsync(ServingRequest request)
     {
+        var context = request.Context;
         var method = context.Request.Method;
         if (!HttpMethods.IsGet(method) && !HttpMethods.IsHead(method))
         {
-            if (_tryFiles is { FallbackToApp: true })
-            {
-                return app(context);
-            }
-
-            context.Response.StatusCode = StatusCodes.Status405MethodNotAllowed;
-            context.Response.Headers.Allow = AllowGetHead;
-            return Task.CompletedTask;
+            return _tryFiles is { FallbackToApp: true }
+                ? request.Flow.FallBackToAppAsync(request)
+                : ErrorResponse.Answer(context, ServingError.MethodNotAllowed);
         }
 
         if (_tryFiles is not null)
         {
-            return TryFilesAsync(context, path, snapshot, app, redirects);
+            return TryFilesAsync(request, _tryFiles);
         }
 
+        var path = request.Path;
         return Files.Find(path, out var entry) switch
         {
-            FileKind.File => StaticFileSender.SendAsync(context, path, entry!, this, _logger),
+            FileKind.File => _sender.SendAsync(context, path, entry!),
             FileKind.Directory => ServeDirectoryAsync(context, path),
-            _ => Answer(context, StatusCodes.Status404NotFound),
+            _ => ErrorResponse.Answer(context, ServingError.FileNotFound),
         };
     }
 
-    private Task TryFilesAsync(HttpContext context, string path, ServingSnapshot snapshot, RequestDelegate app, int redirects)
+    private Task TryFilesAsync(in ServingRequest request, TryFilesPlan plan)
     {
-        var plan = _tryFiles!;
+        var context = request.Context;
+        var path = request.Path;
         foreach (var template in plan.Candidates)
         {
             // "$uri/" (a template ending in '/') tests for a folder, anything else for a file. A folder
@@ -97,7 +80,7 @@ internal sealed class StaticHandler
             var kind = Files.Find(candidate, out var entry);
             if (kind == FileKind.File && !wantsFolder)
             {
-                return StaticFileSender.SendAsync(context, candidate, entry!, this, _logger);
+                return _sender.SendAsync(context, candidate, entry!);
             }
 
             if (kind == FileKind.Directory && wantsFolder)
@@ -108,40 +91,28 @@ internal sealed class StaticHandler
 
         if (plan.FallbackToApp)
         {
-            return app(context);
+            return request.Flow.FallBackToAppAsync(request);
         }
 
         if (plan.FallbackStatus != 0)
         {
-            return Answer(context, plan.FallbackStatus);
+            if (plan.FallbackStatus < StatusCodes.Status400BadRequest)
+            {
+                // nginx answers "=204" and the like with the bare status.
+                context.Response.StatusCode = plan.FallbackStatus;
+                return Task.CompletedTask;
+            }
+
+            return ErrorResponse.Answer(context, ServingError.TryFilesStatus, plan.FallbackStatus);
         }
 
-        return RequestPath.TryNormalizeDecoded(TryFilesPlan.Expand(plan.FallbackUri!, path), out var target)
-            ? InternalRedirect(context, target, snapshot, app, redirects + 1, _logger)
-            : Answer(context, StatusCodes.Status404NotFound);
-    }
-
-    /// <summary>
-    /// Serves <paramref name="path"/> from whichever location it matches, internal ones included (nginx's
-    /// internal redirect, used by a <c>TryFiles</c> path fallback and the <c>X-Accel-Redirect</c> handoff).
-    /// </summary>
-    internal static Task InternalRedirect(HttpContext context, string path, ServingSnapshot snapshot, RequestDelegate app, int redirects, ILogger logger)
-    {
-        if (redirects > MaxInternalRedirects)
-        {
-            StaticLog.InternalRedirectLoop(logger, path, MaxInternalRedirects);
-            return Answer(context, StatusCodes.Status500InternalServerError);
-        }
-
-        var location = snapshot.Matcher.Select(path) ?? snapshot.Unmatched;
-        context.Features.Set(location.Feature);
-        if (location.Static is { } handler)
-        {
-            return handler.HandleAsync(context, path, snapshot, app, redirects);
-        }
-
-        context.Request.Path = new PathString(path);
-        return app(context);
+        // A path: an internal redirect, whose query (if the entry has one) replaces the request's, as in
+        // nginx, where "try_files $uri /index.php?$args" is how the query is kept.
+        var target = TryFilesPlan.Expand(plan.FallbackUri!, path);
+        var question = target.IndexOf('?', StringComparison.Ordinal);
+        return RequestPath.TryNormalizeDecoded(question < 0 ? target : target.AsSpan(0, question), out var redirect)
+            ? request.Flow.RedirectAsync(request, redirect, question < 0 ? "" : target[question..], handedOff: false)
+            : ErrorResponse.Answer(context, ServingError.FileNotFound);
     }
 
     private Task ServeDirectoryAsync(HttpContext context, string path)
@@ -161,7 +132,7 @@ internal sealed class StaticHandler
             var candidate = path + name;
             if (Files.Find(candidate, out var entry) == FileKind.File)
             {
-                return StaticFileSender.SendAsync(context, candidate, entry!, this, _logger);
+                return _sender.SendAsync(context, candidate, entry!);
             }
         }
 
@@ -171,12 +142,6 @@ internal sealed class StaticHandler
         }
 
         // nginx: a folder with neither an index file nor autoindex is forbidden.
-        return Answer(context, StatusCodes.Status403Forbidden);
-    }
-
-    private static Task Answer(HttpContext context, int statusCode)
-    {
-        context.Response.StatusCode = statusCode;
-        return Task.CompletedTask;
+        return ErrorResponse.Answer(context, ServingError.DirectoryListingDenied);
     }
 }

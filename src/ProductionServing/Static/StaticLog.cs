@@ -13,18 +13,6 @@ internal static partial class StaticLog
         Message = "File {Path} changed or disappeared between its lookup and its transfer; the connection was aborted.")]
     public static partial void FileVanished(ILogger logger, string path, Exception? exception);
 
-    [LoggerMessage(EventId = 2003, EventName = "InternalRedirectLoop", Level = LogLevel.Error,
-        Message = "Internal redirects for {Path} exceeded {Limit} (TryFiles or X-Accel-Redirect loop); answered 500.")]
-    public static partial void InternalRedirectLoop(ILogger logger, string path, int limit);
-
-    [LoggerMessage(EventId = 2005, EventName = "AccelRedirectUnsafe", Level = LogLevel.Warning,
-        Message = "X-Accel-Redirect to {Path} is malformed or has '.' or '..' segments; answered 404.")]
-    public static partial void AccelRedirectUnsafe(ILogger logger, string path);
-
-    [LoggerMessage(EventId = 2004, EventName = "AccelRedirectUnserved", Level = LogLevel.Error,
-        Message = "X-Accel-Redirect to {Path} does not lead to a static location; answered 500.")]
-    public static partial void AccelRedirectUnserved(ILogger logger, string path);
-
     [LoggerMessage(EventId = 2006, EventName = "FolderUnwatched", Level = LogLevel.Warning,
         Message = "Changes under {Folder} cannot be watched; its cached files are checked against the disk on every request.")]
     public static partial void FolderUnwatched(ILogger logger, string folder, Exception exception);

@@ -86,10 +86,11 @@ public sealed class StaticHostFixture : IAsyncLifetime
             return context.Response.SendFileAsync(Site.Path_("hello.txt"));
         }
 
-        if (context.Request.Path == "/loopback")
+        if (context.Request.Path == "/loopback" || context.Request.Path == "/try/loopback")
         {
-            // Hands off to a location whose TryFiles falls back to the app, which hands off again…
-            context.Response.Headers["X-Accel-Redirect"] = "/try/no-such-file";
+            // Hands off to a location whose TryFiles falls back to the app (which sees the handoff's path,
+            // as nginx's named location does), which hands off again…
+            context.Response.Headers["X-Accel-Redirect"] = "/try/loopback";
             return Task.CompletedTask;
         }
 

@@ -32,7 +32,7 @@ public sealed class RequestTimeoutTests
         Assert.Equal(HttpStatusCode.GatewayTimeout, answer.StatusCode);
         Assert.Equal("504 Gateway Timeout\n", await answer.Content.ReadAsStringAsync());
         Assert.Equal(0, app.Pool("p").Running);
-        Assert.Contains(app.Host.Logs.GetSnapshot(), r => r.Id.Id == 4003 && r.Message.Contains("answered 504", StringComparison.Ordinal));
+        Assert.True(app.Host.Logs.HasEvent(4003, "Outcome", "Answered"));
         Assert.Equal("worked", await app.GetStringAsync("/work"));
     }
 
@@ -49,7 +49,7 @@ public sealed class RequestTimeoutTests
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         await Assert.ThrowsAsync<HttpRequestException>(() => response.Content.ReadAsStringAsync().WaitAsync(PoolTestApp.TestTimeout));
         await Poll.UntilAsync(
-            () => app.Host.Logs.GetSnapshot().Any(r => r.Id.Id == 4003 && r.Message.Contains("aborted", StringComparison.Ordinal)),
+            () => app.Host.Logs.HasEvent(4003, "Outcome", "Aborted"),
             "the aborted response is logged");
     }
 

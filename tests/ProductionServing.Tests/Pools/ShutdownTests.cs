@@ -71,7 +71,7 @@ public sealed class ShutdownTests
         }
 
         await Poll.UntilAsync(
-            () => app.Host.Logs.GetSnapshot().Any(r => r.Id.Id == 4008 && r.Message.Contains("2 queued requests", StringComparison.Ordinal)),
+            () => app.Host.Logs.HasEvent(4008, "Count", "2"),
             "the dropped queue is logged");
         app.Open("a");
         Assert.Equal(HttpStatusCode.OK, (await running).StatusCode);

@@ -114,7 +114,7 @@ public sealed class AbortTests
         AssertIncomplete(client.Received);
         var log = await host.Logs.WaitForEventAsync(3007);
         Assert.Equal(LogLevel.Warning, log.Level);
-        Assert.Contains($"127.0.0.1:{upstream.Port}", log.Message, StringComparison.Ordinal);
+        Assert.Equal($"127.0.0.1:{upstream.Port}", log.Field("Server"));
     }
 
     [Theory]
@@ -199,7 +199,7 @@ public sealed class AbortTests
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         Assert.Equal("502 Bad Gateway\n", await response.Content.ReadAsStringAsync());
         var log = await host.Logs.WaitForEventAsync(3010);
-        Assert.Contains($"127.0.0.1:{upstream.Port}", log.Message, StringComparison.Ordinal);
+        Assert.Equal($"127.0.0.1:{upstream.Port}", log.Field("Server"));
         Assert.Equal(1, upstream.Connections);
     }
 
@@ -217,7 +217,7 @@ public sealed class AbortTests
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         var log = await host.Logs.WaitForEventAsync(3002);
-        Assert.Contains($"127.0.0.1:{upstream.Port}", log.Message, StringComparison.Ordinal);
+        Assert.Equal($"127.0.0.1:{upstream.Port}", log.Field("Server"));
     }
 
     [Fact]
@@ -234,7 +234,7 @@ public sealed class AbortTests
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         var log = await host.Logs.WaitForEventAsync(3002);
-        Assert.Contains($"127.0.0.1:{upstream.Port}", log.Message, StringComparison.Ordinal);
+        Assert.Equal($"127.0.0.1:{upstream.Port}", log.Field("Server"));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using ProductionServing.Proxy;
 using static ProductionServing.Tests.Proxy.TestGroups;
@@ -151,9 +152,10 @@ public sealed class AdmissionTests
     public async Task AfterAReload_AReleaseOfEitherSnapshotAdmitsAWaiterOfTheOther()
     {
         var options = Limited(maxConnections: 1, queueLimit: 10);
-        var old = Create(options);
+        var registry = new UpstreamRegistry(TimeProvider.System, NullLoggerFactory.Instance);
+        var old = Build(registry, options);
         var server = Acquire(old).Server!;
-        var reloaded = Create(options, reuse: old.Servers);
+        var reloaded = Build(registry, options);
         var newWaiter = Wait(reloaded);
 
         old.Release(server);
@@ -169,12 +171,13 @@ public sealed class AdmissionTests
     {
         var options = Limited(maxConnections: 1, queueLimit: 10);
         options.Servers.Add(Server(1, maxConnections: 1));
-        var old = Create(options);
+        var registry = new UpstreamRegistry(TimeProvider.System, NullLoggerFactory.Instance);
+        var old = Build(registry, options);
         var a = Acquire(old).Server!;
         var b = Acquire(old).Server!;
         var withoutA = Limited(maxConnections: 1, queueLimit: 10);
         withoutA.Servers[0] = Server(1, maxConnections: 1);
-        var reloaded = Create(withoutA, reuse: old.Servers);
+        var reloaded = Build(registry, withoutA);
         var waiting = Wait(reloaded);
 
         old.Release(a);

@@ -45,7 +45,7 @@ public sealed class ErrorTests
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         Assert.Equal("504 Gateway Timeout\n", await response.Content.ReadAsStringAsync());
-        Assert.Contains(host.Logs.GetSnapshot(), r => r.Id.Id == 3003 && r.Message.Contains("ReadTimeout", StringComparison.Ordinal));
+        Assert.Contains(host.Logs.GetSnapshot(), r => r.Id.Id == 3003 && r.Field("ReadTimeout") == "00:00:00.3000000");
     }
 
     [Fact]
@@ -79,7 +79,7 @@ public sealed class ErrorTests
             using var response = await host.Client.GetAsync("/c");
 
             Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
-            Assert.Contains(host.Logs.GetSnapshot(), r => r.Id.Id == 3003 && r.Message.Contains("ConnectTimeout", StringComparison.Ordinal));
+            Assert.Contains(host.Logs.GetSnapshot(), r => r.Id.Id == 3013 && r.Field("ConnectTimeout") == "00:00:00.3000000");
         }
         finally
         {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Abstractions;
 using ProductionServing.Proxy;
 
 namespace ProductionServing.Tests.Proxy;
@@ -32,18 +33,25 @@ internal static class TestGroups
         return options;
     }
 
-    /// <summary>Compiles <paramref name="options"/> as the registry does; <paramref name="reuse"/> keeps live servers, as a reload does.</summary>
-    public static UpstreamGroup Create(UpstreamOptions options, TimeProvider? time = null, IReadOnlyList<UpstreamServer>? reuse = null)
+    /// <summary>Compiles <paramref name="options"/> as the registry does, as a group of its own.</summary>
+    public static UpstreamGroup Create(UpstreamOptions options, TimeProvider? time = null)
     {
         var servers = new UpstreamServer[options.Servers.Count];
         for (var i = 0; i < servers.Length; i++)
         {
-            var address = new Uri(options.Servers[i].Address!);
-            servers[i] = FindByAddress(reuse, address) ?? new UpstreamServer("test", address);
+            servers[i] = new UpstreamServer("test", new Uri(options.Servers[i].Address!));
             servers[i].Configure(options.Servers[i], options, onlyServer: servers.Length == 1);
         }
 
-        return new UpstreamGroup("test", options, servers, Transport, time ?? TimeProvider.System);
+        return new UpstreamGroup("test", options, servers, Transport, new UpstreamGroup.WaitQueue(), time ?? TimeProvider.System, NullLogger.Instance);
+    }
+
+    /// <summary>Compiles <paramref name="options"/> as the group <c>test</c> through <paramref name="registry"/>: a second build is a reload.</summary>
+    public static UpstreamGroup Build(UpstreamRegistry registry, UpstreamOptions options)
+    {
+        var serving = new ProductionServingOptions();
+        serving.Upstreams["test"] = options;
+        return registry.Build(serving)["test"];
     }
 
     /// <summary>Acquires a server as a lone request would, and holds it (the caller releases it or not).</summary>
@@ -96,23 +104,5 @@ internal static class TestGroups
         }
 
         Assert.False(server.IsUp(time.GetTimestamp()));
-    }
-
-    private static UpstreamServer? FindByAddress(IReadOnlyList<UpstreamServer>? servers, Uri address)
-    {
-        if (servers is null)
-        {
-            return null;
-        }
-
-        foreach (var server in servers)
-        {
-            if (server.Address == address)
-            {
-                return server;
-            }
-        }
-
-        return null;
     }
 }

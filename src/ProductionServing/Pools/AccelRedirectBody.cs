@@ -2,7 +2,7 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
-namespace ProductionServing.Static;
+namespace ProductionServing.Pools;
 
 /// <summary>
 /// Stands in for the response body while the app runs, to implement nginx's <c>X-Accel-Redirect</c>:
@@ -32,6 +32,9 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
         PassThrough,
         Redirect,
     }
+
+    /// <summary>The response body this one stands in for.</summary>
+    public IHttpResponseBodyFeature Inner => _inner;
 
     /// <summary>The path the app handed off to, once decided; null when the app's own response stands.</summary>
     public string? Target { get; private set; }

@@ -1,0 +1,70 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace ProductionServing.Pools;
+
+/// <summary>
+/// An <c>App</c> location: the rest of the pipeline, through the location's worker pool (or directly
+/// when it has none). The app's response may hand the request off with nginx's <c>X-Accel-Redirect</c>:
+/// <see cref="AccelRedirectBody"/> watches for the header, and the path it names is then served, through
+/// an internal redirect, after the app has given its pool slot back.
+/// </summary>
+internal sealed class AppHandler(WorkerPool? pool) : LocationHandler
+{
+    public override ServingHandler Kind => ServingHandler.App;
+
+    public override string? PoolName => pool?.Name;
+
+    /// <summary>The pool the app runs in; <see langword="null"/> runs it directly.</summary>
+    public WorkerPool? Pool => pool;
+
+    public override Task HandleAsync(ServingRequest request)
+    {
+        var context = request.Context;
+        var original = context.Features.Get<IHttpResponseBodyFeature>()!;
+        var body = new AccelRedirectBody(context, original);
+        context.Features.Set<IHttpResponseBodyFeature>(body);
+        context.Response.OnStarting(AccelRedirectBody.RemoveLateHeader, context.Response);
+        Task app;
+        try
+        {
+            app = pool is null ? request.Flow.Next(context) : pool.InvokeAsync(context, request.Flow.Next);
+        }
+        catch
+        {
+            context.Features.Set(original);
+            throw;
+        }
+
+        if (!app.IsCompletedSuccessfully)
+        {
+            return HandOffWhenDoneAsync(app, request, body, original);
+        }
+
+        context.Features.Set(original);
+        return IsHandOff(context, body) ? request.Flow.HandOffAsync(request, body.Target!) : Task.CompletedTask;
+    }
+
+    private static async Task HandOffWhenDoneAsync(Task app, ServingRequest request, AccelRedirectBody body, IHttpResponseBodyFeature original)
+    {
+        try
+        {
+            await app;
+        }
+        finally
+        {
+            request.Context.Features.Set(original);
+        }
+
+        if (IsHandOff(request.Context, body))
+        {
+            await request.Flow.HandOffAsync(request, body.Target!);
+        }
+    }
+
+    /// <summary>
+    /// Whether the app handed off. A response that started all the same was answered for the app (its
+    /// pool's <c>RequestTimeout</c> gave up on it): that answer stands.
+    /// </summary>
+    private static bool IsHandOff(HttpContext context, AccelRedirectBody body) => body.IsRedirect() && !context.Response.HasStarted;
+}
