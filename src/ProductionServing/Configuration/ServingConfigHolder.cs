@@ -62,7 +62,7 @@ internal sealed class ServingConfigHolder : IDisposable
     /// <summary>The snapshot in force; read it once per request into a local.</summary>
     public ServingSnapshot Current => Volatile.Read(ref _current);
 
-    /// <summary>Stops following the configuration, and stops what the snapshot in force watches (its static folders).</summary>
+    /// <summary>Stops following the configuration, and stops watching the static folders.</summary>
     public void Dispose()
     {
         foreach (var registration in _registrations)
@@ -73,7 +73,7 @@ internal sealed class ServingConfigHolder : IDisposable
         lock (_rebuildLock)
         {
             _disposed = true;
-            _current.Retire();
+            _environment.Files.Clear();
         }
     }
 
@@ -90,9 +90,7 @@ internal sealed class ServingConfigHolder : IDisposable
                 }
 
                 var next = ServingSnapshot.Compile(options, _environment);
-                var previous = _current;
                 Volatile.Write(ref _current, next);
-                previous.Retire();
                 ConfigLog.Reloaded(_logger, next.LocationCount);
             }
             catch (Exception ex)

@@ -5,10 +5,13 @@ using ProductionServing.Static;
 
 namespace ProductionServing.Configuration;
 
-/// <summary>What compiling a configuration needs from the host: folders, the shared file cache budget, upstream and pool state, time, logging.</summary>
+/// <summary>What compiling a configuration needs from the host: folders, the shared file cache, upstream and pool state, time, logging.</summary>
 internal sealed class ServingEnvironment(string contentRoot, string webRoot, FileCacheBudget fileCacheBudget, UpstreamRegistry upstreams,
     PoolRegistry pools, TimeProvider time, ILoggerFactory loggerFactory)
 {
+    /// <summary>Static locations' cached files and folder watches, kept across reloads.</summary>
+    public FileLookupRegistry Files { get; } = new(fileCacheBudget, time, loggerFactory);
+
     public string ContentRoot { get; } = contentRoot;
 
     /// <summary>The app's web root (<c>wwwroot</c>), the default folder of a static location and of the configuration-free default.</summary>

@@ -50,6 +50,7 @@ internal sealed class ServingSnapshot
         StaticHandler? webRoot = null;
         var root = new LocationPattern(LocationKind.Prefix, "/");
         var logger = environment.LoggerFactory.CreateLogger<StaticHandler>();
+        ServingSnapshot snapshot;
         try
         {
             for (var i = 0; i < options.Locations.Count; i++)
@@ -70,27 +71,26 @@ internal sealed class ServingSnapshot
                 webRoot = CompileStatic(new StaticOptions { TryFiles = ["$uri", "@app"] }, root, options, environment, logger);
             }
 
-            return Assemble(options, environment, patterns, statics, webRoot, root);
+            snapshot = Assemble(options, environment, patterns, statics, webRoot, root);
         }
         catch
         {
-            // Static handlers watch their folders from the start: a configuration that fails to compile stops them.
-            foreach (var handler in statics)
-            {
-                handler?.Files.Clear();
-            }
-
-            webRoot?.Files.Clear();
+            // Static locations watch their folders from the start: a configuration that fails to compile
+            // stops the watches it started.
+            environment.Files.Abort();
             throw;
         }
+
+        environment.Files.Commit();
+        return snapshot;
     }
 
     private static StaticHandler CompileStatic(StaticOptions options, LocationPattern pattern, ProductionServingOptions serving,
         ServingEnvironment environment, ILogger logger)
     {
-        var folder = options.Alias ?? options.Root ?? environment.WebRoot;
-        var files = new FileLookup(Path.GetFullPath(folder, environment.ContentRoot), options.Alias is null ? null : pattern.Pattern, options,
-            environment.FileCacheBudget, serving.FileCache.MaxFileSize, environment.Time, logger);
+        var folder = Path.GetFullPath(options.Alias ?? options.Root ?? environment.WebRoot, environment.ContentRoot);
+        var files = environment.Files.Get(new FileLookupKey(folder, options.Alias is null ? null : pattern.Pattern, options.AllowHiddenFiles,
+            options.Precompressed, options.DefaultContentType, serving.FileCache.MaxFileSize));
         return new StaticHandler(options, files, logger);
     }
 
@@ -125,16 +125,6 @@ internal sealed class ServingSnapshot
         var pass = new Uri(proxy.Pass!);
         var group = groups.TryGetValue(pass.IdnHost, out var named) ? named : groups[pass.Scheme + "://" + pass.Authority];
         return new ProxyHandler(group, pass, pattern.IsRegex ? null : pattern.Pattern, proxy);
-    }
-
-    /// <summary>Gives back what this snapshot holds in shared budgets and stops watching its folders, once a reload has replaced it or the host stops.</summary>
-    public void Retire()
-    {
-        (Unmatched.Handler as StaticHandler)?.Files.Clear();
-        foreach (var location in _locations)
-        {
-            (location.Handler as StaticHandler)?.Files.Clear();
-        }
     }
 
     /// <summary>Whether <paramref name="options"/> are the ones this snapshot was compiled from (file watchers fire twice per save).</summary>

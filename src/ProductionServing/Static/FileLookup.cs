@@ -38,18 +38,21 @@ internal sealed class FileLookup
 
     /// <param name="root">The folder (Root) or the folder or file (Alias), as a full path.</param>
     /// <param name="aliasPrefix">For Alias, the location prefix the folder replaces; null for Root.</param>
-    /// <param name="options">The location's static settings.</param>
+    /// <param name="allowHidden">Whether dot-files and dot-folders are served.</param>
+    /// <param name="precompressed">Whether <c>.br</c> and <c>.gz</c> sidecars are looked for.</param>
+    /// <param name="defaultContentType">The type of files whose extension has none.</param>
     /// <param name="budget">The memory shared by every location's cached file contents.</param>
     /// <param name="maxCachedFileSize">Files up to this size have their contents cached.</param>
     /// <param name="time">The clock of the watch's period.</param>
     /// <param name="logger">For a folder that cannot be watched.</param>
-    public FileLookup(string root, string? aliasPrefix, StaticOptions options, FileCacheBudget budget, int maxCachedFileSize, TimeProvider time, ILogger logger)
+    public FileLookup(string root, string? aliasPrefix, bool allowHidden, bool precompressed, string defaultContentType, FileCacheBudget budget,
+        int maxCachedFileSize, TimeProvider time, ILogger logger)
     {
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         _aliasPrefix = aliasPrefix;
-        _allowHidden = options.AllowHiddenFiles;
-        _precompressed = options.Precompressed;
-        _defaultContentType = options.DefaultContentType;
+        _allowHidden = allowHidden;
+        _precompressed = precompressed;
+        _defaultContentType = defaultContentType;
         _budget = budget;
         _maxCachedFileSize = maxCachedFileSize;
         Watch = FolderWatch.Start(_root, time, logger);
