@@ -1,4 +1,5 @@
 using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -10,17 +11,27 @@ namespace ProductionServing.Pools;
 /// header, the app's body is discarded and the header removed, so the file it names can be served in
 /// its place; without it, everything passes straight through to the real body.
 /// </summary>
+/// <remarks>
+/// Every app response is watched, so the watch must cost next to nothing. Over HTTP/1.x a connection
+/// runs one request at a time, so each connection keeps one watch (in its
+/// <see cref="IConnectionItemsFeature"/>) and its next requests reuse it: no allocation per request. An
+/// app that keeps <c>Response.Body</c> past its request and writes to it later reaches the connection's
+/// next response, exactly as with Kestrel's own response stream, which is reused the same way. HTTP/2
+/// streams run concurrently on one connection and get a watch each.
+/// </remarks>
 internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
 {
     public const string HeaderName = "X-Accel-Redirect";
 
-    private readonly HttpContext _context;
-    private readonly IHttpResponseBodyFeature _inner;
+    private static readonly object ConnectionKey = new();
+
+    private HttpContext _context;
+    private IHttpResponseBodyFeature _inner;
     private BodyStream? _stream;
     private byte[]? _discard;
     private State _state;
 
-    public AccelRedirectBody(HttpContext context, IHttpResponseBodyFeature inner)
+    private AccelRedirectBody(HttpContext context, IHttpResponseBodyFeature inner)
     {
         _context = context;
         _inner = inner;
@@ -31,6 +42,30 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
         Undecided,
         PassThrough,
         Redirect,
+    }
+
+    /// <summary>A watch over <paramref name="inner"/>, the response body of <paramref name="context"/>: the connection's own over HTTP/1.x, else a new one.</summary>
+    public static AccelRedirectBody For(HttpContext context, IHttpResponseBodyFeature inner)
+    {
+        var protocol = context.Request.Protocol;
+        if ((HttpProtocol.IsHttp11(protocol) || HttpProtocol.IsHttp10(protocol))
+            && context.Features.Get<IConnectionItemsFeature>()?.Items is { } items)
+        {
+            if (items.TryGetValue(ConnectionKey, out var kept) && kept is AccelRedirectBody reused)
+            {
+                reused._context = context;
+                reused._inner = inner;
+                reused._state = State.Undecided;
+                reused.Target = null;
+                return reused;
+            }
+
+            var watch = new AccelRedirectBody(context, inner);
+            items[ConnectionKey] = watch;
+            return watch;
+        }
+
+        return new AccelRedirectBody(context, inner);
     }
 
     /// <summary>The response body this one stands in for.</summary>

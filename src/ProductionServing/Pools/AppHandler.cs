@@ -22,7 +22,7 @@ internal sealed class AppHandler(WorkerPool? pool) : LocationHandler
     {
         var context = request.Context;
         var original = context.Features.Get<IHttpResponseBodyFeature>()!;
-        var body = new AccelRedirectBody(context, original);
+        var body = AccelRedirectBody.For(context, original);
         context.Features.Set<IHttpResponseBodyFeature>(body);
         context.Response.OnStarting(AccelRedirectBody.RemoveLateHeader, context.Response);
         Task app;

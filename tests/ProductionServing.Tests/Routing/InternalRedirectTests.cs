@@ -139,6 +139,24 @@ public sealed class InternalRedirectTests : IAsyncLifetime, IDisposable
         Assert.Equal("10", Assert.Single(host.Logs.GetSnapshot(), r => r.Id.Id == 2003).Field("Limit"));
     }
 
+    [Fact]
+    public async Task ConsecutiveRequestsOnOneConnection_EachDecideForThemselves()
+    {
+        // Over HTTP/1.1 the X-Accel-Redirect watch is the connection's, reused by its next request.
+        await using var host = await StartAsync(withStatic: true);
+        using var oneConnection = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 1 }) { BaseAddress = host.Client.BaseAddress };
+        var before = _upstream.Requests.Count;
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal("hello world", await oneConnection.GetStringAsync(new Uri("/hand?to=/files/hello.txt", UriKind.Relative)));
+            Assert.Equal("-1||App|default|/plain", await oneConnection.GetStringAsync(new Uri("/plain", UriKind.Relative)));
+            Assert.Equal("upstream:GET /bucket/x length=none", await oneConnection.GetStringAsync(new Uri("/hand?to=/storage/x", UriKind.Relative)));
+        }
+
+        Assert.Equal(before + 3, _upstream.Requests.Count);
+    }
+
     /// <summary>
     /// A host whose app hands off to <c>?to=</c> at <c>= /hand</c> (with a body to discard), and otherwise
     /// tells which pool and thread it runs on and the request it sees.
