@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using ProductionServing.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -93,7 +94,7 @@ public sealed class SigtermTests(ITestOutputHelper output)
 
     /// <summary>
     /// Sends a request after the stop began: while the server still listens the pool answers 503 with
-    /// Retry-After; once it has stopped listening there is no connection (refused, or closed unanswered).
+    /// Retry-After; once it has stopped listening there is no connection (see <see cref="NoConnection"/>).
     /// Returns which, for the test's output.
     /// </summary>
     private static async Task<string> TurnAwayAsync(AppProcess app, string path)
@@ -106,9 +107,32 @@ public sealed class SigtermTests(ITestOutputHelper output)
             Assert.Equal("1", Assert.Single(response.Headers.GetValues("Retry-After")));
             return "503";
         }
-        catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded)
+        catch (HttpRequestException ex) when (NoConnection(ex) is { } how)
+        {
+            return how;
+        }
+    }
+
+    /// <summary>
+    /// How the server turned the connection away: refused (the listener is closed), reset (the kernel had
+    /// queued the connection, but the listener closed before Kestrel accepted it), or closed before an answer
+    /// (Kestrel accepted it as it stopped); null for anything else.
+    /// </summary>
+    private static string? NoConnection(HttpRequestException ex)
+    {
+        if (ex.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.ResponseEnded)
         {
             return ex.HttpRequestError.ToString();
         }
+
+        for (var inner = ex.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.ConnectionReset } socket)
+            {
+                return socket.SocketErrorCode.ToString();
+            }
+        }
+
+        return null;
     }
 }
