@@ -340,10 +340,13 @@ internal sealed partial class WorkerPool
         }
     }
 
-    /// <summary>Feeds the standing-queue test; while the queue stands, sheds waiters older than the target.</summary>
+    /// <summary>Feeds the standing-queue test; while the queue stands (never once stopping), sheds waiters older than the target.</summary>
     private bool ObserveQueue(long now)
     {
-        if (!_standing.Observe(now, _queue.Count, _target, _interval))
+        // Once the pool is stopping, nothing joins the queue any more: shedding old waiters would make room
+        // for no newer request, so every waiter (admitted before the stop) runs, oldest first, and only the
+        // shutdown timeout's deadline may still refuse them (README "Pools" → "Shutdown").
+        if (_stopping || !_standing.Observe(now, _queue.Count, _target, _interval))
         {
             return false;
         }

@@ -42,6 +42,57 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    public async Task StandingAdaptiveLifoQueue_WhenStopping_RunsEveryWaiterOldestFirst_AndShedsNone()
+    {
+        var time = new FakeTimeProvider();
+        await using var app = await PoolTestApp.StartAsync(
+            PoolTestApp.Config(""" "p": { "MaxConcurrency": 1, "QueueLimit": 10, "QueueOrder": "AdaptiveLifo", "TargetQueueDelay": "00:00:00.005" } """),
+            services: s => s.AddSingleton<TimeProvider>(time));
+        var pool = app.Pool("p");
+        var running = app.Client.GetAsync("/gate/a");
+        await app.Started("a");
+
+        // b1 and b2 wait over two 100 ms intervals: the queue stands, and b3's arrival sheds them (normal
+        // operation). b3 and b4 then wait in the standing queue until both are past the target.
+        var shed = new[] { app.Client.GetAsync("/gate/b1") };
+        await Poll.UntilAsync(() => pool.QueueLength == 1, "b1 waits");
+        time.Advance(TimeSpan.FromMilliseconds(101));
+        shed = [.. shed, app.Client.GetAsync("/gate/b2")];
+        await Poll.UntilAsync(() => pool.QueueLength == 2, "b2 waits");
+        time.Advance(TimeSpan.FromMilliseconds(101));
+        var b3 = app.Client.GetAsync("/gate/b3");
+        foreach (var request in shed)
+        {
+            using var response = await request;
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        }
+
+        await Poll.UntilAsync(() => pool.QueueLength == 1, "b3 waits");
+        var b4 = app.Client.GetAsync("/gate/b4");
+        await Poll.UntilAsync(() => pool.QueueLength == 2, "b4 waits");
+        time.Advance(TimeSpan.FromMilliseconds(50));
+
+        // The host stops with the queue standing: the waiters were admitted, and no newer request can come
+        // for shedding to make room for, so they run, oldest first.
+        var stopping = app.Host.App.StopAsync();
+        app.Open("a");
+        foreach (var id in new[] { "b3", "b4" })
+        {
+            await app.Started(id);
+            app.Open(id);
+        }
+
+        foreach (var request in new[] { running, b3, b4 })
+        {
+            using var response = await request;
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        await stopping.WaitAsync(PoolTestApp.TestTimeout);
+        Assert.Equal(["a", "b3", "b4"], app.StartOrder);
+    }
+
+    [Fact]
     public async Task RequestsStillQueued_WhenTheShutdownTimeoutNears_Get503()
     {
         var time = new FakeTimeProvider();
