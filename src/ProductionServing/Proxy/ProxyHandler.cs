@@ -255,8 +255,8 @@ internal sealed class ProxyHandler : LocationHandler
 
     /// <summary>
     /// The upstream URI, from the cache when this server was sent this target before: a
-    /// <see cref="Uri"/> and the strings SocketsHttpHandler takes from it cost about 400 bytes per
-    /// request, and most traffic repeats a few hundred targets. The cache holds at most
+    /// <see cref="Uri"/> and the strings SocketsHttpHandler takes from it are allocated per request
+    /// otherwise, and most traffic repeats a few hundred targets. The cache holds at most
     /// <see cref="UriCacheLimit"/> entries (client-chosen keys must not grow memory), each target
     /// at most <see cref="UriCacheMaxTarget"/> characters; a reload starts a new one.
     /// </summary>

@@ -4,7 +4,7 @@ namespace ProductionServing.Proxy;
 
 /// <summary>
 /// Reusable <see cref="CancellationTokenSource"/>s on a group's clock for the per-attempt
-/// <c>ReadTimeout</c>: a source and its timer cost about 200 bytes per request when made anew, and
+/// <c>ReadTimeout</c>: a source and its timer are allocated per request when made anew, and
 /// <see cref="CancellationTokenSource.TryReset"/> makes one as good as new when it did not fire.
 /// </summary>
 internal sealed class TimeoutSourcePool(TimeProvider time)

@@ -13,10 +13,9 @@ namespace ProductionServing.Static;
 internal sealed class StaticFileSender
 {
     /// <summary>
-    /// The most bytes read from disk per write, so a huge file never grows memory. Measured A/B with wrk
-    /// on 10 MiB files at 32 connections: asynchronous 64 KiB reads gave 155–160 req/s with a p99 of
-    /// 0.28 s, synchronous 256 KiB reads 126–129 req/s with a p99 of 0.6–1.7 s and client timeouts
-    /// (a request kept its thread through long synchronous reads while others waited).
+    /// The most bytes read from disk per write, so a huge file never grows memory. Reads are
+    /// asynchronous: larger synchronous reads kept a request's thread through each read while others
+    /// waited, and measured slower with a worse p99 (README, "Static files").
     /// </summary>
     private const int ChunkSize = 64 * 1024;
 
