@@ -191,7 +191,7 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
         return null;
     }
 
-    private async Task ProbeAsync(UpstreamGroup group, HealthCheckOptions check, UpstreamServer server, GroupSchedule schedule)
+    private async Task ProbeAsync(UpstreamGroup group, UpstreamHealthCheckOptions check, UpstreamServer server, GroupSchedule schedule)
     {
         bool healthy;
         string reason;
