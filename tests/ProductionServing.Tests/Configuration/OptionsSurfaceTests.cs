@@ -65,7 +65,7 @@ public sealed class OptionsSurfaceTests
     public void IndexUnset_IsIndexHtml_AndCanBeAddedTo()
     {
         var options = new StaticOptions();
-        options.Index!.Add("index.htm");
+        options.Index.Add("index.htm");
 
         Assert.Equal(["index.html", "index.htm"], options.Index);
     }
