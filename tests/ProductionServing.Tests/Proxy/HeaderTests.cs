@@ -328,6 +328,35 @@ public sealed class HeaderTests
     }
 
     [Fact]
+    public async Task ResponseTrailerTheUpstreamsConnectionNames_DoesNotReachTheClient()
+    {
+        // RFC 9110 §7.6.1 removes "any header or trailer field" a Connection option names; trailers reach
+        // only an HTTP/2 client, and take a path of their own after the body.
+        await using var upstream = RawUpstream.Start(async (socket, token) =>
+        {
+            await RawUpstream.ReadHeadAsync(socket, token);
+            await socket.SendAsync(Encoding.ASCII.GetBytes(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: X-Secret\r\nTrailer: X-Secret, X-Checksum\r\n\r\n"
+                + "5\r\nhello\r\n0\r\nX-Secret: s\r\nX-Checksum: 42\r\n\r\n"), SocketFlags.None, token);
+            await socket.ReceiveAsync(new byte[1], SocketFlags.None, token);
+        });
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
+        using var client = new HttpClient
+        {
+            BaseAddress = host.Client.BaseAddress,
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = TimeSpan.FromSeconds(10),
+        };
+
+        using var response = await client.GetAsync("/t");
+
+        Assert.Equal("hello", await response.Content.ReadAsStringAsync());
+        Assert.Equal("42", Assert.Single(response.TrailingHeaders.GetValues("X-Checksum")));
+        Assert.False(response.TrailingHeaders.Contains("X-Secret"));
+    }
+
+    [Fact]
     public async Task WebSocketSwitch_FieldsTheUpstreamsConnectionNames_DoNotReachTheClient()
     {
         // The 101 of a WebSocket handshake is copied by WebSocketTunnel, not ProxyResponse.
