@@ -131,6 +131,7 @@ internal static class LocationRules
         {
             ValidateTryFiles(path + ".TryFiles", options.TryFiles, errors);
         }
+
         if (string.IsNullOrEmpty(options.DefaultContentType) || !MediaTypeHeaderValue.TryParse(options.DefaultContentType, out _))
         {
             errors.Add($"{path}.DefaultContentType: '{options.DefaultContentType}' is not a media type such as application/octet-stream.");

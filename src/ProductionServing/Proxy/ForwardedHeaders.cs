@@ -8,8 +8,9 @@ namespace ProductionServing.Proxy;
 
 /// <summary>
 /// <c>X-Forwarded-For</c> (the client's address appended to what earlier proxies wrote, as nginx's
-/// <c>$proxy_add_x_forwarded_for</c>, unless the client's <c>Connection</c> names it), <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c> (set, not
-/// appended: they describe this hop's client-facing request).
+/// <c>$proxy_add_x_forwarded_for</c>, unless the client's <c>Connection</c> names it),
+/// <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c> (set, not appended: they describe this hop's
+/// client-facing request).
 /// </summary>
 internal static class ForwardedHeaders
 {
