@@ -107,7 +107,12 @@ internal static class LocationRules
             errors.Add($"{path}.Alias: is only for prefix and exact locations; use Root on a regex location.");
         }
 
-        if (options.Index is { } index)
+        // Both lists start non-null and the binder never sets null, but code can assign it.
+        if (options.Index is not { } index)
+        {
+            errors.Add($"{path}.Index: is null; leave it unset for index.html, or use an empty list to turn index files off.");
+        }
+        else
         {
             for (var i = 0; i < index.Count; i++)
             {
@@ -118,7 +123,15 @@ internal static class LocationRules
             }
         }
 
-        ValidateTryFiles(path + ".TryFiles", options.TryFiles, errors);
+        if (options.TryFiles is null)
+        {
+            errors.Add($"{path}.TryFiles: is null; leave it unset or use an empty list for none.");
+        }
+        else
+        {
+            ValidateTryFiles(path + ".TryFiles", options.TryFiles, errors);
+        }
+
         if (string.IsNullOrEmpty(options.DefaultContentType) || !MediaTypeHeaderValue.TryParse(options.DefaultContentType, out _))
         {
             errors.Add($"{path}.DefaultContentType: '{options.DefaultContentType}' is not a media type such as application/octet-stream.");

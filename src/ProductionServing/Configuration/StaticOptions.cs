@@ -22,10 +22,14 @@ public sealed class StaticOptions
     public string? Alias { get; set; }
 
     /// <summary>
-    /// File names tried, in order, when a directory is requested. Default: <see langword="null"/>,
-    /// meaning <c>["index.html"]</c>; an empty list turns index files off.
+    /// File names tried, in order, when a directory is requested. Default: <c>["index.html"]</c>; an
+    /// empty list turns index files off.
     /// </summary>
-    public IList<string>? Index { get; set; }
+    /// <remarks>
+    /// A list in JSON replaces the default (JSON <c>null</c> keeps it); in code, <c>Add</c> appends to it,
+    /// so <c>Clear</c> first or assign a new list to replace it.
+    /// </remarks>
+    public IList<string> Index { get; set; } = new List<string> { "index.html" };
 
     /// <summary>
     /// When <see langword="true"/>, a directory without an index file is answered with an HTML

@@ -29,7 +29,7 @@ public sealed class UpstreamOptions
     public TimeSpan FailTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Active health probes. Default: <see langword="null"/> (passive health only).</summary>
-    public HealthCheckOptions? HealthCheck { get; set; }
+    public UpstreamHealthCheckOptions? HealthCheck { get; set; }
 
     /// <summary>
     /// Extra attempts on another server after a connect failure, a reset before the response, or

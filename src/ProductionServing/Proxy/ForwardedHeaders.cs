@@ -2,13 +2,15 @@ using System.Net.Http.Headers;
 using System.Net;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 
 namespace ProductionServing.Proxy;
 
 /// <summary>
 /// <c>X-Forwarded-For</c> (the client's address appended to what earlier proxies wrote, as nginx's
-/// <c>$proxy_add_x_forwarded_for</c>), <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c> (set, not
-/// appended: they describe this hop's client-facing request).
+/// <c>$proxy_add_x_forwarded_for</c>, unless the client's <c>Connection</c> names it),
+/// <c>X-Forwarded-Proto</c> and <c>X-Forwarded-Host</c> (set, not appended: they describe this hop's
+/// client-facing request).
 /// </summary>
 internal static class ForwardedHeaders
 {
@@ -62,6 +64,13 @@ internal static class ForwardedHeaders
         var request = context.Request;
         var client = ClientAddress(context);
         var earlier = request.Headers[ForwardedFor];
+        if (earlier.Count != 0 && ProxyHeaders.IsListedIn(request.Headers.Connection, ForwardedFor))
+        {
+            // A field the client's Connection header names is for this hop only (RFC 9110 §7.6.1): it is
+            // removed, not appended to, like any other such field.
+            earlier = StringValues.Empty;
+        }
+
         var forwardedFor = earlier.Count == 0 ? client
             : client is null ? earlier.ToString()
             : string.Concat(earlier.ToString(), ", ", client);

@@ -10,8 +10,20 @@ namespace ProductionServing.Proxy;
 /// Header copying in both directions (RFC 9110 §7.6.1): hop-by-hop headers, and every header the
 /// <c>Connection</c> header names, belong to one connection and are never forwarded.
 /// </summary>
+/// <remarks>
+/// On Kestrel a request's <c>Connection</c> header may arrive incomplete: when it holds exactly one of
+/// <c>keep-alive</c>, <c>close</c> and <c>upgrade</c> among other names, Kestrel replaces it with that
+/// option alone while reading the request head (<c>HttpHeaders.ParseConnection</c> in
+/// dotnet/aspnetcore src/Servers/Kestrel/Core/src/Internal/Http/HttpHeaders.cs), and it keeps no raw
+/// header bytes (dotnet/aspnetcore#6210). The fields those other names meant cannot be told from
+/// end-to-end ones, so the fields that are connection-specific by definition are removed whether or not
+/// they are named (RFC 9110 §7.6.1 asks intermediaries to do so as well).
+/// </remarks>
 internal static class ProxyHeaders
 {
+    /// <summary>The h2c upgrade's settings (RFC 7540 §3.2.1), for the one connection the client asked to upgrade.</summary>
+    private const string Http2Settings = "HTTP2-Settings";
+
     /// <summary>Copies the client's request headers to <paramref name="message"/>, without hop-by-hop ones, Host and the X-Forwarded ones (<see cref="ForwardedHeaders"/> writes those).</summary>
     public static void CopyRequestHeaders(HttpContext context, HttpRequestMessage message)
     {
@@ -76,7 +88,11 @@ internal static class ProxyHeaders
         return new StringValues(array);
     }
 
-    /// <summary>The hop-by-hop headers of RFC 9110 §7.6.1 and RFC 9112, plus the obsolete Proxy-Connection.</summary>
+    /// <summary>
+    /// The hop-by-hop headers of RFC 9110 §7.6.1 and RFC 9112, the obsolete Proxy-Connection, and
+    /// HTTP2-Settings, which a client must name in <c>Connection</c> (RFC 7540 §3.2.1), but Kestrel passes
+    /// <c>Connection: Upgrade, HTTP2-Settings</c> on as <c>Connection: Upgrade</c>.
+    /// </summary>
     public static bool IsHopByHop(string name) => name.Length switch
     {
         2 => name.Equals("TE", StringComparison.OrdinalIgnoreCase),
@@ -84,6 +100,7 @@ internal static class ProxyHeaders
             || name.Equals(HeaderNames.Upgrade, StringComparison.OrdinalIgnoreCase),
         10 => name.Equals(HeaderNames.Connection, StringComparison.OrdinalIgnoreCase)
             || name.Equals(HeaderNames.KeepAlive, StringComparison.OrdinalIgnoreCase),
+        14 => name.Equals(Http2Settings, StringComparison.OrdinalIgnoreCase),
         16 => name.Equals(HeaderNames.ProxyConnection, StringComparison.OrdinalIgnoreCase),
         17 => name.Equals(HeaderNames.TransferEncoding, StringComparison.OrdinalIgnoreCase),
         _ => false,

@@ -189,7 +189,8 @@ internal static class ProxyResponse
 
         try
         {
-            ProxyHeaders.CopyResponseHeaders(trailers, context.Features.Get<IHttpResponseTrailersFeature>()!.Trailers, default);
+            // RFC 9110 §7.6.1: a Connection option names trailer fields as well as header fields.
+            ProxyHeaders.CopyResponseHeaders(trailers, context.Features.Get<IHttpResponseTrailersFeature>()!.Trailers, ProxyHeaders.ConnectionOf(upstream));
         }
         catch (InvalidOperationException ex)
         {

@@ -11,8 +11,6 @@ namespace ProductionServing.Static;
 /// </summary>
 internal sealed class StaticHandler : LocationHandler
 {
-    private static readonly string[] DefaultIndex = ["index.html"];
-
     private readonly string[] _index;
     private readonly bool _autoIndex;
     private readonly bool _allowHidden;
@@ -25,7 +23,7 @@ internal sealed class StaticHandler : LocationHandler
     public StaticHandler(StaticOptions options, FileLookup files, ILogger logger)
     {
         Files = files;
-        _index = options.Index is null ? DefaultIndex : [.. options.Index];
+        _index = [.. options.Index];
         _autoIndex = options.AutoIndex;
         _allowHidden = options.AllowHiddenFiles;
         _tryFiles = TryFilesPlan.Compile(options.TryFiles);

@@ -79,9 +79,9 @@ public sealed class BindingTests
     [Theory]
     [InlineData(""" "Index": [ "default.htm", "index.htm" ] """, new[] { "default.htm", "index.htm" })]
     [InlineData(""" "Index": [] """, new string[0])]
-    [InlineData("", null)]
-    [InlineData(""" "Index": null """, null)]
-    public void ConfiguredList_ReplacesTheDefault(string index, string[]? expected)
+    [InlineData("", new[] { "index.html" })]
+    [InlineData(""" "Index": null """, new[] { "index.html" })]
+    public void ConfiguredList_ReplacesTheDefault(string index, string[] expected)
     {
         var options = new ProductionServingOptions();
         new ProductionServing.Configuration.ServingSectionBinder(

@@ -105,6 +105,21 @@ public sealed class ValidationTests
         Assert.Contains(expected, TestConfig.Failures(Config($$"""{ "Match": "/", "Static": {{settings}} }""")));
     }
 
+    [Fact]
+    public void Static_ListsSetToNullInCode_AreRefused()
+    {
+        // JSON cannot do this (null keeps a list's default); code can, past the nullable warning.
+        var options = new ProductionServingOptions();
+        options.Locations.Add(new LocationOptions { Match = "/", Static = new StaticOptions { Index = null!, TryFiles = null! } });
+
+        var result = new ProductionServing.Configuration.ProductionServingOptionsValidator().Validate(Options.DefaultName, options);
+
+        Assert.Equal(
+            ["Locations[0].Static.Index: is null; leave it unset for index.html, or use an empty list to turn index files off.",
+             "Locations[0].Static.TryFiles: is null; leave it unset or use an empty list for none."],
+            result.Failures);
+    }
+
     [Theory]
     // RFC 2606 reserves .invalid: such names never resolve, on any machine.
     [InlineData("backend.invalid", "Locations[0].Proxy.Pass: host 'backend.invalid' is neither an upstream (none are defined) nor a host name that resolves (nginx: \"host not found in upstream\").")]

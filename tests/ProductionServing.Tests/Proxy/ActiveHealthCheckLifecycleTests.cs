@@ -147,7 +147,7 @@ public sealed class ActiveHealthCheckLifecycleTests
         var registry = new UpstreamRegistry(time, NullLoggerFactory.Instance);
         var logger = new FakeLogger<UpstreamHealthChecks>();
         var checks = new UpstreamHealthChecks(registry, time, logger);
-        registry.Build(Options(a, new HealthCheckOptions { Path = "/healthz", Interval = Interval, Timeout = ProbeTimeout }));
+        registry.Build(Options(a, new UpstreamHealthCheckOptions { Path = "/healthz", Interval = Interval, Timeout = ProbeTimeout }));
         await checks.StartAsync(CancellationToken.None);
         try
         {
@@ -185,7 +185,7 @@ public sealed class ActiveHealthCheckLifecycleTests
         Assert.Single(services, d => d.ServiceType == typeof(IHostedService) && d.ImplementationType == typeof(UpstreamHealthChecks));
     }
 
-    private static ProductionServingOptions Options(HealthCheckedUpstream upstream, HealthCheckOptions? healthCheck)
+    private static ProductionServingOptions Options(HealthCheckedUpstream upstream, UpstreamHealthCheckOptions? healthCheck)
     {
         var group = new UpstreamOptions { HealthCheck = healthCheck };
         group.Servers.Add(new UpstreamServerOptions { Address = upstream.Address });

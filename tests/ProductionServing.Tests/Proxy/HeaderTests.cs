@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Proxy;
@@ -21,7 +22,8 @@ public sealed class HeaderTests
         await using var upstream = await UpstreamHost.NamedAsync("ok");
         await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
 
-        // One Connection header, as clients send it (Kestrel keeps only the last of several).
+        // One Connection header naming only extension fields: Kestrel passes that on as sent
+        // (ConnectionNamingKestrelsOwnOption_ReachesTheAppAsThatOptionAlone shows when it does not).
         using var request = new HttpRequestMessage(HttpMethod.Get, "/h");
         request.Headers.TryAddWithoutValidation("Connection", "X-Hop-One, x-hop-two");
         foreach (var (name, value) in new[] { ("X-Hop-One", "1"), ("X-Hop-Two", "2"), ("Keep-Alive", "timeout=5"), ("Proxy-Connection", "keep-alive"),
@@ -171,5 +173,249 @@ public sealed class HeaderTests
         Assert.Equal("application/json; charset=utf-8", upstream.Last.Header("Content-Type"));
         Assert.Equal("7", upstream.Last.Header("Content-Length"));
         Assert.Equal("de", upstream.Last.Header("Content-Language"));
+    }
+
+    [Theory]
+    [InlineData("HTTP/1.1", "Connection: X-Foo, X-Bar")]
+    [InlineData("HTTP/1.1", "Connection: x-foo ,  X-BAR")]
+    [InlineData("HTTP/1.1", "Connection: X-Foo,\tX-Bar")]
+    [InlineData("HTTP/1.1", "Connection: , X-Foo,, X-Bar ,")]
+    [InlineData("HTTP/1.1", "Connection: X-Foo\r\nConnection: X-Bar")]
+    [InlineData("HTTP/1.1", "Connection: keep-alive, Upgrade, X-Foo, X-Bar")]
+    [InlineData("HTTP/1.0", "Connection: X-Foo, X-Bar")]
+    [InlineData("HTTP/1.0", "Connection: X-Foo\r\nConnection: X-Bar")]
+    public async Task FieldsTheConnectionHeaderNames_AreNotForwarded(string version, string connection)
+    {
+        // RFC 9110 §7.6.1: any name, any case, optional whitespace (space or tab) and empty list elements
+        // (§5.6.1), over one header line or several.
+        var (forwarded, answer) = await ForwardRawAsync(
+            $"GET /c {version}\r\nHost: localhost\r\n{connection}\r\nX-Foo: 1\r\nX-Bar: 2\r\nX-Kept: k\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200 ", answer, StringComparison.Ordinal);
+        Assert.Equal("k", HeaderOf(forwarded, "X-Kept"));
+        Assert.Null(HeaderOf(forwarded, "X-Foo"));
+        Assert.Null(HeaderOf(forwarded, "X-Bar"));
+        Assert.DoesNotContain("x-foo", HeaderOf(forwarded, "Connection") ?? "", StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task ContentFieldTheConnectionHeaderNames_IsNotForwarded()
+    {
+        // Content-Language goes to HttpContent's headers, a second path from the client's request to the upstream.
+        var (forwarded, answer) = await ForwardRawAsync(
+            "POST /c HTTP/1.1\r\nHost: localhost\r\nConnection: Content-Language\r\nContent-Language: de\r\nContent-Length: 2\r\n\r\nhi");
+
+        Assert.StartsWith("HTTP/1.1 200 ", answer, StringComparison.Ordinal);
+        Assert.Null(HeaderOf(forwarded, "Content-Language"));
+        Assert.Equal("2", HeaderOf(forwarded, "Content-Length"));
+    }
+
+    [Fact]
+    public async Task Http2Settings_OfAnH2cUpgradeRequest_IsNotForwarded()
+    {
+        // What curl --http2 sends to an http:// URL. HTTP2-Settings applies to one connection only (RFC 7540
+        // §3.2.1), and Kestrel hands the app "Connection: Upgrade" without the HTTP2-Settings option, so
+        // the field has to be known as connection-specific to be removed.
+        var (forwarded, answer) = await ForwardRawAsync(
+            "GET /h2c HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+            + "HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\nX-Kept: k\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 200 ", answer, StringComparison.Ordinal);
+        Assert.Equal("k", HeaderOf(forwarded, "X-Kept"));
+        Assert.Null(HeaderOf(forwarded, "HTTP2-Settings"));
+        Assert.Null(HeaderOf(forwarded, "Upgrade"));
+    }
+
+    [Fact]
+    public async Task ForwardedFor_TheConnectionHeaderNames_IsNotAppendedTo()
+    {
+        // The client's X-Forwarded-For is removed like any field its Connection header names; this hop's
+        // own X-Forwarded-For then holds only the client's address.
+        var (forwarded, _) = await ForwardRawAsync(
+            "GET /x HTTP/1.1\r\nHost: localhost\r\nConnection: X-Forwarded-For\r\nX-Forwarded-For: 203.0.113.7\r\n\r\n");
+
+        Assert.Equal("127.0.0.1", HeaderOf(forwarded, "X-Forwarded-For"));
+    }
+
+    [Theory]
+    [InlineData("Connection: keep-alive, X-Foo", "keep-alive")]
+    [InlineData("Connection: close, X-Foo", "close")]
+    [InlineData("Connection: Upgrade, X-Foo\r\nUpgrade: h2c", "Upgrade")]
+    [InlineData("Connection: X-Foo\r\nConnection: keep-alive", "keep-alive")]
+    public async Task ConnectionNamingKestrelsOwnOption_ReachesTheAppAsThatOptionAlone(string connection, string seen)
+    {
+        // The limit of what any middleware on Kestrel can remove: when the Connection header holds exactly one
+        // of keep-alive, close and upgrade, Kestrel replaces all of it with that option before the app runs
+        // (HttpHeaders.ParseConnection in dotnet/aspnetcore src/Servers/Kestrel/Core/src/Internal/Http/HttpHeaders.cs)
+        // and keeps no raw header bytes (dotnet/aspnetcore#6210), so the other names are unknowable here.
+        // Should Kestrel ever keep them, ProxyHeaders removes their fields as it does above: update the README then.
+        var reached = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = await UpstreamHost.NamedAsync("ok");
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address), beforeServing: app => app.Use((context, next) =>
+        {
+            reached.TrySetResult(string.Join("|", context.Request.Headers.Connection.ToArray()));
+            return next(context);
+        }));
+        using var client = await RawClient.ConnectAsync(host.Port);
+
+        await client.SendAsync($"GET /k HTTP/1.1\r\nHost: localhost\r\n{connection}\r\nX-Foo: 1\r\n\r\n");
+
+        Assert.Equal(seen, await reached.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Theory]
+    [InlineData("connection", "x-foo")]
+    [InlineData("te", "gzip")]
+    public async Task Http2ConnectionField_IsRefusedByKestrel_AndNothingGoesUpstream(string name, string value)
+    {
+        // RFC 9113 §8.2.2: a request with a connection-specific field is malformed. Kestrel answers with a
+        // connection error (GOAWAY, PROTOCOL_ERROR), so over HTTP/2 there is no Connection header to honour.
+        await using var upstream = await UpstreamHost.NamedAsync("ok");
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
+
+        var answer = await RawHttp2Client.GetAsync(host.Port, "/h2", (name, value), ("x-foo", "1"));
+
+        Assert.Equal(new Http2Answer(0, GoAway: true, ErrorCode: 1), answer);
+        Assert.Empty(upstream.Requests);
+    }
+
+    [Theory]
+    [InlineData("keep-alive", "timeout=5")]
+    [InlineData("proxy-connection", "keep-alive")]
+    [InlineData("upgrade", "h2c")]
+    [InlineData("transfer-encoding", "chunked")]
+    [InlineData("te", "trailers")]
+    [InlineData("http2-settings", "AAMAAABkAAQCAAAAAAIAAAAA")]
+    public async Task Http2ConnectionSpecificField_KestrelLetsThrough_IsNotForwarded(string name, string value)
+    {
+        // Kestrel accepts these in an HTTP/2 request (only Connection, and TE other than "trailers", are
+        // refused); none of them may reach an HTTP/1.1 upstream.
+        await using var upstream = await UpstreamHost.NamedAsync("ok");
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
+
+        var answer = await RawHttp2Client.GetAsync(host.Port, "/h2", (name, value), ("x-kept", "k"));
+
+        Assert.Equal(200, answer.Status);
+        Assert.Equal("k", upstream.Last.Header("X-Kept"));
+        Assert.Null(upstream.Last.Header(name));
+    }
+
+    [Theory]
+    [InlineData("Connection: X-Secret, X-Other")]
+    [InlineData("Connection: keep-alive, x-secret ,  X-OTHER")]
+    [InlineData("Connection: close, X-Secret\r\nConnection: X-Other")]
+    [InlineData("Connection: X-Secret,\tX-Other")]
+    public async Task ResponseFieldsTheUpstreamsConnectionNames_DoNotReachTheClient(string connection)
+    {
+        // SocketsHttpHandler keeps the upstream's Connection header as received, every token and every line.
+        var head = $"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n{connection}\r\nX-Secret: s\r\nX-Other: o\r\n"
+            + "Keep-Alive: timeout=5\r\nX-Kept: k\r\n\r\nok";
+        await using var upstream = RawUpstream.Start(async (socket, token) =>
+        {
+            await RawUpstream.ReadHeadAsync(socket, token);
+            await socket.SendAsync(Encoding.ASCII.GetBytes(head), SocketFlags.None, token);
+            await socket.ReceiveAsync(new byte[1], SocketFlags.None, token);
+        });
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+
+        var response = await host.SendRawAsync("GET /r HTTP/1.1");
+
+        Assert.Equal(200, response.StatusCode);
+        Assert.Equal("k", HeaderOf(response.Head, "X-Kept"));
+        Assert.Null(HeaderOf(response.Head, "X-Secret"));
+        Assert.Null(HeaderOf(response.Head, "X-Other"));
+        Assert.Null(HeaderOf(response.Head, "Keep-Alive"));
+    }
+
+    [Fact]
+    public async Task ResponseTrailerTheUpstreamsConnectionNames_DoesNotReachTheClient()
+    {
+        // RFC 9110 §7.6.1 removes "any header or trailer field" a Connection option names; trailers reach
+        // only an HTTP/2 client, and take a path of their own after the body.
+        await using var upstream = RawUpstream.Start(async (socket, token) =>
+        {
+            await RawUpstream.ReadHeadAsync(socket, token);
+            await socket.SendAsync(Encoding.ASCII.GetBytes(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: X-Secret\r\nTrailer: X-Secret, X-Checksum\r\n\r\n"
+                + "5\r\nhello\r\n0\r\nX-Secret: s\r\nX-Checksum: 42\r\n\r\n"), SocketFlags.None, token);
+            await socket.ReceiveAsync(new byte[1], SocketFlags.None, token);
+        });
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
+        using var client = new HttpClient
+        {
+            BaseAddress = host.Client.BaseAddress,
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = TimeSpan.FromSeconds(10),
+        };
+
+        using var response = await client.GetAsync("/t");
+
+        Assert.Equal("hello", await response.Content.ReadAsStringAsync());
+        Assert.Equal("42", Assert.Single(response.TrailingHeaders.GetValues("X-Checksum")));
+        Assert.False(response.TrailingHeaders.Contains("X-Secret"));
+    }
+
+    [Fact]
+    public async Task WebSocketSwitch_FieldsTheUpstreamsConnectionNames_DoNotReachTheClient()
+    {
+        // The 101 of a WebSocket handshake is copied by WebSocketTunnel, not ProxyResponse.
+        const string Switch = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade, X-Secret\r\nUpgrade: websocket\r\n"
+            + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\nX-Secret: s\r\nKeep-Alive: timeout=5\r\nX-Kept: k\r\n\r\n";
+        await using var upstream = RawUpstream.Start(async (socket, token) =>
+        {
+            await RawUpstream.ReadHeadAsync(socket, token);
+            await socket.SendAsync(Encoding.ASCII.GetBytes(Switch), SocketFlags.None, token);
+            await socket.ReceiveAsync(new byte[1], SocketFlags.None, token);
+        });
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        using var client = await RawClient.ConnectAsync(host.Port);
+
+        await client.SendAsync("GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        var head = await client.ReadUntilAsync("\r\n\r\n");
+
+        Assert.StartsWith("HTTP/1.1 101 ", head, StringComparison.Ordinal);
+        Assert.Equal("k", HeaderOf(head, "X-Kept"));
+        Assert.Null(HeaderOf(head, "X-Secret"));
+        Assert.Null(HeaderOf(head, "Keep-Alive"));
+    }
+
+    /// <summary>
+    /// Sends <paramref name="request"/> byte for byte through a proxy to a raw upstream; returns the request head
+    /// the upstream received and the response head the client received.
+    /// </summary>
+    private static async Task<(string Forwarded, string Answer)> ForwardRawAsync(string request)
+    {
+        var forwarded = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var upstream = RawUpstream.Start(async (socket, token) =>
+        {
+            forwarded.TrySetResult(await RawUpstream.ReadHeadAsync(socket, token));
+            await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nforwarded"u8.ToArray(), SocketFlags.None, token);
+            await socket.ReceiveAsync(new byte[1], SocketFlags.None, token);
+        });
+        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        using var client = await RawClient.ConnectAsync(host.Port);
+
+        await client.SendAsync(request);
+        var answer = await client.ReadUntilAsync("forwarded");
+
+        return (await forwarded.Task.WaitAsync(TimeSpan.FromSeconds(10)), answer);
+    }
+
+    /// <summary>The values of <paramref name="name"/> in an HTTP/1.1 head, joined with ", "; null when absent.</summary>
+    private static string? HeaderOf(string head, string name)
+    {
+        var values = new List<string>();
+        foreach (var line in head.Split("\r\n"))
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && line.AsSpan(0, colon).Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                values.Add(line[(colon + 1)..].Trim());
+            }
+        }
+
+        return values.Count == 0 ? null : string.Join(", ", values);
     }
 }
