@@ -43,7 +43,7 @@ internal sealed class LocationMatcher
                     break;
                 default:
                     regexLocations.Add(location);
-                    regexes.Add(CreateRegex(pattern));
+                    regexes.Add(WarmUp(CreateRegex(pattern)));
                     break;
             }
         }
@@ -81,6 +81,25 @@ internal sealed class LocationMatcher
         }
 
         return prefix;
+    }
+
+    /// <summary>
+    /// Runs a compiled regex once, so that the JIT compiles its code now rather than within the match
+    /// timeout of a client's first request: on a busy machine that first compilation alone took longer
+    /// than the timeout, and the request was answered 500.
+    /// </summary>
+    private static Regex WarmUp(Regex regex)
+    {
+        try
+        {
+            regex.IsMatch("/");
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            // The code is compiled all the same.
+        }
+
+        return regex;
     }
 
     /// <summary>Compiles a regex location's pattern once, as the request path will see it.</summary>
