@@ -40,6 +40,7 @@ internal sealed class ProductionServingMiddleware
             return ErrorResponse.Answer(context, ServingError.InvalidRequestTarget);
         }
 
+        // Seam: the status page is matched here, before every configured location.
         if (!TrySelect(snapshot, path, out var location))
         {
             return ErrorResponse.Answer(context, ServingError.RegexTimeout);
@@ -51,9 +52,9 @@ internal sealed class ProductionServingMiddleware
             return ErrorResponse.Answer(context, ServingError.InternalLocation);
         }
 
-        // Directives that act before the handler go here, in this order: the status page, Allow,
+        // Seam: the location's directives that act before its handler go here, in this order: Allow,
         // RateLimit, MaxBodySize. Those that shape the response (Compress, Headers) wrap it here too,
-        // before the handler starts it; the access log and metrics observe the request's end.
+        // before the handler starts it, and the access log and metrics observe the request's end.
         return Dispatch(new ServingRequest(context, path, location, snapshot, this, redirects: 0, handedOff: false));
     }
 
