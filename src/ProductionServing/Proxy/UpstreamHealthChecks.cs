@@ -263,14 +263,24 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
         public Task Round => Volatile.Read(ref _round);
 
         /// <summary>Starts the timer: the first round now, then one every <see cref="Interval"/>.</summary>
-        public void Start(TimeProvider time) =>
-            _timer = time.CreateTimer(static state => ((GroupSchedule)state!).Tick(), this, TimeSpan.Zero, Interval);
+        /// <remarks>
+        /// The first round is started here, not by a timer due now: a periodic timer of FakeTimeProvider
+        /// (which the tests drive) takes its next tick from the time at which its callback returns, so a
+        /// clock moved by a test while this thread was still returning from the first round's callback
+        /// would have pushed the next round one Interval back (the rescheduling of dotnet/extensions#6810).
+        /// </remarks>
+        public void Start(TimeProvider time)
+        {
+            _timer = time.CreateTimer(static state => ((GroupSchedule)state!).Tick(), this, Interval, Interval);
+            Tick();
+        }
 
         /// <summary>A reload changed the interval: check now, then every <paramref name="interval"/>.</summary>
         public void Reschedule(TimeSpan interval)
         {
             Interval = interval;
-            _timer?.Change(TimeSpan.Zero, interval);
+            _timer?.Change(interval, interval);
+            Tick();
         }
 
         /// <summary>The group left the configuration or lost its HealthCheck, or the host is stopping.</summary>

@@ -70,6 +70,24 @@ public sealed class ActiveHealthCheckTests
         Assert.True(ServerOf(host, a).ProbeHealthy);
     }
 
+    [Fact]
+    public async Task ClockMovingWhileTheFirstRoundStarts_DoesNotDelayTheNextRound()
+    {
+        // The first round runs as soon as the group is seen. If it ran inside the callback of a timer due
+        // now, a test that advanced one Interval while that callback was still returning (its thread
+        // preempted on a busy machine) would find the next round moved one Interval later.
+        var time = new HoldingTimeProvider();
+        await using var a = await HealthCheckedUpstream.StartAsync("a");
+        await using var host = await StartAsync(Config(Servers(a)), time);
+        await a.NextProbeAsync();
+
+        a.HealthStatus = 503;
+        time.Step(Interval);
+        time.Release();
+
+        await Poll.UntilAsync(() => !ServerOf(host, a).ProbeHealthy, "the round one Interval later fails a");
+    }
+
     [Theory]
     [InlineData(200, true)]
     [InlineData(204, true)]
