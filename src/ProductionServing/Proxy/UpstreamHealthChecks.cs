@@ -241,16 +241,18 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
     }
 
     /// <summary>One group's timer and the state that keeps its rounds apart.</summary>
+    /// <remarks>
+    /// The round state changes under a lock, not by compare-exchanges: with those, a tick could see a
+    /// round running, that round end, and the tick's "pending" mark then find nothing to mark, so the tick
+    /// was lost until the next Interval. Ticks come once per Interval per group: the lock never contends.
+    /// </remarks>
     private sealed class GroupSchedule(UpstreamHealthChecks owner, string name, TimeSpan interval, CancellationToken stopping)
     {
-        private const int Idle = 0;
-        private const int Running = 1;
-        private const int RunningWithTickPending = 2;
-
         private readonly Lock _lock = new();
         private ITimer? _timer;
         private Task _round = Task.CompletedTask;
-        private int _state;
+        private bool _running;
+        private bool _tickPending;
         private bool _retired;
 
         public string Name { get; } = name;
@@ -297,15 +299,13 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
         /// <summary>Called as a round ends: true when a tick fell during it, so another round is due now.</summary>
         public bool ContinueAfterRound()
         {
-            if (Interlocked.CompareExchange(ref _state, Idle, Running) == Running)
+            lock (_lock)
             {
-                return false;
+                var again = _tickPending && !_retired && !Stopping.IsCancellationRequested;
+                _tickPending = false;
+                _running = again;
+                return again;
             }
-
-            // Pending: only this loop leaves that state, so plain writes are safe.
-            var again = !Volatile.Read(ref _retired) && !Stopping.IsCancellationRequested;
-            Volatile.Write(ref _state, again ? Running : Idle);
-            return again;
         }
 
         /// <summary>Applies a probe's verdict and logs a change, unless the schedule was retired meanwhile.</summary>
@@ -333,20 +333,25 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
 
         private void Tick()
         {
-            if (Volatile.Read(ref _retired) || Stopping.IsCancellationRequested)
+            // Idle → start a round; running → leave one tick pending for when it ends; pending → nothing more.
+            lock (_lock)
             {
-                return;
+                if (_retired || Stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                if (_running)
+                {
+                    _tickPending = true;
+                    return;
+                }
+
+                _running = true;
             }
 
-            // Idle → start a round; running → leave one tick pending for when it ends; pending → nothing more.
-            if (Interlocked.CompareExchange(ref _state, Running, Idle) == Idle)
-            {
-                Volatile.Write(ref _round, owner.RunRoundsAsync(this));
-            }
-            else
-            {
-                Interlocked.CompareExchange(ref _state, RunningWithTickPending, Running);
-            }
+            // Outside the lock: the round's probes start here, and Report takes it.
+            Volatile.Write(ref _round, owner.RunRoundsAsync(this));
         }
     }
 }
