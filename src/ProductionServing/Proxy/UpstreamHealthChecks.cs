@@ -45,8 +45,24 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
 
     private readonly Dictionary<string, GroupSchedule> _schedules = new(StringComparer.OrdinalIgnoreCase);
     private IReadOnlyCollection<UpstreamGroup>? _seen;
+    private int _roundsStarted;
+    private int _busyGroups;
 
     private ILogger Logger => logger;
+
+    /// <summary>
+    /// Rounds started so far, all groups together. A round is counted before its probes are sent, in the
+    /// call that starts it: for a tick, inside the timer callback, so with a fake clock (normally) before
+    /// the <c>Advance</c> that fired it returns. Tests read it to prove that a tick did or did not come.
+    /// </summary>
+    internal int RoundsStarted => Volatile.Read(ref _roundsStarted);
+
+    /// <summary>
+    /// Groups with a round running (and maybe another due after it). 0 means that no probe is in flight:
+    /// every probe sent so far has its answer (or error) and its verdict. Tests wait for 0 before they
+    /// assert that nothing more happens.
+    /// </summary>
+    internal int BusyGroups => Volatile.Read(ref _busyGroups);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -146,11 +162,20 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
 
     private async Task RunRoundsAsync(GroupSchedule schedule)
     {
-        do
+        Interlocked.Increment(ref _busyGroups);
+        try
         {
-            await RunRoundAsync(schedule).ConfigureAwait(false);
+            do
+            {
+                Interlocked.Increment(ref _roundsStarted);
+                await RunRoundAsync(schedule).ConfigureAwait(false);
+            }
+            while (schedule.ContinueAfterRound());
         }
-        while (schedule.ContinueAfterRound());
+        finally
+        {
+            Interlocked.Decrement(ref _busyGroups);
+        }
     }
 
     private async Task RunRoundAsync(GroupSchedule schedule)

@@ -208,6 +208,7 @@ public sealed class ActiveHealthCheckTests
         // YARP CheckHealthAsync_ActiveHealthCheckIsEnabledForCluster_SendProbe: a cluster with active
         // checks off gets no probe; nginx checks only groups whose location has health_check.
         // The checked group is the control: its probes show that rounds ran while the others got none.
+        // Once no round runs, every probe ever sent has reached its upstream, so none can still be on its way.
         var time = new FakeTimeProvider();
         await using var checkedServer = await HealthCheckedUpstream.StartAsync("checked");
         await using var named = await HealthCheckedUpstream.StartAsync("named");
@@ -215,6 +216,7 @@ public sealed class ActiveHealthCheckTests
         await using var host = await StartAsync(Config(Servers(checkedServer),
             locations: $$""", { "Match": "/named/", "Proxy": { "Pass": "http://other" } }, { "Match": "/plain/", "Proxy": { "Pass": "{{plain.Address}}" } }""",
             upstreams: $$""", "other": { "Servers": [ { "Address": "{{named.Address}}" } ] }"""), time);
+        var checks = ChecksOf(host);
         await checkedServer.NextProbeAsync();
 
         for (var round = 0; round < 3; round++)
@@ -223,6 +225,9 @@ public sealed class ActiveHealthCheckTests
             await checkedServer.NextProbeAsync();
         }
 
+        await IdleAsync(checks);
+        Assert.Equal(4, checks.RoundsStarted);      // the first and one per Interval, all of the checked group
+        Assert.Equal(4, checkedServer.ProbeCount);
         Assert.Equal(0, named.ProbeCount);
         Assert.Equal(0, plain.ProbeCount);
         Assert.Empty(named.Host.Requests);
