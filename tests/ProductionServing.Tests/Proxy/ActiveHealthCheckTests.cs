@@ -170,14 +170,15 @@ public sealed class ActiveHealthCheckTests
         // nginx: a communication error fails the check; YARP: an exception is reported as a failure.
         var time = new FakeTimeProvider();
         await using var a = await HealthCheckedUpstream.StartAsync("a");
-        var closed = ClosedPortAddress();
-        await using var host = await StartAsync(Config(Servers(a) + $$""", { "Address": "{{closed}}" }"""), time);
+        var refusing = RawUpstream.RefusingAddress();
+        await using var host = await StartAsync(Config(Servers(a) + $$""", { "Address": "{{refusing}}" }"""), time);
 
         var server = host.App.Services.GetRequiredService<UpstreamRegistry>().Groups.Single().Servers[1];
-        await Poll.UntilAsync(() => !server.ProbeHealthy, "the closed port fails its first check");
+        await Poll.UntilAsync(() => !server.ProbeHealthy, "the refusing address fails its first check");
 
         var failed = await LoggedAsync(host, 3101, server.Name);
-        Assert.NotNull(failed.Exception);
+        var refused = Assert.IsType<SocketException>(Assert.IsType<HttpRequestException>(failed.Exception).InnerException);
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
         Assert.Equal(["a", "a"], await GetBodiesAsync(host, 2));
     }
 
@@ -232,15 +233,5 @@ public sealed class ActiveHealthCheckTests
         Assert.Equal(0, plain.ProbeCount);
         Assert.Empty(named.Host.Requests);
         Assert.Empty(plain.Host.Requests);
-    }
-
-    /// <summary>An http address on 127.0.0.1 where nothing listens.</summary>
-    private static string ClosedPortAddress()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return $"http://127.0.0.1:{port}";
     }
 }
