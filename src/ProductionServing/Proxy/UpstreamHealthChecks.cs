@@ -45,8 +45,24 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
 
     private readonly Dictionary<string, GroupSchedule> _schedules = new(StringComparer.OrdinalIgnoreCase);
     private IReadOnlyCollection<UpstreamGroup>? _seen;
+    private int _roundsStarted;
+    private int _busyGroups;
 
     private ILogger Logger => logger;
+
+    /// <summary>
+    /// Rounds started so far, all groups together. A round is counted before its probes are sent, in the
+    /// call that starts it: for a tick, inside the timer callback, so with a fake clock (normally) before
+    /// the <c>Advance</c> that fired it returns. Tests read it to prove that a tick did or did not come.
+    /// </summary>
+    internal int RoundsStarted => Volatile.Read(ref _roundsStarted);
+
+    /// <summary>
+    /// Groups with a round running (and maybe another due after it). 0 means that no probe is in flight:
+    /// every probe sent so far has its answer (or error) and its verdict. Tests wait for 0 before they
+    /// assert that nothing more happens.
+    /// </summary>
+    internal int BusyGroups => Volatile.Read(ref _busyGroups);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -146,11 +162,20 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
 
     private async Task RunRoundsAsync(GroupSchedule schedule)
     {
-        do
+        Interlocked.Increment(ref _busyGroups);
+        try
         {
-            await RunRoundAsync(schedule).ConfigureAwait(false);
+            do
+            {
+                Interlocked.Increment(ref _roundsStarted);
+                await RunRoundAsync(schedule).ConfigureAwait(false);
+            }
+            while (schedule.ContinueAfterRound());
         }
-        while (schedule.ContinueAfterRound());
+        finally
+        {
+            Interlocked.Decrement(ref _busyGroups);
+        }
     }
 
     private async Task RunRoundAsync(GroupSchedule schedule)
@@ -241,16 +266,18 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
     }
 
     /// <summary>One group's timer and the state that keeps its rounds apart.</summary>
+    /// <remarks>
+    /// The round state changes under a lock, not by compare-exchanges: with those, a tick could see a
+    /// round running, that round end, and the tick's "pending" mark then find nothing to mark, so the tick
+    /// was lost until the next Interval. Ticks come once per Interval per group: the lock never contends.
+    /// </remarks>
     private sealed class GroupSchedule(UpstreamHealthChecks owner, string name, TimeSpan interval, CancellationToken stopping)
     {
-        private const int Idle = 0;
-        private const int Running = 1;
-        private const int RunningWithTickPending = 2;
-
         private readonly Lock _lock = new();
         private ITimer? _timer;
         private Task _round = Task.CompletedTask;
-        private int _state;
+        private bool _running;
+        private bool _tickPending;
         private bool _retired;
 
         public string Name { get; } = name;
@@ -263,14 +290,24 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
         public Task Round => Volatile.Read(ref _round);
 
         /// <summary>Starts the timer: the first round now, then one every <see cref="Interval"/>.</summary>
-        public void Start(TimeProvider time) =>
-            _timer = time.CreateTimer(static state => ((GroupSchedule)state!).Tick(), this, TimeSpan.Zero, Interval);
+        /// <remarks>
+        /// The first round is started here, not by a timer due now: a periodic timer of FakeTimeProvider
+        /// (which the tests drive) takes its next tick from the time at which its callback returns, so a
+        /// clock moved by a test while this thread was still returning from the first round's callback
+        /// would have pushed the next round one Interval back (the rescheduling of dotnet/extensions#6810).
+        /// </remarks>
+        public void Start(TimeProvider time)
+        {
+            _timer = time.CreateTimer(static state => ((GroupSchedule)state!).Tick(), this, Interval, Interval);
+            Tick();
+        }
 
         /// <summary>A reload changed the interval: check now, then every <paramref name="interval"/>.</summary>
         public void Reschedule(TimeSpan interval)
         {
             Interval = interval;
-            _timer?.Change(TimeSpan.Zero, interval);
+            _timer?.Change(interval, interval);
+            Tick();
         }
 
         /// <summary>The group left the configuration or lost its HealthCheck, or the host is stopping.</summary>
@@ -287,15 +324,13 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
         /// <summary>Called as a round ends: true when a tick fell during it, so another round is due now.</summary>
         public bool ContinueAfterRound()
         {
-            if (Interlocked.CompareExchange(ref _state, Idle, Running) == Running)
+            lock (_lock)
             {
-                return false;
+                var again = _tickPending && !_retired && !Stopping.IsCancellationRequested;
+                _tickPending = false;
+                _running = again;
+                return again;
             }
-
-            // Pending: only this loop leaves that state, so plain writes are safe.
-            var again = !Volatile.Read(ref _retired) && !Stopping.IsCancellationRequested;
-            Volatile.Write(ref _state, again ? Running : Idle);
-            return again;
         }
 
         /// <summary>Applies a probe's verdict and logs a change, unless the schedule was retired meanwhile.</summary>
@@ -323,20 +358,25 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
 
         private void Tick()
         {
-            if (Volatile.Read(ref _retired) || Stopping.IsCancellationRequested)
+            // Idle → start a round; running → leave one tick pending for when it ends; pending → nothing more.
+            lock (_lock)
             {
-                return;
+                if (_retired || Stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                if (_running)
+                {
+                    _tickPending = true;
+                    return;
+                }
+
+                _running = true;
             }
 
-            // Idle → start a round; running → leave one tick pending for when it ends; pending → nothing more.
-            if (Interlocked.CompareExchange(ref _state, Running, Idle) == Idle)
-            {
-                Volatile.Write(ref _round, owner.RunRoundsAsync(this));
-            }
-            else
-            {
-                Interlocked.CompareExchange(ref _state, RunningWithTickPending, Running);
-            }
+            // Outside the lock: the round's probes start here, and Report takes it.
+            Volatile.Write(ref _round, owner.RunRoundsAsync(this));
         }
     }
 }

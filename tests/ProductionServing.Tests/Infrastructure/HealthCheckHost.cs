@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using ProductionServing.Proxy;
@@ -7,8 +8,10 @@ namespace ProductionServing.Tests.Infrastructure;
 
 /// <summary>
 /// What active health check tests share: a configuration with one checked group <c>backend</c> behind
-/// <c>/</c>, a <see cref="ServingHost"/> on a <see cref="FakeTimeProvider"/>, and bounded waits for the
-/// verdicts, which land in the background after a probe's answer is read.
+/// <c>/</c>, a <see cref="ServingHost"/> on a <see cref="FakeTimeProvider"/>, bounded waits for the
+/// verdicts, which land in the background after a probe's answer is read, and the scheduler's own
+/// counters for what must not happen (a request of the test's own cannot prove that no probe is on its
+/// way: it may overtake one).
 /// </summary>
 internal static class HealthCheckHost
 {
@@ -41,6 +44,33 @@ internal static class HealthCheckHost
     public static UpstreamServer ServerOf(ServingHost host, HealthCheckedUpstream upstream) =>
         host.App.Services.GetRequiredService<UpstreamRegistry>().Groups.Single(g => g.Name == "backend")
             .Servers.Single(s => s.Address.Port == upstream.Port);
+
+    /// <summary>The health check service of <paramref name="host"/>, whose round counters tell what the scheduler did.</summary>
+    public static UpstreamHealthChecks ChecksOf(ServingHost host) =>
+        host.App.Services.GetServices<IHostedService>().OfType<UpstreamHealthChecks>().Single();
+
+    /// <summary>Waits until no round runs: every probe sent so far is answered, judged and counted by its upstream.</summary>
+    public static Task IdleAsync(UpstreamHealthChecks checks) =>
+        Poll.UntilAsync(() => checks.BusyGroups == 0, "no health check round runs");
+
+    /// <summary>
+    /// From an idle scheduler, advances the clock by <paramref name="delta"/> and asserts that no round
+    /// started and <paramref name="upstreams"/> got no probe. A tick that fires in <c>Advance</c> starts its
+    /// round, and counts it, before <c>Advance</c> returns (FakeTimeProvider runs a due timer on the thread
+    /// inside its timer loop, and with the scheduler idle that is this one), so no wait can be too short.
+    /// </summary>
+    public static async Task AdvanceWithoutARoundAsync(UpstreamHealthChecks checks, FakeTimeProvider time, TimeSpan delta,
+        params HealthCheckedUpstream[] upstreams)
+    {
+        await IdleAsync(checks);
+        var rounds = checks.RoundsStarted;
+        var probes = upstreams.Select(u => u.ProbeCount).ToArray();
+
+        time.Advance(delta);
+
+        Assert.Equal(rounds, checks.RoundsStarted);
+        Assert.Equal(probes, upstreams.Select(u => u.ProbeCount).ToArray());
+    }
 
     /// <summary>The bodies of <paramref name="count"/> proxied GETs, in order (each upstream answers its name).</summary>
     public static async Task<string[]> GetBodiesAsync(ServingHost host, int count)

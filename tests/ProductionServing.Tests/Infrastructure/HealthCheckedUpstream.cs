@@ -56,18 +56,6 @@ internal sealed class HealthCheckedUpstream : IAsyncDisposable
     public async Task<UpstreamRequest> NextProbeAsync() =>
         await _probes.Reader.ReadAsync().AsTask().WaitAsync(HealthCheckHost.Bound);
 
-    /// <summary>
-    /// A request of our own, answered, after time advances that must not have probed: a probe sent by a
-    /// timer that fired in <c>FakeTimeProvider.Advance</c> starts before Advance returns, so it would be
-    /// at the upstream before this request (absence cannot be proven without a wait; this is the bounded
-    /// stand-in).
-    /// </summary>
-    public async Task BarrierAsync()
-    {
-        using var client = new HttpClient { Timeout = HealthCheckHost.Bound };
-        Assert.Equal(Name, await client.GetStringAsync(new Uri(Address + "/barrier")));
-    }
-
     private async Task HandleAsync(HttpContext context)
     {
         if (context.Request.Path != "/healthz")

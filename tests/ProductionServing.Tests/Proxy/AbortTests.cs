@@ -240,14 +240,16 @@ public sealed class AbortTests
     [Fact]
     public async Task UpstreamRefuses_Returns502_AndLogsTheServer()
     {
-        var closedPort = ClosedPort();
-        await using var host = await ServingHost.StartAsync(Config($"http://127.0.0.1:{closedPort}"));
+        var refusing = RawUpstream.RefusingAddress();
+        await using var host = await ServingHost.StartAsync(Config(refusing));
 
         using var response = await host.Client.GetAsync("/page");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         var log = await host.Logs.WaitForEventAsync(3001);
-        Assert.Contains($"127.0.0.1:{closedPort}", log.Message, StringComparison.Ordinal);
+        Assert.Contains(new Uri(refusing).Authority, log.Message, StringComparison.Ordinal);
+        var refused = Assert.IsType<SocketException>(Assert.IsType<HttpRequestException>(log.Exception).InnerException);
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
     }
 
     /// <summary>An upstream handler that signals its arrival, then waits until its request is aborted and signals that.</summary>
@@ -262,14 +264,5 @@ public sealed class AbortTests
         {
             aborted.TrySetResult();
         }
-    }
-
-    private static int ClosedPort()
-    {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
     }
 }

@@ -70,6 +70,24 @@ public sealed class ActiveHealthCheckTests
         Assert.True(ServerOf(host, a).ProbeHealthy);
     }
 
+    [Fact]
+    public async Task ClockMovingWhileTheFirstRoundStarts_DoesNotDelayTheNextRound()
+    {
+        // The first round runs as soon as the group is seen. If it ran inside the callback of a timer due
+        // now, a test that advanced one Interval while that callback was still returning (its thread
+        // preempted on a busy machine) would find the next round moved one Interval later.
+        var time = new HoldingTimeProvider();
+        await using var a = await HealthCheckedUpstream.StartAsync("a");
+        await using var host = await StartAsync(Config(Servers(a)), time);
+        await a.NextProbeAsync();
+
+        a.HealthStatus = 503;
+        time.Step(Interval);
+        time.Release();
+
+        await Poll.UntilAsync(() => !ServerOf(host, a).ProbeHealthy, "the round one Interval later fails a");
+    }
+
     [Theory]
     [InlineData(200, true)]
     [InlineData(204, true)]
@@ -152,14 +170,15 @@ public sealed class ActiveHealthCheckTests
         // nginx: a communication error fails the check; YARP: an exception is reported as a failure.
         var time = new FakeTimeProvider();
         await using var a = await HealthCheckedUpstream.StartAsync("a");
-        var closed = ClosedPortAddress();
-        await using var host = await StartAsync(Config(Servers(a) + $$""", { "Address": "{{closed}}" }"""), time);
+        var refusing = RawUpstream.RefusingAddress();
+        await using var host = await StartAsync(Config(Servers(a) + $$""", { "Address": "{{refusing}}" }"""), time);
 
         var server = host.App.Services.GetRequiredService<UpstreamRegistry>().Groups.Single().Servers[1];
-        await Poll.UntilAsync(() => !server.ProbeHealthy, "the closed port fails its first check");
+        await Poll.UntilAsync(() => !server.ProbeHealthy, "the refusing address fails its first check");
 
         var failed = await LoggedAsync(host, 3101, server.Name);
-        Assert.NotNull(failed.Exception);
+        var refused = Assert.IsType<SocketException>(Assert.IsType<HttpRequestException>(failed.Exception).InnerException);
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
         Assert.Equal(["a", "a"], await GetBodiesAsync(host, 2));
     }
 
@@ -190,6 +209,7 @@ public sealed class ActiveHealthCheckTests
         // YARP CheckHealthAsync_ActiveHealthCheckIsEnabledForCluster_SendProbe: a cluster with active
         // checks off gets no probe; nginx checks only groups whose location has health_check.
         // The checked group is the control: its probes show that rounds ran while the others got none.
+        // Once no round runs, every probe ever sent has reached its upstream, so none can still be on its way.
         var time = new FakeTimeProvider();
         await using var checkedServer = await HealthCheckedUpstream.StartAsync("checked");
         await using var named = await HealthCheckedUpstream.StartAsync("named");
@@ -197,6 +217,7 @@ public sealed class ActiveHealthCheckTests
         await using var host = await StartAsync(Config(Servers(checkedServer),
             locations: $$""", { "Match": "/named/", "Proxy": { "Pass": "http://other" } }, { "Match": "/plain/", "Proxy": { "Pass": "{{plain.Address}}" } }""",
             upstreams: $$""", "other": { "Servers": [ { "Address": "{{named.Address}}" } ] }"""), time);
+        var checks = ChecksOf(host);
         await checkedServer.NextProbeAsync();
 
         for (var round = 0; round < 3; round++)
@@ -205,19 +226,12 @@ public sealed class ActiveHealthCheckTests
             await checkedServer.NextProbeAsync();
         }
 
+        await IdleAsync(checks);
+        Assert.Equal(4, checks.RoundsStarted);      // the first and one per Interval, all of the checked group
+        Assert.Equal(4, checkedServer.ProbeCount);
         Assert.Equal(0, named.ProbeCount);
         Assert.Equal(0, plain.ProbeCount);
         Assert.Empty(named.Host.Requests);
         Assert.Empty(plain.Host.Requests);
-    }
-
-    /// <summary>An http address on 127.0.0.1 where nothing listens.</summary>
-    private static string ClosedPortAddress()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return $"http://127.0.0.1:{port}";
     }
 }

@@ -47,7 +47,8 @@ public sealed class MaxConnectionsTests
     [Fact]
     public async Task WaitReachingQueueTimeout_Answers503()
     {
-        var time = new FakeTimeProvider();
+        var time = new TimerCountingTimeProvider();
+        var queueTimeout = TimeSpan.FromSeconds(5);
         await using var upstream = await GatedUpstreamAsync();
         await using var host = await ServingHost.StartAsync(OneSlot(upstream, """ "QueueTimeout": "00:00:05" """),
             services: s => s.AddSingleton<TimeProvider>(time));
@@ -56,9 +57,12 @@ public sealed class MaxConnectionsTests
         var holding = host.Client.GetAsync("/hold");
         await _held.Task.WaitAsync(Timeout);
         var queued = host.Client.GetAsync("/queued");
-        await Poll.UntilAsync(() => group.QueueLength == 1, "the second request queues");
 
-        time.Advance(TimeSpan.FromSeconds(5));
+        // The request joins the queue, then sets its QueueTimeout timer: wait for both, or the clock
+        // could move before the timer exists and the wait would end 5 s of fake time later than that.
+        await Poll.UntilAsync(() => group.QueueLength == 1 && time.Created(queueTimeout) == 1, "the second request queues, its QueueTimeout set");
+
+        time.Advance(queueTimeout);
 
         using var timedOut = await queued.WaitAsync(Timeout);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, timedOut.StatusCode);
