@@ -156,13 +156,9 @@ internal sealed class StaticHandler
             return Task.CompletedTask;
         }
 
-        foreach (var name in _index)
+        if (Files.FindIndex(path, _index, out var index, out var entry))
         {
-            var candidate = path + name;
-            if (Files.Find(candidate, out var entry) == FileKind.File)
-            {
-                return StaticFileSender.SendAsync(context, candidate, entry!, this, _logger);
-            }
+            return StaticFileSender.SendAsync(context, index, entry, this, _logger);
         }
 
         if (_autoIndex && Files.TryMap(path, out var folder))
