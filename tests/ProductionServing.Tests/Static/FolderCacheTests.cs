@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using ProductionServing.Configuration;
 using ProductionServing.Static;
 using ProductionServing.Tests.Infrastructure;
 
@@ -157,11 +158,17 @@ public sealed class FolderCacheTests : IDisposable
         await AssertAnswersAsync(host, "/", HttpStatusCode.OK, "release 1");
         await AssertAnswersAsync(host, "/", HttpStatusCode.OK, "release 1");
 
+        var watch = host.App.Services.GetRequiredService<ServingConfigHolder>().Current.Matcher.Select("/")!.Static!.Files.Watch;
+        var before = watch.Generation;
+
         var next = Path.Combine(_site.Folder, "current.next");
         Directory.CreateSymbolicLink(next, Path.Combine(releases, "2"));
         await RunAsync("mv", "-T", next, current);
 
-        await UntilAnsweredAsync(host, "/", "200 release 2", "200 release 1");
+        // Asked once the new release is watched: while the watch is set up again nothing is trusted at
+        // all, and a request then would find the new index even if the old decision outlived the swap.
+        await Poll.UntilAsync(() => watch.Generation > before, "the new release is watched");
+        await AssertAnswersAsync(host, "/", HttpStatusCode.OK, "release 2");
     }
 
     [Fact]
