@@ -79,6 +79,38 @@ public sealed class FolderCacheTests : IDisposable
     }
 
     [Fact]
+    public async Task LargeIndex_ChangedUnseen_IsServedByTheNextRequest()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+
+        // A trusted folder decision names its index file, never vouches for it: the file keeps its own
+        // rule, and one above the in-memory limit is checked on every request. Written through a hard
+        // link from outside the root, the change is one the watch cannot see.
+        var outside = Path.Combine(_site.Folder, "outside-index.html");
+        var before = new byte[200 * 1024];
+        File.WriteAllBytes(outside, before);
+        Directory.CreateDirectory(_site.Path_("big"));
+        await RunAsync("ln", outside, _site.Path_("big/index.html"));
+        await using var host = await StartAsync(_site.Root);
+        Assert.Equal(before, await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/big/")));
+        Assert.Equal(before, await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/big/")));
+
+        var after = new byte[before.Length];
+        new Random(5).NextBytes(after);
+        using (var file = new FileStream(outside, FileMode.Open, FileAccess.Write))
+        {
+            file.Write(after);
+        }
+
+        File.SetLastWriteTimeUtc(outside, File.GetLastWriteTimeUtc(outside).AddSeconds(5));
+
+        Assert.Equal(after, await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/big/")));
+    }
+
+    [Fact]
     public async Task FolderReplaced_ServesTheNewFolder()
     {
         _site.Write("app/index.html", "old folder");
