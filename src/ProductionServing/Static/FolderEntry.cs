@@ -48,7 +48,8 @@ internal sealed class FolderEntry
 
     /// <summary>
     /// This decision with the index found after it. It keeps the folder's generation and time: the
-    /// index was looked for later, so it holds at least as long as the folder does.
+    /// index was looked for after the folder was checked, so while nothing has changed since that
+    /// check, nothing has changed since the index was looked for either.
     /// </summary>
     public FolderEntry WithIndex(string[] indexNames, string? indexPath) => new(CheckedGeneration, CheckedAt, indexNames, indexPath);
 }
