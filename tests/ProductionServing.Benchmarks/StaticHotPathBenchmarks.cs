@@ -11,7 +11,9 @@ namespace ProductionServing.Benchmarks;
 /// <summary>
 /// The per-request cost of the middleware for a cached 1 KiB file, without Kestrel or sockets: what
 /// ProductionServing itself adds to a request. The folder is watched (on Linux), so a hit makes no
-/// system call; the last two cases show what one <c>stat</c> costs, for comparison.
+/// system call; the last two cases show what one <c>stat</c> costs, for comparison. <c>GET /</c> is
+/// the folder's <c>index.html</c> (1 KiB too): the folder's decision (a folder inside the root, and
+/// which index file it has) on top of the file's.
 /// </summary>
 [MemoryDiagnoser]
 public class StaticHotPathBenchmarks
@@ -22,6 +24,7 @@ public class StaticHotPathBenchmarks
     private ProductionServingMiddleware _middleware = null!;
     private DefaultHttpContext _context = null!;
     private IHttpRequestFeature _request = null!;
+    private DefaultHttpContext _indexContext = null!;
     private string _etag = null!;
 
     [GlobalSetup]
@@ -30,6 +33,7 @@ public class StaticHotPathBenchmarks
         _folder = Directory.CreateTempSubdirectory("ps-bench-").FullName;
         _file = Path.Combine(_folder, "1k.bin");
         File.WriteAllBytes(_file, new byte[1024]);
+        File.WriteAllBytes(Path.Combine(_folder, "index.html"), new byte[1024]);
         _services = new ServiceCollection()
             .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
             .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
@@ -45,6 +49,17 @@ public class StaticHotPathBenchmarks
         _request.RawTarget = "/1k.bin";
         Get();
         _etag = _context.Response.Headers.ETag.ToString();
+        _indexContext = new DefaultHttpContext();
+        _indexContext.Response.Body = Stream.Null;
+        var index = _indexContext.Features.Get<IHttpRequestFeature>()!;
+        index.Method = HttpMethods.Get;
+        index.Path = "/";
+        index.RawTarget = "/";
+        GetIndex();
+        if (_indexContext.Response.StatusCode != StatusCodes.Status200OK || _indexContext.Response.ContentLength != 1024)
+        {
+            throw new InvalidOperationException($"GET / answered {_indexContext.Response.StatusCode}, not the index file.");
+        }
     }
 
     [GlobalCleanup]
@@ -61,6 +76,14 @@ public class StaticHotPathBenchmarks
         _context.Response.Headers.Clear();
         _context.Response.StatusCode = 200;
         return _middleware.Invoke(_context);
+    }
+
+    [Benchmark(Description = "GET / (1 KiB index.html)")]
+    public Task GetIndex()
+    {
+        _indexContext.Response.Headers.Clear();
+        _indexContext.Response.StatusCode = 200;
+        return _middleware.Invoke(_indexContext);
     }
 
     [Benchmark(Description = "GET 1 KiB → 304")]

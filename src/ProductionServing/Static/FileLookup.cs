@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
@@ -12,8 +13,10 @@ namespace ProductionServing.Static;
 /// <remarks>
 /// A cached entry is served without asking the disk while its folder's <see cref="FolderWatch"/> has
 /// seen no change since the entry was last checked (and for at most a second); otherwise it is
-/// revalidated with one <c>statx</c>. Missing paths are not cached: the <c>stat</c> that would validate
-/// a negative entry is the lookup itself, and caching them would let clients fill memory with random paths.
+/// revalidated with one <c>statx</c>. A folder's decision (a folder inside the root, and which index
+/// file it has, if any) is trusted by the same rule, and otherwise taken again from the disk (see
+/// <see cref="FolderEntry"/>). Missing paths are not cached: the <c>stat</c> that would validate a
+/// negative entry is the lookup itself, and caching them would let clients fill memory with random paths.
 /// </remarks>
 internal sealed class FileLookup
 {
@@ -33,6 +36,9 @@ internal sealed class FileLookup
     private const int MaxEntries = 65_536;
 
     private readonly ConcurrentDictionary<string, FileEntry> _entries = new(StringComparer.Ordinal);
+
+    /// <summary>Request paths found to be folders (with or without their trailing slash), and their index files.</summary>
+    private readonly ConcurrentDictionary<string, FolderEntry> _folders = new(StringComparer.Ordinal);
     private volatile bool _retired;
     private ResolvedRoot? _realRoot;
 
@@ -75,6 +81,78 @@ internal sealed class FileLookup
         }
 
         entry = null;
+        if (_folders.TryGetValue(path, out var folder) && folder.IsTrusted(Watch))
+        {
+            return FileKind.Directory;
+        }
+
+        // Read before the disk is: a change after it moves the generation on, and the decision is taken again.
+        var generation = Watch.Generation;
+        var now = Watch.Timestamp();
+        var kind = FindOnDisk(path, out entry);
+        if (kind == FileKind.Directory && generation != 0)
+        {
+            Remember(path, folder, new FolderEntry(generation, now, indexNames: null, indexPath: null));
+        }
+        else if (folder is not null)
+        {
+            _folders.TryRemove(new KeyValuePair<string, FolderEntry>(path, folder));
+        }
+
+        return kind;
+    }
+
+    /// <summary>
+    /// The index file of the folder <paramref name="path"/> (a request path ending in '/' that
+    /// <see cref="Find"/> found to be a folder): the first of <paramref name="names"/> that is a file
+    /// (nginx's <c>index</c>). False when none is.
+    /// </summary>
+    /// <param name="path">The folder's request path, ending in '/'.</param>
+    /// <param name="names">The location's index names, in order; the same array on every call.</param>
+    /// <param name="indexPath">The index file's request path (its cache key).</param>
+    /// <param name="entry">The index file's current entry.</param>
+    public bool FindIndex(string path, string[] names, [NotNullWhen(true)] out string? indexPath, [NotNullWhen(true)] out FileEntry? entry)
+    {
+        // Only a folder decision still trusted carries an index decision: the index is looked for after
+        // the folder was checked, so it holds as long as nothing has changed since that check.
+        var folder = _folders.TryGetValue(path, out var found) && found.IsTrusted(Watch) ? found : null;
+        if (folder is not null && ReferenceEquals(folder.IndexNames, names))
+        {
+            indexPath = folder.IndexPath;
+            if (indexPath is null)
+            {
+                entry = null;
+                return false;
+            }
+
+            if (Find(indexPath, out entry) == FileKind.File && entry is not null)
+            {
+                return true;
+            }
+
+            // The index file went in a way the watch has not reported (yet): look for another.
+        }
+
+        foreach (var name in names)
+        {
+            indexPath = path + name;
+            if (Find(indexPath, out entry) == FileKind.File && entry is not null)
+            {
+                RememberIndex(path, folder, names, indexPath);
+                return true;
+            }
+        }
+
+        RememberIndex(path, folder, names, null);
+        indexPath = null;
+        entry = null;
+        return false;
+    }
+
+    /// <summary>What the path names on disk now; a file found is loaded and cached.</summary>
+    private FileKind FindOnDisk(string path, out FileEntry? entry)
+    {
+        entry = null;
         if (!TryMap(path, out var physical))
         {
             return FileKind.Missing;
@@ -113,6 +191,36 @@ internal sealed class FileLookup
         return FileKind.File;
     }
 
+    /// <summary>Keeps a folder decision in place of <paramref name="stale"/> (the entry no longer trusted, if any).</summary>
+    private void Remember(string path, FolderEntry? stale, FolderEntry entry)
+    {
+        // A retired lookup's entries are never looked at again; they hold no memory of the budget.
+        if (_retired)
+        {
+            return;
+        }
+
+        if (stale is not null)
+        {
+            _folders.TryUpdate(path, entry, stale);
+        }
+        else if (_folders.Count < MaxEntries)
+        {
+            _folders.TryAdd(path, entry);
+        }
+    }
+
+    /// <summary>Adds the index found to the folder decision it was looked for under, if that is still the one kept.</summary>
+    private void RememberIndex(string path, FolderEntry? folder, string[] names, string? indexPath)
+    {
+        // Without a trusted folder decision (not watched, or changed since Find) there is nothing to add
+        // it to: the next request decides again.
+        if (folder is not null && !_retired)
+        {
+            _folders.TryUpdate(path, folder.WithIndex(names, indexPath), folder);
+        }
+    }
+
     /// <summary>
     /// Stops watching, forgets every entry and gives its memory back to the shared budget, when a reload
     /// replaces this location or the host stops. Requests still holding an entry keep its bytes (they
@@ -126,6 +234,8 @@ internal sealed class FileLookup
         {
             Evict(path, entry);
         }
+
+        _folders.Clear();
     }
 
     /// <summary>Forgets an entry that turned out to be stale (a changed, truncated or deleted file).</summary>

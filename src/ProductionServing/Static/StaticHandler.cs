@@ -125,13 +125,9 @@ internal sealed class StaticHandler : LocationHandler
             return Task.CompletedTask;
         }
 
-        foreach (var name in _index)
+        if (Files.FindIndex(path, _index, out var index, out var entry))
         {
-            var candidate = path + name;
-            if (Files.Find(candidate, out var entry) == FileKind.File)
-            {
-                return _sender.SendAsync(context, candidate, entry!);
-            }
+            return _sender.SendAsync(context, index, entry);
         }
 
         if (_autoIndex && Files.TryMap(path, out var folder))
