@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http;
 using Microsoft.Extensions.Hosting;
@@ -25,10 +24,11 @@ namespace ProductionServing.Proxy;
 ///    round as soon as that one ends, so no tick is lost and none piles up.
 /// 4. Reloads: a round looks its group up by name among the groups in force, so it probes the servers,
 ///    Path and Timeout configured now. <see cref="UpstreamRegistry"/> keeps the <see cref="UpstreamServer"/>
-///    of an unchanged group and address, and with it the verdict. A heartbeat notices added and removed
-///    groups and changed intervals (a changed interval checks at once, then runs on the new one). When a
-///    reload removes a group's <c>HealthCheck</c>, its servers are healthy again (nothing else would ever
-///    clear a failed check) and late answers to its probes are ignored.
+///    of an unchanged group and address, and with it the verdict. Each reload's build signals
+///    (<see cref="UpstreamRegistry.Changed"/>) and the schedules follow at once: added and removed groups,
+///    changed intervals (a changed interval checks at once, then runs on the new one). When a reload
+///    removes a group's <c>HealthCheck</c>, its servers are healthy again (nothing else would ever clear a
+///    failed check) and late answers to its probes are ignored.
 /// 5. Probes use the group's own connection pool, like forwarded requests, but the server's own scheme
 ///    (a group may serve <c>Pass</c> URLs of either scheme), its authority as <c>Host</c>, and a
 ///    <c>User-Agent</c> of their own so that upstream access logs can tell them apart.
@@ -40,11 +40,7 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
     /// <summary>The <c>User-Agent</c> of every probe.</summary>
     public const string UserAgent = "ProductionServing-HealthCheck";
 
-    /// <summary>How often the groups in force are compared with the scheduled ones, to follow reloads.</summary>
-    public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(1);
-
     private readonly Dictionary<string, GroupSchedule> _schedules = new(StringComparer.OrdinalIgnoreCase);
-    private IReadOnlyCollection<UpstreamGroup>? _seen;
     private int _roundsStarted;
     private int _busyGroups;
 
@@ -66,15 +62,15 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // A PeriodicTimer keeps a tick that fell while nobody waited, so no time advance is ever missed.
-        using var heartbeat = new PeriodicTimer(Heartbeat, time);
         try
         {
-            do
+            while (true)
             {
+                // Taken before the groups are read, so a reload that lands while they are reconciled is not missed.
+                var reloaded = registry.Changed;
                 Reconcile(stoppingToken);
+                await reloaded.WaitAsync(stoppingToken).ConfigureAwait(false);
             }
-            while (await heartbeat.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -100,13 +96,7 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
     {
         try
         {
-            // A build replaces the dictionary, so the same collection means no reload happened.
             var groups = registry.Groups;
-            if (ReferenceEquals(groups, _seen))
-            {
-                return;
-            }
-
             var checkedNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var group in groups)
             {
@@ -146,16 +136,15 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
                     if (!server.ProbeHealthy)
                     {
                         server.ProbeHealthy = true;
-                        HealthCheckLog.Passed(logger, group.Name, server.Name, "its HealthCheck was removed");
+                        HealthCheckLog.Removed(logger, group.Name, server.Name);
                     }
                 }
             }
 
-            _seen = groups;
         }
         catch (Exception ex)
         {
-            // Never out of the loop: the next heartbeat tries again.
+            // Never out of the loop: the next reload tries again.
             HealthCheckLog.ScheduleFailed(logger, ex);
         }
     }
@@ -218,8 +207,7 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
 
     private async Task ProbeAsync(UpstreamGroup group, HealthProbe check, UpstreamServer server, GroupSchedule schedule)
     {
-        bool healthy;
-        string reason;
+        var status = 0;
         Exception? error = null;
         using var timeout = new CancellationTokenSource(check.Timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, schedule.Stopping);
@@ -227,9 +215,7 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
         {
             using var request = CreateRequest(server, check.Path);
             using var response = await group.Transport.Invoker.SendAsync(request, linked.Token).ConfigureAwait(false);
-            var status = (int)response.StatusCode;
-            healthy = status is >= 200 and < 400;
-            reason = "status " + status.ToString(CultureInfo.InvariantCulture);
+            status = (int)response.StatusCode;
         }
         catch (Exception) when (schedule.Stopping.IsCancellationRequested)
         {
@@ -238,19 +224,11 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
         }
         catch (Exception ex)
         {
-            healthy = false;
-            if (timeout.IsCancellationRequested)
-            {
-                reason = "no response within Timeout " + check.Timeout.ToString("c", CultureInfo.InvariantCulture);
-            }
-            else
-            {
-                reason = ex.InnerException?.Message ?? ex.Message;
-                error = ex;
-            }
+            // No answer within Timeout is told apart by status 0 without an error.
+            error = timeout.IsCancellationRequested ? null : ex;
         }
 
-        schedule.Report(server, healthy, check.Path, reason, error);
+        schedule.Report(server, check, status, error);
     }
 
     private static HttpRequestMessage CreateRequest(UpstreamServer server, string path)
@@ -333,9 +311,14 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
             }
         }
 
-        /// <summary>Applies a probe's verdict and logs a change, unless the schedule was retired meanwhile.</summary>
-        public void Report(UpstreamServer server, bool healthy, string path, string reason, Exception? error)
+        /// <summary>
+        /// Applies a probe's verdict (2xx or 3xx is healthy; <paramref name="status"/> 0 means no answer:
+        /// <paramref name="error"/> when the server could not be reached, neither when <c>Timeout</c> passed)
+        /// and logs a change, unless the schedule was retired meanwhile.
+        /// </summary>
+        public void Report(UpstreamServer server, HealthProbe check, int status, Exception? error)
         {
+            var healthy = status is >= 200 and < 400;
             lock (_lock)
             {
                 if (_retired || server.ProbeHealthy == healthy)
@@ -346,13 +329,22 @@ internal sealed class UpstreamHealthChecks(UpstreamRegistry registry, TimeProvid
                 server.ProbeHealthy = healthy;
             }
 
+            var logger = owner.Logger;
             if (healthy)
             {
-                HealthCheckLog.Passed(owner.Logger, Name, server.Name, reason);
+                HealthCheckLog.Passed(logger, Name, server.Name, check.Path, status);
+            }
+            else if (status != 0)
+            {
+                HealthCheckLog.Failed(logger, Name, server.Name, check.Path, status);
+            }
+            else if (error is null)
+            {
+                HealthCheckLog.TimedOut(logger, Name, server.Name, check.Path, check.Timeout);
             }
             else
             {
-                HealthCheckLog.Failed(owner.Logger, Name, server.Name, path, reason, error);
+                HealthCheckLog.Unreachable(logger, Name, server.Name, check.Path, ProxyLog.ErrorOf(error), error);
             }
         }
 

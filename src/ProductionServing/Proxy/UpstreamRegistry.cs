@@ -20,6 +20,7 @@ internal sealed class UpstreamRegistry(TimeProvider time, ILoggerFactory loggerF
     /// the old configuration must still admit a waiter of the new one, and the other way round.
     /// </summary>
     private Dictionary<string, UpstreamGroup.WaitQueue> _queues = new(StringComparer.OrdinalIgnoreCase);
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public TimeProvider Time { get; } = time;
 
@@ -33,6 +34,21 @@ internal sealed class UpstreamRegistry(TimeProvider time, ILoggerFactory loggerF
             lock (_lock)
             {
                 return _groups.Values;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Completes when a later build is in force (a reload): what follows the groups in force (the health
+    /// checks) acts on each reload when it happens, instead of polling for one.
+    /// </summary>
+    public Task Changed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _changed.Task;
             }
         }
     }
@@ -74,6 +90,9 @@ internal sealed class UpstreamRegistry(TimeProvider time, ILoggerFactory loggerF
             _transports = transports;
             _queues = queues;
             _groups = groups;
+            var built = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            built.TrySetResult();
             return groups;
         }
     }

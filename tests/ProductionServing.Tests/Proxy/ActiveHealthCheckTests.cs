@@ -39,7 +39,8 @@ public sealed class ActiveHealthCheckTests
         Assert.Equal(["a", "a", "a", "a"], await GetBodiesAsync(host, 4));
         var failed = await LoggedAsync(host, 3101, b.Authority);
         Assert.Equal(LogLevel.Warning, failed.Level);
-        Assert.Contains("status 503", failed.Message, StringComparison.Ordinal);
+        Assert.Equal("503", failed.Field("Status"));
+        Assert.Equal("/healthz", failed.Field("Path"));
 
         b.HealthStatus = 200;
         time.Advance(Interval);
@@ -50,6 +51,7 @@ public sealed class ActiveHealthCheckTests
         Assert.Contains("b", bodies);
         var passed = await LoggedAsync(host, 3102, b.Authority);
         Assert.Equal(LogLevel.Information, passed.Level);
+        Assert.Equal("200", passed.Field("Status"));
     }
 
     [Fact]
@@ -138,8 +140,8 @@ public sealed class ActiveHealthCheckTests
         await Poll.UntilAsync(() => !ServerOf(host, b).ProbeHealthy, "b's probe times out");
         await b.ProbeAborted.Task.WaitAsync(Bound);
         Assert.Equal(["a", "a"], await GetBodiesAsync(host, 2));
-        var failed = await LoggedAsync(host, 3101, b.Authority);
-        Assert.Contains("no response within Timeout 00:00:08", failed.Message, StringComparison.Ordinal);
+        var failed = await LoggedAsync(host, 3105, b.Authority);
+        Assert.Equal("00:00:08", failed.Field("Timeout"));
         Assert.Null(failed.Exception);
     }
 
@@ -176,7 +178,8 @@ public sealed class ActiveHealthCheckTests
         var server = host.App.Services.GetRequiredService<UpstreamRegistry>().Groups.Single().Servers[1];
         await Poll.UntilAsync(() => !server.ProbeHealthy, "the refusing address fails its first check");
 
-        var failed = await LoggedAsync(host, 3101, server.Name);
+        var failed = await LoggedAsync(host, 3106, server.Name);
+        Assert.Equal("ConnectionError", failed.Field("Error"));
         var refused = Assert.IsType<SocketException>(Assert.IsType<HttpRequestException>(failed.Exception).InnerException);
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
         Assert.Equal(["a", "a"], await GetBodiesAsync(host, 2));
