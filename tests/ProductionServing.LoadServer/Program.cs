@@ -6,6 +6,7 @@ using ProductionServing.LoadServer;
 
 // The server side of tests/load/run. Usage:
 //   ProductionServing.LoadServer --mode <library|staticfiles|ceiling> --root <folder> --urls http://127.0.0.1:PORT
+//   ProductionServing.LoadServer --mode library --root <folder> --config <file.json> --urls http://127.0.0.1:PORT
 //   ProductionServing.LoadServer --mode backend --urls http://127.0.0.1:PORT
 //   ProductionServing.LoadServer --mode proxy --upstream http://127.0.0.1:PORT --urls http://127.0.0.1:PORT
 //   ProductionServing.LoadServer --mode <app|limiter|pool-default|pool-dedicated|pool-isolation|pool-fifo|pool-lifo> --urls http://127.0.0.1:PORT
@@ -40,6 +41,14 @@ if (!valid)
 
 if (mode == "library")
 {
+    // --config file.json adds its ProductionServing section, reloaded when the file changes (the
+    // reload benchmark, tests/load/reload, changes another location there while the static one is loaded).
+    if (builder.Configuration["config"] is { } config)
+    {
+        builder.Configuration.AddJsonFile(Path.GetFullPath(config), optional: false, reloadOnChange: true);
+        builder.Services.AddProductionServing(builder.Configuration.GetSection("ProductionServing"));
+    }
+
     builder.Services.AddProductionServing(options =>
     {
         // /__alloc is the app's, so the static location must not take it.
