@@ -20,6 +20,10 @@ internal sealed class WorkerThread
     private readonly object _gate = new();
     private readonly Queue<(SendOrPostCallback Callback, object? State)> _items = new();
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // One hand-off for all the requests this thread runs, one at a time; a stuck one keeps it, and the
+    // worker that replaces this thread has its own.
+    private readonly WorkerRequest _request = new();
     private readonly WorkerSynchronizationContext _context;
     private readonly Thread _thread;
     private readonly ILogger _logger;
@@ -47,12 +51,15 @@ internal sealed class WorkerThread
 
     public bool IsCurrentThread => Thread.CurrentThread == _thread;
 
-    /// <summary>Starts <paramref name="next"/> for <paramref name="context"/> on this thread; the task ends with the app's.</summary>
-    public Task Start(Microsoft.AspNetCore.Http.HttpContext context, Microsoft.AspNetCore.Http.RequestDelegate next)
+    /// <summary>
+    /// Starts <paramref name="next"/> for <paramref name="context"/> on this thread; the task ends with the
+    /// app's. Await it exactly once, and before this worker is handed its next request.
+    /// </summary>
+    public ValueTask Start(Microsoft.AspNetCore.Http.HttpContext context, Microsoft.AspNetCore.Http.RequestDelegate next)
     {
-        var request = new WorkerRequest(context, next);
-        Post(WorkerRequest.Start, request);
-        return request.Task;
+        var app = _request.Prepare(context, next);
+        Post(WorkerRequest.Run, _request);
+        return app;
     }
 
     /// <summary>Queues a callback; once the thread has ended, it runs on the thread pool instead, so nothing is lost.</summary>
