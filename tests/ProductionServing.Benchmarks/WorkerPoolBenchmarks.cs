@@ -46,7 +46,10 @@ public class WorkerPoolBenchmarks
     private WorkerPool _shared = null!;
     private WorkerPool _dedicated = null!;
     private DefaultHttpContext _get = null!;
+    private DefaultHttpContext _second = null!;
     private DefaultHttpContext _post = null!;
+    private RequestDelegate _held = null!;
+    private TaskCompletionSource _release = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -57,6 +60,11 @@ public class WorkerPoolBenchmarks
         _get = new DefaultHttpContext();
         _get.Features.Set<IHttpRequestBodyDetectionFeature>(new BodyDetection(canHaveBody: false));
         _get.Response.Body = Stream.Null;
+
+        _second = new DefaultHttpContext();
+        _second.Features.Set<IHttpRequestBodyDetectionFeature>(new BodyDetection(canHaveBody: false));
+        _second.Response.Body = Stream.Null;
+        _held = _ => _release.Task;
 
         _post = new DefaultHttpContext();
         _post.Features.Set<IHttpRequestBodyDetectionFeature>(new BodyDetection(canHaveBody: true));
@@ -98,6 +106,19 @@ public class WorkerPoolBenchmarks
     {
         _post.Request.Body.Position = 0;
         return _dedicated.InvokeAsync(_post, SyncIo);
+    }
+
+    // The pool's one worker is busy, so the second request waits in the queue: what a queued request
+    // adds (its place in the queue, its QueueTimeout timer) on top of two requests' cost.
+    [Benchmark(Description = "dedicated pool, 2 requests, 1 queued")]
+    public async Task DedicatedQueued()
+    {
+        _release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = _dedicated.InvokeAsync(_get, _held);
+        var second = _dedicated.InvokeAsync(_second, Sync);
+        _release.SetResult();
+        await first;
+        await second;
     }
 
     /// <summary>What Kestrel says of a GET without a body (no Content-Length, no Transfer-Encoding) and of a POST with one.</summary>
