@@ -144,14 +144,11 @@ internal sealed partial class WorkerPool
 
     private static ValueTask Start(HttpContext context, RequestDelegate next, WorkerThread? worker)
     {
-        if (worker is not null)
-        {
-            return worker.Start(context, next);
-        }
-
         try
         {
-            return new ValueTask(next(context));
+            // A worker that cannot take the request (installing its bodies threw) frees itself first: the
+            // caller releases the slot and the worker as for any failed app.
+            return worker is not null ? worker.Start(context, next) : new ValueTask(next(context));
         }
         catch (Exception ex)
         {

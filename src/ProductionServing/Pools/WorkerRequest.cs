@@ -12,15 +12,19 @@ namespace ProductionServing.Pools;
 /// <remarks>
 /// <list type="number">
 /// <item>Reuse is safe because the worker runs one request at a time: the pool hands the worker its next
-/// request only after it has awaited this one's task (the release follows the await), and never again
-/// once it has given up on the request (the stuck worker is replaced and ends when the app returns).
-/// The task's token makes a late await of an earlier request fail instead of reading a later one, and a
-/// request handed over while one still runs is refused.</item>
+/// request only after it has read this one's outcome (the release follows the await), and never again
+/// once it has given up on the request (the stuck worker is replaced and ends when the app returns; its
+/// replacement has a hand-off of its own, which the stuck app's late end cannot reach).</item>
+/// <item>Reading the outcome resets the hand-off at once, as a pooled <see cref="IValueTaskSource"/> does
+/// (<see href="https://learn.microsoft.com/dotnet/api/system.threading.tasks.valuetask#remarks">ValueTask:
+/// read a result once</see>): the task's token goes stale, so a second or late read of an earlier request
+/// throws instead of reading a later one, and a request handed over before the last one was read is refused.</item>
 /// <item>App code never sees this object. What it does see, the bodies and the form, is made per request
 /// (<see cref="ContextFreeResponseBody"/>, <see cref="ContextFreeRequestBody"/>), since app code may keep
 /// it past its request.</item>
-/// <item>The request (its context, its async locals) is let go before the task ends, so an idle worker
-/// keeps nothing of its last request alive.</item>
+/// <item>The request (its context, its async locals) is let go before the task ends, and the pool's
+/// continuation and the app's exception when the outcome is read, so an idle worker keeps nothing of its
+/// last request alive.</item>
 /// <item>The pool's continuation (release the slot, let the server finish the response, maybe read the
 /// next request on the connection) runs on the thread pool, never on the worker: that is server and
 /// pipeline code, which must not occupy a worker the pool already counts as idle.</item>
@@ -52,7 +56,7 @@ internal sealed class WorkerRequest : IValueTaskSource
     /// <summary>
     /// Takes the next request, on the caller's thread: captures its <see cref="ExecutionContext"/> and
     /// installs the context-free bodies. Returns the task to await, exactly once, before the worker may
-    /// take another.
+    /// take another. Throws, changing nothing, when the last request's outcome has not been read.
     /// </summary>
     public ValueTask Prepare(HttpContext context, RequestDelegate next)
     {
@@ -74,7 +78,6 @@ internal sealed class WorkerRequest : IValueTaskSource
             throw;
         }
 
-        _outcome.Reset();
         _context = context;
         _next = next;
         _executionContext = ExecutionContext.Capture();
@@ -88,17 +91,28 @@ internal sealed class WorkerRequest : IValueTaskSource
 
     public void GetResult(short token)
     {
-        // GetStatus throws for a stale token; once this request's outcome is read, the worker may take the next.
-        if (_outcome.GetStatus(token) != ValueTaskSourceStatus.Pending)
+        // GetStatus throws for a stale token. Neither a stale read nor one before the end may reset the
+        // hand-off: both are misuse, and the request they would free is still running.
+        if (_outcome.GetStatus(token) == ValueTaskSourceStatus.Pending)
         {
-            Volatile.Write(ref _busy, 0);
+            throw new InvalidOperationException("A dedicated worker's request was read before it ended.");
         }
 
-        _outcome.GetResult(token);
+        try
+        {
+            _outcome.GetResult(token);
+        }
+        finally
+        {
+            _outcome.Reset();
+            Volatile.Write(ref _busy, 0);
+        }
     }
 
     private void Begin()
     {
+        // Without one (the caller suppressed the flow), the app runs in the worker's own empty context,
+        // which the worker restores after every item (WorkerThread.Run).
         if (_executionContext is { } executionContext)
         {
             ExecutionContext.Run(executionContext, InvokeCallback, this);
