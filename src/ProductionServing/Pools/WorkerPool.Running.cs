@@ -15,6 +15,7 @@ internal sealed partial class WorkerPool
         var app = Start(context, next, worker);
         if (app.IsCompletedSuccessfully)
         {
+            app.GetAwaiter().GetResult(); // consumes a worker's hand-off before the worker is released
             Release(worker);
             return Task.CompletedTask;
         }
@@ -22,7 +23,7 @@ internal sealed partial class WorkerPool
         return ReleaseWhenDoneAsync(app, worker);
     }
 
-    private async Task ReleaseWhenDoneAsync(Task app, WorkerThread? worker)
+    private async Task ReleaseWhenDoneAsync(ValueTask app, WorkerThread? worker)
     {
         try
         {
@@ -39,7 +40,9 @@ internal sealed partial class WorkerPool
         var deadline = new RequestDeadline(this, context, worker, timeout, _time);
         try
         {
-            var app = Start(context, next, worker);
+            // The deadline watches a Task (from the timer's thread); AsTask consumes a worker's hand-off
+            // as the app ends, before the worker can be released.
+            var app = Start(context, next, worker).AsTask();
             deadline.Watch(app);
             if (!app.IsCompleted)
             {
@@ -139,20 +142,17 @@ internal sealed partial class WorkerPool
         }
     }
 
-    private static Task Start(HttpContext context, RequestDelegate next, WorkerThread? worker)
+    private static ValueTask Start(HttpContext context, RequestDelegate next, WorkerThread? worker)
     {
-        if (worker is not null)
-        {
-            return worker.Start(context, next);
-        }
-
         try
         {
-            return next(context);
+            // A worker that cannot take the request (installing its bodies threw) frees itself first: the
+            // caller releases the slot and the worker as for any failed app.
+            return worker is not null ? worker.Start(context, next) : new ValueTask(next(context));
         }
         catch (Exception ex)
         {
-            return Task.FromException(ex);
+            return ValueTask.FromException(ex);
         }
     }
 }

@@ -290,7 +290,23 @@ internal sealed partial class WorkerPool
             return;
         }
 
-        await RunAsync(context, next, waiter.Worker);
+        // Run here rather than through RunAsync, whose own state machine would be a second one per queued
+        // request once the app does not end at once (always so on a dedicated worker).
+        var worker = waiter.Worker;
+        if (_settings.RequestTimeout is { } timeout)
+        {
+            await RunWithDeadlineAsync(context, next, worker, timeout);
+            return;
+        }
+
+        try
+        {
+            await Start(context, next, worker);
+        }
+        finally
+        {
+            Release(worker);
+        }
     }
 
     private void Release(WorkerThread? worker)

@@ -11,15 +11,18 @@ internal sealed class WorkerThread
     /// <summary>
     /// How many times an idle worker yields its core before it sleeps. Waking a sleeping thread costs a
     /// futex call and a context switch on both sides (on a virtualized core, tens of microseconds); under
-    /// load the next request is usually handed over within a few yields, to a worker still awake.
-    /// Measured on the overhead benchmark (one core, 64 connections): 11k req/s without, 30-46k with
-    /// (the thread pool alone: 34-42k in the same minutes).
+    /// load the next request is usually handed over within a few yields, to a worker still awake (the
+    /// README's "Worker pools" has the measurement).
     /// </summary>
     private const int IdleYields = 16;
 
     private readonly object _gate = new();
     private readonly Queue<(SendOrPostCallback Callback, object? State)> _items = new();
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // One hand-off for all the requests this thread runs, one at a time; a stuck one keeps it, and the
+    // worker that replaces this thread has its own.
+    private readonly WorkerRequest _request = new();
     private readonly WorkerSynchronizationContext _context;
     private readonly Thread _thread;
     private readonly ILogger _logger;
@@ -47,12 +50,15 @@ internal sealed class WorkerThread
 
     public bool IsCurrentThread => Thread.CurrentThread == _thread;
 
-    /// <summary>Starts <paramref name="next"/> for <paramref name="context"/> on this thread; the task ends with the app's.</summary>
-    public Task Start(Microsoft.AspNetCore.Http.HttpContext context, Microsoft.AspNetCore.Http.RequestDelegate next)
+    /// <summary>
+    /// Starts <paramref name="next"/> for <paramref name="context"/> on this thread; the task ends with the
+    /// app's. Await it exactly once, and before this worker is handed its next request.
+    /// </summary>
+    public ValueTask Start(Microsoft.AspNetCore.Http.HttpContext context, Microsoft.AspNetCore.Http.RequestDelegate next)
     {
-        var request = new WorkerRequest(context, next);
-        Post(WorkerRequest.Start, request);
-        return request.Task;
+        var app = _request.Prepare(context, next);
+        Post(WorkerRequest.Run, _request);
+        return app;
     }
 
     /// <summary>Queues a callback; once the thread has ended, it runs on the thread pool instead, so nothing is lost.</summary>
@@ -87,6 +93,8 @@ internal sealed class WorkerThread
 
     private void Run()
     {
+        // Started without anyone's ExecutionContext (UnsafeStart): this is the empty one.
+        var empty = ExecutionContext.Capture()!;
         SynchronizationContext.SetSynchronizationContext(_context);
         while (true)
         {
@@ -125,6 +133,14 @@ internal sealed class WorkerThread
                 // What escapes here is app code's (an async void method, a posted callback); a worker never
                 // dies of it. A request's own exceptions reach the pipeline through WorkerRequest instead.
                 PoolLog.WorkerCallbackFailed(_logger, Name, ex);
+            }
+
+            // What an item leaves on the thread must not reach the next one: an async local that app code set
+            // outside an ExecutionContext.Run (a callback it posted itself, a request whose caller suppressed
+            // the flow) or a flow it suppressed and never restored. Capture allocates nothing.
+            if (ExecutionContext.Capture() != empty)
+            {
+                ExecutionContext.Restore(empty);
             }
         }
     }

@@ -5,30 +5,31 @@ using Microsoft.AspNetCore.Http.Features;
 namespace ProductionServing.Pools;
 
 /// <summary>
-/// The request and response bodies (and the form) of a request running on a dedicated worker, installed
-/// over the server's for the span of the app (see <see cref="ContextFreeStream"/>) and taken off again
-/// before the pool answers or the server finishes the response.
+/// The request body (<c>Request.Body</c>, <c>Request.BodyReader</c>) and the form of a request running on
+/// a dedicated worker, installed over the server's for the span of the app (see <see cref="ContextFreeStream"/>)
+/// and taken off again before the pool answers or the server finishes the response.
 /// </summary>
+/// <remarks>
+/// Installed only for a request that can have a body (<see cref="IHttpRequestBodyDetectionFeature.CanHaveBody"/>):
+/// reading an empty body completes at once, so it cannot wait on the worker. Made per request, never reused:
+/// app code may keep the stream past its request, and it must still lead to that request's body.
+/// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable",
     Justification = "The streams are views of the server's bodies, which the server disposes.")]
-internal sealed class ContextFreeBody : IHttpResponseBodyFeature, IRequestBodyPipeFeature
+internal sealed class ContextFreeRequestBody : IRequestBodyPipeFeature
 {
     private readonly HttpContext _context;
-    private readonly IHttpResponseBodyFeature _response;
     private readonly IRequestBodyPipeFeature? _requestPipe;
     private readonly Stream _requestBody;
     private readonly ContextFreeStream _requestStream;
     private readonly PipeReader? _serverReader;
-    private readonly ContextFreeStream _responseStream;
-    private readonly ContextFreePipeWriter _writer;
     private readonly ContextFreeForm _form;
     private ContextFreePipeReader? _reader;
     private Stream? _readerBody;
 
-    public ContextFreeBody(HttpContext context)
+    public ContextFreeRequestBody(HttpContext context)
     {
         _context = context;
-        _response = context.Features.GetRequiredFeature<IHttpResponseBodyFeature>();
         _requestPipe = context.Features.Get<IRequestBodyPipeFeature>();
         _requestBody = context.Request.Body;
 
@@ -36,18 +37,15 @@ internal sealed class ContextFreeBody : IHttpResponseBodyFeature, IRequestBodyPi
         // reader over Request.Body once that is replaced).
         _serverReader = _requestPipe?.Reader;
         _requestStream = new ContextFreeStream(_requestBody);
-        _responseStream = new ContextFreeStream(_response.Stream);
-        _writer = new ContextFreePipeWriter(_response.Writer);
         _form = new ContextFreeForm(context.Request, context.Features.Get<IFormFeature>());
-        context.Features.Set<IHttpResponseBodyFeature>(this);
         context.Features.Set<IRequestBodyPipeFeature>(this);
         context.Features.Set<IFormFeature>(_form);
         context.Request.Body = _requestStream;
     }
 
-    public Stream Stream => _responseStream;
-
-    public PipeWriter Writer => _writer;
+    /// <summary>Whether the request can have a body; without the server's word on it, it may.</summary>
+    public static bool IsPossible(HttpContext context) =>
+        context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false;
 
     /// <summary>
     /// As the server's feature does: the server's reader while <c>Request.Body</c> is unchanged, else a
@@ -83,11 +81,6 @@ internal sealed class ContextFreeBody : IHttpResponseBodyFeature, IRequestBodyPi
     public void Remove()
     {
         var features = _context.Features;
-        if (features.Get<IHttpResponseBodyFeature>() == this)
-        {
-            features.Set(_response);
-        }
-
         if (features.Get<IRequestBodyPipeFeature>() == this)
         {
             features.Set(_requestPipe);
@@ -103,25 +96,5 @@ internal sealed class ContextFreeBody : IHttpResponseBodyFeature, IRequestBodyPi
         {
             _context.Request.Body = _requestBody;
         }
-    }
-
-    public void DisableBuffering() => _response.DisableBuffering();
-
-    public Task StartAsync(CancellationToken cancellationToken = default)
-    {
-        using var _ = new NoSynchronizationContext();
-        return _response.StartAsync(cancellationToken);
-    }
-
-    public Task SendFileAsync(string path, long offset, long? count, CancellationToken cancellationToken = default)
-    {
-        using var _ = new NoSynchronizationContext();
-        return _response.SendFileAsync(path, offset, count, cancellationToken);
-    }
-
-    public Task CompleteAsync()
-    {
-        using var _ = new NoSynchronizationContext();
-        return _response.CompleteAsync();
     }
 }
