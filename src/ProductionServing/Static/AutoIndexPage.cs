@@ -27,8 +27,8 @@ internal static class AutoIndexPage
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            return Task.CompletedTask;
+            // Gone or unreadable since it was found.
+            return ErrorResponse.Answer(context, ServingError.FileNotFound, ex);
         }
 
         Array.Sort(entries, static (a, b) => string.CompareOrdinal(a.Name, b.Name));
