@@ -76,7 +76,7 @@ internal static class UpstreamRules
 
     private static void ValidateHashKey(string path, UpstreamOptions upstream, List<string> errors)
     {
-        // Checked whenever set (SPEC §3's example sets it beside RoundRobin, where it is unused); required with Hash.
+        // Checked whenever set (a configuration may keep it beside RoundRobin, where it is unused); required with Hash.
         var key = upstream.HashKey;
         if (key is null && upstream.Balancing != BalancingPolicy.Hash)
         {

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace ProductionServing.Pools;
 
 /// <summary>
-/// A named worker pool (SPEC §3.4, gunicorn's workers in-process). Admission: a request runs when fewer
+/// A named worker pool (gunicorn's workers in-process; README, "Pools"). Admission: a request runs when fewer
 /// than the limit run; otherwise it waits in the queue (up to <c>QueueLimit</c>, at most
 /// <c>QueueTimeout</c>) and a finishing request hands its slot straight to the next waiter; otherwise
 /// 503 with <c>Retry-After</c>, and the app never sees it. The app then runs on the caller's thread, or
