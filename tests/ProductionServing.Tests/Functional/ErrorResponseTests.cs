@@ -91,7 +91,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime, IDisposable
     public async Task PoolRejection_Is503_WithRetryAfter()
     {
         var held = _host.Client.GetAsync(new Uri("/busy/hold", UriKind.Relative));
-        await _held.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await _held.Task.WaitAsync(TestTimeouts.Wait);
 
         var response = await _host.SendRawAsync("GET /busy/other HTTP/1.1");
         _release.SetResult();

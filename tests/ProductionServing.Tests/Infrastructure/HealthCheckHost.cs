@@ -17,9 +17,6 @@ internal static class HealthCheckHost
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
-    /// <summary>The bound of every wait.</summary>
-    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
-
     // Longer than Interval on purpose. The fake clock jumps while real answers take real time, so a
     // test that advanced by more than Timeout could expire a probe whose answer is on its way. Rounds
     // never overlap, so once the next round's probe has arrived the previous round is over; advancing

@@ -62,7 +62,7 @@ public sealed class AdmissionStressTests
 
     private static async Task<HttpStatusCode?> SendAsync(PoolTestApp app, TimeSpan? cancelAfter)
     {
-        using var cancel = new CancellationTokenSource(cancelAfter ?? PoolTestApp.TestTimeout);
+        using var cancel = new CancellationTokenSource(cancelAfter ?? TestTimeouts.Wait);
         try
         {
             using var response = await app.Client.GetAsync("/work", cancel.Token);

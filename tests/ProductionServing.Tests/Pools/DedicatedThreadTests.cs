@@ -125,7 +125,7 @@ public sealed class DedicatedThreadTests
         {
             await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(first));
             await stream.FlushAsync();
-            await release.WaitAsync(PoolTestApp.TestTimeout);
+            await release.WaitAsync(TestTimeouts.Wait);
             await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(second));
         }
 

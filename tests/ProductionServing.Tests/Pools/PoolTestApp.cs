@@ -17,7 +17,8 @@ namespace ProductionServing.Tests.Pools;
 /// </summary>
 internal sealed class PoolTestApp : IAsyncDisposable
 {
-    public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>An alias of <see cref="TestTimeouts.Wait"/>; use that.</summary>
+    public static readonly TimeSpan TestTimeout = TestTimeouts.Wait;
 
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _started = new();
@@ -66,10 +67,10 @@ internal sealed class PoolTestApp : IAsyncDisposable
         Host.App.Services.GetRequiredService<PoolRegistry>().Pools.Single(p => p.Name == name);
 
     /// <summary>Completes when the app has started the gate or block request <paramref name="id"/>.</summary>
-    public Task Started(string id) => Signal(_started, id).Task.WaitAsync(TestTimeout);
+    public Task Started(string id) => Signal(_started, id).Task.WaitAsync(TestTimeouts.Wait);
 
     /// <summary>Completes when the block request <paramref name="id"/> has returned from its block and tried to answer.</summary>
-    public Task Finished(string id) => Signal(_finished, id).Task.WaitAsync(TestTimeout);
+    public Task Finished(string id) => Signal(_finished, id).Task.WaitAsync(TestTimeouts.Wait);
 
     public void Open(string id) => Signal(_gates, id).TrySetResult();
 

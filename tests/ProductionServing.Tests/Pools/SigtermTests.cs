@@ -48,7 +48,7 @@ public sealed class SigtermTests(ITestOutputHelper output)
             Assert.Equal("done " + id, await response.Content.ReadAsStringAsync());
         }
 
-        Assert.Equal(0, await app.ExitCodeAsync(AppProcess.Timeout));
+        Assert.Equal(0, await app.ExitCodeAsync(TestTimeouts.Long));
         Assert.DoesNotContain("started late", app.Lines);
         Assert.DoesNotContain(app.Lines, line => line.Contains("[4008]", StringComparison.Ordinal));
         Assert.Contains("exited", app.Lines);
@@ -77,13 +77,13 @@ public sealed class SigtermTests(ITestOutputHelper output)
 
         // The running request outlives the timeout too: the host ends its connection.
         await Assert.ThrowsAsync<HttpRequestException>(() => running);
-        Assert.Equal(0, await app.ExitCodeAsync(AppProcess.Timeout));
+        Assert.Equal(0, await app.ExitCodeAsync(TestTimeouts.Long));
         Assert.DoesNotContain("started q1", app.Lines);
         Assert.DoesNotContain("started q2", app.Lines);
     }
 
     private static HttpClient Client(AppProcess app) =>
-        new() { BaseAddress = new Uri($"http://127.0.0.1:{app.Port}"), Timeout = AppProcess.Timeout };
+        new() { BaseAddress = new Uri($"http://127.0.0.1:{app.Port}"), Timeout = TestTimeouts.Long };
 
     /// <summary>Polls <c>/status</c> (running and queued in pool <c>p</c>) until it reads <paramref name="expected"/>.</summary>
     private static async Task WaitForStatusAsync(AppProcess app, string expected)

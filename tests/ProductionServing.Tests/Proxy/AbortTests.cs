@@ -25,10 +25,10 @@ public sealed class AbortTests
 
         using var client = await RawClient.ConnectAsync(host.Port);
         await client.SendAsync("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n");
-        await arrived.Task.WaitAsync(TestTimeout);
+        await arrived.Task.WaitAsync(TestTimeouts.Wait);
         client.Reset();
 
-        await aborted.Task.WaitAsync(TestTimeout);
+        await aborted.Task.WaitAsync(TestTimeouts.Wait);
         await host.Logs.WaitForEventAsync(3008);
         Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Level >= LogLevel.Warning && r.Id.Id is >= 3000 and < 4000);
     }
@@ -51,7 +51,7 @@ public sealed class AbortTests
         await client.ReadUntilAsync("data: one");
         client.Reset();
 
-        await aborted.Task.WaitAsync(TestTimeout);
+        await aborted.Task.WaitAsync(TestTimeouts.Wait);
         await host.Logs.WaitForEventAsync(3008);
         Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Level >= LogLevel.Warning && r.Id.Id is >= 3000 and < 4000);
     }
@@ -82,10 +82,10 @@ public sealed class AbortTests
 
         using var client = await RawClient.ConnectAsync(host.Port);
         await client.SendAsync("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\nthe first ten");
-        await arrived.Task.WaitAsync(TestTimeout);
+        await arrived.Task.WaitAsync(TestTimeouts.Wait);
         client.Reset();
 
-        await aborted.Task.WaitAsync(TestTimeout);
+        await aborted.Task.WaitAsync(TestTimeouts.Wait);
         await host.Logs.WaitForEventAsync(3008);
         Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Level >= LogLevel.Warning && r.Id.Id is >= 3000 and < 4000);
     }
@@ -100,7 +100,7 @@ public sealed class AbortTests
         {
             await RawUpstream.ReadHeadAsync(socket, cancellationToken);
             await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\n" + headAndPartialBody), cancellationToken);
-            await partialArrived.Task.WaitAsync(TestTimeout, cancellationToken);
+            await partialArrived.Task.WaitAsync(TestTimeouts.Wait, cancellationToken);
             RawUpstream.Reset(socket);
         });
         await using var host = await ServingHost.StartAsync(Config(upstream.Address));

@@ -103,9 +103,9 @@ public sealed class ActiveHealthCheckLifecycleTests
         var server = ServerOf(host, a);
 
         // The probe's Timeout never passes on the fake clock: only the stop can end it.
-        await host.App.StopAsync().WaitAsync(Bound);
+        await host.App.StopAsync().WaitAsync(TestTimeouts.Wait);
 
-        await a.ProbeAborted.Task.WaitAsync(Bound);
+        await a.ProbeAborted.Task.WaitAsync(TestTimeouts.Wait);
         Assert.True(server.ProbeHealthy);
         Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Id.Id is 3101 or 3103 or 3104);
     }
@@ -120,7 +120,7 @@ public sealed class ActiveHealthCheckLifecycleTests
         time.Advance(Interval);
         await a.NextProbeAsync();
 
-        await host.App.StopAsync().WaitAsync(Bound);
+        await host.App.StopAsync().WaitAsync(TestTimeouts.Wait);
 
         var checks = ChecksOf(host);
         Assert.True(checks.ExecuteTask!.IsCompletedSuccessfully);
@@ -161,7 +161,7 @@ public sealed class ActiveHealthCheckLifecycleTests
         }
         finally
         {
-            await checks.StopAsync(CancellationToken.None).WaitAsync(Bound);
+            await checks.StopAsync(CancellationToken.None).WaitAsync(TestTimeouts.Wait);
             checks.Dispose();
         }
     }

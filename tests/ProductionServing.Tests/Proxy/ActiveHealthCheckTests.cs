@@ -136,7 +136,7 @@ public sealed class ActiveHealthCheckTests
         time.Advance(ProbeTimeout);
 
         await Poll.UntilAsync(() => !ServerOf(host, b).ProbeHealthy, "b's probe times out");
-        await b.ProbeAborted.Task.WaitAsync(Bound);
+        await b.ProbeAborted.Task.WaitAsync(TestTimeouts.Wait);
         Assert.Equal(["a", "a"], await GetBodiesAsync(host, 2));
         var failed = await LoggedAsync(host, 3101, b.Authority);
         Assert.Contains("no response within Timeout 00:00:08", failed.Message, StringComparison.Ordinal);

@@ -26,7 +26,7 @@ public sealed class ExpectContinueTests
         using var client = ExpectContinueClient(host);
         var content = new RecordingContent(100_000);
 
-        using var response = await client.SendAsync(ExpectContinueRequest(content)).WaitAsync(TestTimeout);
+        using var response = await client.SendAsync(ExpectContinueRequest(content)).WaitAsync(TestTimeouts.Wait);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("100-continue|100000", await response.Content.ReadAsStringAsync());
@@ -56,13 +56,13 @@ public sealed class ExpectContinueTests
 
         // HttpClient in the proxy sends the body anyway when no answer comes within its 1 s
         // Expect100ContinueTimeout; a first request takes the JIT out of that window.
-        using (var warm = await client.GetAsync("/warm").WaitAsync(TestTimeout))
+        using (var warm = await client.GetAsync("/warm").WaitAsync(TestTimeouts.Wait))
         {
             Assert.Equal("warm", await warm.Content.ReadAsStringAsync());
         }
 
         var content = new RecordingContent(10 * 1024 * 1024);
-        using var response = await client.SendAsync(ExpectContinueRequest(content)).WaitAsync(TestTimeout);
+        using var response = await client.SendAsync(ExpectContinueRequest(content)).WaitAsync(TestTimeouts.Wait);
 
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal("rejected", await response.Content.ReadAsStringAsync());
@@ -81,7 +81,7 @@ public sealed class ExpectContinueTests
             return Task.CompletedTask;
         });
         await using var host = await ServingHost.StartAsync(Config(upstream.Address));
-        using (await host.Client.GetAsync("/warm").WaitAsync(TestTimeout))
+        using (await host.Client.GetAsync("/warm").WaitAsync(TestTimeouts.Wait))
         {
         }
 
@@ -97,7 +97,7 @@ public sealed class ExpectContinueTests
         new(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromMinutes(1) })
         {
             BaseAddress = host.Client.BaseAddress,
-            Timeout = TestTimeout,
+            Timeout = TestTimeouts.Wait,
         };
 
     private static HttpRequestMessage ExpectContinueRequest(HttpContent content)

@@ -62,7 +62,7 @@ public sealed class ForwardingTests
         });
         await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
         // A client that keeps no cookies itself, so a Cookie upstream could only come from the proxy.
-        using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = host.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = host.Client.BaseAddress, Timeout = TestTimeouts.Wait };
         var connections = new HashSet<string>();
 
         for (var i = 0; i < 5; i++)

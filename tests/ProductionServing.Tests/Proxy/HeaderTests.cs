@@ -76,7 +76,7 @@ public sealed class HeaderTests
         await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", "", upstream.Address)));
 
         using var handler = new SocketsHttpHandler { RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8 };
-        using var client = new HttpClient(handler) { BaseAddress = host.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        using var client = new HttpClient(handler) { BaseAddress = host.Client.BaseAddress, Timeout = TestTimeouts.Wait };
         using var request = new HttpRequestMessage(HttpMethod.Get, "/u");
         request.Headers.TryAddWithoutValidation("X-Name", "caf\u00e9");
 
@@ -260,7 +260,7 @@ public sealed class HeaderTests
 
         await client.SendAsync($"GET /k HTTP/1.1\r\nHost: localhost\r\n{connection}\r\nX-Foo: 1\r\n\r\n");
 
-        Assert.Equal(seen, await reached.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(seen, await reached.Task.WaitAsync(TestTimeouts.Wait));
     }
 
     [Theory]
@@ -346,7 +346,7 @@ public sealed class HeaderTests
             BaseAddress = host.Client.BaseAddress,
             DefaultRequestVersion = HttpVersion.Version20,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Timeout = TimeSpan.FromSeconds(10),
+            Timeout = TestTimeouts.Wait,
         };
 
         using var response = await client.GetAsync("/t");
@@ -400,7 +400,7 @@ public sealed class HeaderTests
         await client.SendAsync(request);
         var answer = await client.ReadUntilAsync("forwarded");
 
-        return (await forwarded.Task.WaitAsync(TimeSpan.FromSeconds(10)), answer);
+        return (await forwarded.Task.WaitAsync(TestTimeouts.Wait), answer);
     }
 
     /// <summary>The values of <paramref name="name"/> in an HTTP/1.1 head, joined with ", "; null when absent.</summary>

@@ -32,14 +32,13 @@ public sealed class LargeTransferTests
     private const long AllocationBound = Size / 8;
 
     /// <summary>A hang guard for one whole transfer, not a timing assertion.</summary>
-    private static readonly TimeSpan TransferTimeout = TimeSpan.FromSeconds(60);
 
     private static readonly byte[] Pattern = CreatePattern();
 
     [Fact]
     public async Task Download_OfAQuarterGibibyte_ArrivesIntact_WithBoundedAllocation()
     {
-        using var timeout = new CancellationTokenSource(TransferTimeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Long);
         var sent = NewSignal();
         await using var upstream = await UpstreamHost.StartAsync(async context =>
         {
@@ -63,7 +62,7 @@ public sealed class LargeTransferTests
     [Fact]
     public async Task Upload_OfAQuarterGibibyte_ArrivesIntact_WithBoundedAllocation()
     {
-        using var timeout = new CancellationTokenSource(TransferTimeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Long);
         await using var upstream = await UpstreamHost.StartAsync(async context =>
         {
             var (length, hash) = await HashAsync(context.Request.Body, context.RequestAborted);
@@ -75,7 +74,7 @@ public sealed class LargeTransferTests
             services: services => services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = null));
 
         // Not host.Client: its 10 s Timeout covers the whole upload, which a busy 2-core machine can exceed.
-        using var client = new HttpClient { BaseAddress = host.Client.BaseAddress, Timeout = TransferTimeout };
+        using var client = new HttpClient { BaseAddress = host.Client.BaseAddress, Timeout = TestTimeouts.Long };
         await UploadAsync(client, BlockSize * 16, timeout.Token);
 
         var before = GC.GetTotalAllocatedBytes(precise: true);

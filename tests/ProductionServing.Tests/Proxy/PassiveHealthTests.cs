@@ -16,7 +16,7 @@ namespace ProductionServing.Tests.Proxy;
 /// </summary>
 public sealed class PassiveHealthTests : IAsyncDisposable
 {
-    private static readonly TimeSpan FailTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan FailTimeout = TestTimeouts.Wait;
 
     private readonly FakeTimeProvider _time = new();
     private readonly Flaky _flaky = new("flaky");

@@ -7,7 +7,6 @@ namespace ProductionServing.Tests.Proxy;
 /// <summary>A reload swaps upstream groups without dropping the requests in flight, and keeps what it does not change.</summary>
 public sealed class ProxyReloadTests
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
 
     [Fact]
     public async Task Reload_SendsNewRequestsToTheNewServers_WhileARequestInFlightCompletes()
@@ -24,13 +23,13 @@ public sealed class ProxyReloadTests
         await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", "", old.Address)));
 
         var inFlight = host.Client.GetStringAsync("/slow");
-        await arrived.Task.WaitAsync(Wait);
+        await arrived.Task.WaitAsync(TestTimeouts.Wait);
         host.Reload(("ProductionServing:Upstreams:backend:Servers:0:Address", replacement.Address));
         var after = await host.Client.GetStringAsync("/next");
         release.SetResult();
 
         Assert.Equal("new", after);
-        Assert.Equal("old", await inFlight.WaitAsync(Wait));
+        Assert.Equal("old", await inFlight.WaitAsync(TestTimeouts.Wait));
     }
 
     [Fact]

@@ -8,7 +8,6 @@ namespace ProductionServing.Tests.Proxy;
 internal static class ProxyTestHelpers
 {
     /// <summary>The bound on every wait.</summary>
-    public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>One location, <c>/</c>, passing to <paramref name="pass"/>; <paramref name="upstreams"/> are the entries of <c>Upstreams</c>.</summary>
     public static string Config(string pass, string upstreams = "") => ProxyTestConfig.PassAll(pass, upstreams);
@@ -23,7 +22,7 @@ internal static class ProxyTestHelpers
     /// <summary>Reads until the text read so far ends with <paramref name="marker"/>, and returns it.</summary>
     public static async Task<string> ReadUntilAsync(Stream stream, string marker)
     {
-        using var timeout = new CancellationTokenSource(TestTimeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         var text = new StringBuilder();
         var buffer = new byte[1];
         while (!text.ToString().EndsWith(marker, StringComparison.Ordinal))
@@ -41,7 +40,7 @@ internal static class ProxyTestHelpers
 
     public static async Task<string> ReadToEndAsync(Stream stream)
     {
-        using var timeout = new CancellationTokenSource(TestTimeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var reader = new StreamReader(stream, leaveOpen: true);
         return await reader.ReadToEndAsync(timeout.Token);
     }

@@ -9,7 +9,6 @@ namespace ProductionServing.Tests.Proxy;
 /// <summary>Helpers for proxy tests through a real host: configuration, the live group, refused ports, bounded polling.</summary>
 internal static class ProxyTestHosts
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     /// <summary>Configuration with one location <c>/</c> forwarding to the upstream <c>backend</c>, given as its JSON object.</summary>
     public static string Config(string backend) => ProxyTestConfig.PassAll("http://backend", "\"backend\": " + backend);

@@ -30,7 +30,7 @@ public sealed class ReadTimeoutTests
         await using var upstream = await UpstreamHost.StartAsync(async context =>
         {
             await context.Response.WriteAsync("one;");
-            await second.Task.WaitAsync(TestTimeout);
+            await second.Task.WaitAsync(TestTimeouts.Wait);
             await context.Response.WriteAsync("two;");
         });
         await using var host = await ServingHost.StartAsync(
@@ -43,12 +43,12 @@ public sealed class ReadTimeoutTests
             services: services => services.AddSingleton<TimeProvider>(time));
 
         var download = host.Client.GetStringAsync("/download");
-        await clientStalls.Flushing.WaitAsync(TestTimeout);
+        await clientStalls.Flushing.WaitAsync(TestTimeouts.Wait);
         time.Advance(TimeSpan.FromMinutes(1));
         clientStalls.Release();
         second.SetResult();
 
-        Assert.Equal("one;two;", await download.WaitAsync(TestTimeout));
+        Assert.Equal("one;two;", await download.WaitAsync(TestTimeouts.Wait));
         Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Id.Id is 3007 or 3014);
     }
 
@@ -72,11 +72,11 @@ public sealed class ReadTimeoutTests
 
         using var content = new GatedContent("piece-1;", resume.Task, "piece-2;");
         var upload = host.Client.PostAsync("/upload", content);
-        await firstArrived.Task.WaitAsync(TestTimeout);
+        await firstArrived.Task.WaitAsync(TestTimeouts.Wait);
         time.Advance(TimeSpan.FromMinutes(1));
         resume.SetResult();
 
-        using var response = await upload.WaitAsync(TestTimeout);
+        using var response = await upload.WaitAsync(TestTimeouts.Wait);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("piece-1;piece-2;", await response.Content.ReadAsStringAsync());
     }
@@ -187,7 +187,7 @@ public sealed class ReadTimeoutTests
             {
                 if (gate._flushing.TrySetResult())
                 {
-                    await gate._released.Task.WaitAsync(TestTimeout, cancellationToken);
+                    await gate._released.Task.WaitAsync(TestTimeouts.Wait, cancellationToken);
                 }
 
                 return await inner.FlushAsync(cancellationToken);

@@ -83,5 +83,5 @@ public sealed class RedirectTests
     }
 
     private static HttpClient NoRedirectClient(ServingHost host) =>
-        new(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = host.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        new(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = host.Client.BaseAddress, Timeout = TestTimeouts.Wait };
 }

@@ -22,7 +22,7 @@ public sealed class StreamingTests
         {
             context.Response.ContentType = "text/event-stream";
             await context.Response.WriteAsync("data: one\n\n");
-            await second.Task.WaitAsync(TestTimeout);
+            await second.Task.WaitAsync(TestTimeouts.Wait);
             await context.Response.WriteAsync("data: two\n\n");
         });
         await using var host = await ServingHost.StartAsync(Config(upstream.Address));
@@ -48,7 +48,7 @@ public sealed class StreamingTests
             await context.Response.WriteAsync("chunk-0;");
             for (var i = 0; i < released.Length; i++)
             {
-                await released[i].Task.WaitAsync(TestTimeout);
+                await released[i].Task.WaitAsync(TestTimeouts.Wait);
                 await context.Response.WriteAsync($"chunk-{i + 1};");
             }
         });
@@ -83,7 +83,7 @@ public sealed class StreamingTests
         await using var host = await ServingHost.StartAsync(Config(upstream.Address));
 
         using var content = new GatedContent("piece-1;", firstArrived.Task, "piece-2;");
-        using var response = await host.Client.PostAsync("/upload", content).WaitAsync(TestTimeout);
+        using var response = await host.Client.PostAsync("/upload", content).WaitAsync(TestTimeouts.Wait);
 
         Assert.Equal("chunked|piece-1;|piece-2;", await response.Content.ReadAsStringAsync());
     }
@@ -128,7 +128,7 @@ public sealed class StreamingTests
             BaseAddress = host.Client.BaseAddress,
             DefaultRequestVersion = HttpVersion.Version20,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Timeout = TestTimeout,
+            Timeout = TestTimeouts.Wait,
         };
 
         using var response = await client.GetAsync("/trailers");

@@ -17,7 +17,6 @@ namespace ProductionServing.Tests.Proxy;
 /// </summary>
 public sealed class WebSocketTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     [Theory]
     [InlineData(WebSocketMessageType.Text)]
@@ -27,7 +26,7 @@ public sealed class WebSocketTests
         // YARP WebSocketTests.WebSocketMessageTypes, plus a message larger than the tunnel's buffer.
         await using var upstream = await StartEchoAsync();
         await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
 
         foreach (var message in new[] { "hello", new string('x', 100_000) })
@@ -51,7 +50,7 @@ public sealed class WebSocketTests
         // upstream as an HTTP/1.1 upgrade with a Sec-WebSocket-Key of the proxy's; the client gets 200.
         await using var upstream = await StartEchoAsync();
         await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
         using var client = new ClientWebSocket();
         client.Options.HttpVersion = HttpVersion.Version20;
@@ -84,12 +83,12 @@ public sealed class WebSocketTests
             await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "acknowledged", context.RequestAborted);
         });
         await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
 
         await client.CloseAsync(WebSocketCloseStatus.PolicyViolation, "client leaves", timeout.Token);
 
-        Assert.Equal((WebSocketCloseStatus.PolicyViolation, "client leaves"), await upstreamSaw.Task.WaitAsync(Timeout));
+        Assert.Equal((WebSocketCloseStatus.PolicyViolation, "client leaves"), await upstreamSaw.Task.WaitAsync(TestTimeouts.Wait));
         Assert.Equal(WebSocketState.Closed, client.State);
         Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
         Assert.Equal("acknowledged", client.CloseStatusDescription);
@@ -107,7 +106,7 @@ public sealed class WebSocketTests
             upstreamClosed.TrySetResult(socket.State);
         });
         await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
 
         await client.SendAsync("close, please"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
@@ -117,7 +116,7 @@ public sealed class WebSocketTests
         Assert.Equal((WebSocketCloseStatus)4000, result.CloseStatus);
         Assert.Equal("upstream leaves", result.CloseStatusDescription);
         await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "ok", timeout.Token);
-        Assert.Equal(WebSocketState.Closed, await upstreamClosed.Task.WaitAsync(Timeout));
+        Assert.Equal(WebSocketState.Closed, await upstreamClosed.Task.WaitAsync(TestTimeouts.Wait));
     }
 
     [Fact]
@@ -140,14 +139,14 @@ public sealed class WebSocketTests
             upstreamEnded.TrySetResult();
         });
         await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
         await client.SendAsync("hi"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
         await ReceiveAsync(client, timeout.Token);
 
         client.Abort();
 
-        await upstreamEnded.Task.WaitAsync(Timeout);
+        await upstreamEnded.Task.WaitAsync(TestTimeouts.Wait);
     }
 
     [Fact]
@@ -159,7 +158,7 @@ public sealed class WebSocketTests
             context.Abort();
         });
         await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
 
         await client.SendAsync("go away"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
@@ -176,7 +175,7 @@ public sealed class WebSocketTests
         await using var host = await ServingHost.StartAsync(
             ProxyTestConfig.PassAll("http://backend", $$""" "backend": { "Servers": [ { "Address": "{{upstream.Address}}" } ], "ReadTimeout": "00:00:01" } """),
             services: services => services.AddSingleton<TimeProvider>(time));
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
 
         time.Advance(TimeSpan.FromMinutes(5));

@@ -143,7 +143,7 @@ public sealed class FileCacheTests : IAsyncLifetime, IDisposable
 
         // Reading on must fail promptly because the server aborted the connection: not end cleanly
         // with fewer bytes, and not hang waiting for bytes that will never come (the timeout).
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(TestTimeouts.Long);
         var exception = await Record.ExceptionAsync(async () =>
         {
             while (await stream.ReadAsync(buffer, timeout.Token) > 0)

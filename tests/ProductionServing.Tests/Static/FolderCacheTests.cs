@@ -326,7 +326,7 @@ public sealed class FolderCacheTests : IDisposable
     private static async Task RunAsync(string command, params string[] arguments)
     {
         using var process = System.Diagnostics.Process.Start(command, arguments);
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await process.WaitForExitAsync().WaitAsync(TestTimeouts.Wait);
         Assert.Equal(0, process.ExitCode);
     }
 

@@ -79,7 +79,7 @@ public sealed class StaticReloadTests : IDisposable
         File.WriteAllBytes(outside, before);
         using (var link = System.Diagnostics.Process.Start("ln", [outside, _site.Path_("linked.bin")]))
         {
-            await link.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            await link.WaitForExitAsync().WaitAsync(TestTimeouts.Wait);
             Assert.Equal(0, link.ExitCode);
         }
 
