@@ -33,7 +33,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime, IDisposable
             await RawUpstream.ReadHeadAsync(socket, cancellationToken);
             await Task.Delay(Timeout.Infinite, cancellationToken);
         });
-        var root = _site.Root.Replace("\\", "\\\\", StringComparison.Ordinal);
+        var root = ServingJson.Escape(_site.Root);
         var json = $$"""
         { "ProductionServing": {
             "Locations": [

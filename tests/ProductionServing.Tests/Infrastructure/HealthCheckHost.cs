@@ -25,14 +25,18 @@ internal static class HealthCheckHost
 
     public const string HealthCheck = """, "HealthCheck": { "Path": "/healthz", "Interval": "00:00:05", "Timeout": "00:00:08" }""";
 
-    public static string Config(string servers, string healthCheck = HealthCheck, string locations = "", string upstreams = "") => $$"""
-        { "ProductionServing": {
-            "Locations": [ { "Match": "/", "Proxy": { "Pass": "http://backend" } }{{locations}} ],
-            "Upstreams": { "backend": { "Servers": [ {{servers}} ]{{healthCheck}} }{{upstreams}} } } }
-        """;
+    /// <summary>
+    /// <c>/</c> proxied to the group <c>backend</c> over <paramref name="servers"/> (entries of <c>Servers</c>),
+    /// checked as <paramref name="healthCheck"/> says; <paramref name="locations"/> and <paramref name="upstreams"/>
+    /// add more, each starting with a comma.
+    /// </summary>
+    public static string Config(string servers, string healthCheck = HealthCheck, string locations = "", string upstreams = "") =>
+        ServingJson.Config(
+            ServingJson.ProxyLocation("/", "http://backend") + locations,
+            $$""" "backend": { "Servers": [ {{servers}} ]{{healthCheck}} }{{upstreams}}""");
 
     public static string Servers(params HealthCheckedUpstream[] upstreams) =>
-        string.Join(", ", upstreams.Select(u => $$"""{ "Address": "{{u.Address}}" }"""));
+        string.Join(", ", upstreams.Select(u => ServingJson.Server(u.Address)));
 
     public static Task<ServingHost> StartAsync(string json, FakeTimeProvider time) =>
         ServingHost.StartAsync(json, services: services => services.AddSingleton<TimeProvider>(time));

@@ -17,7 +17,6 @@ namespace ProductionServing.Tests.Infrastructure;
 /// </summary>
 internal sealed class UpstreamHost : IAsyncDisposable
 {
-
     private UpstreamHost(WebApplication app)
     {
         App = app;

@@ -49,9 +49,8 @@ internal sealed class PoolTestApp : IAsyncDisposable
     public int MaxRunning => Volatile.Read(ref _maxRunning);
 
     /// <summary>The configuration: the given locations and pools (JSON members of <c>Locations</c> and <c>Pools</c>).</summary>
-    public static string Config(string pools, string locations = """{ "Match": "/", "App": { "Pool": "p" } }, { "Match": "= /healthz", "App": { "Pool": null } }""") => $$"""
-        { "ProductionServing": { "Locations": [ {{locations}} ], "Pools": { {{pools}} } } }
-        """;
+    public static string Config(string pools, string locations = """{ "Match": "/", "App": { "Pool": "p" } }, { "Match": "= /healthz", "App": { "Pool": null } }""") =>
+        ServingJson.Config(locations, pools: pools);
 
     public static async Task<PoolTestApp> StartAsync(string json, Action<IServiceCollection>? services = null,
         Action<WebApplication>? beforeServing = null, string? contentRoot = null,

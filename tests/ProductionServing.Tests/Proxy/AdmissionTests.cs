@@ -14,7 +14,6 @@ namespace ProductionServing.Tests.Proxy;
 /// </summary>
 public sealed class AdmissionTests
 {
-
     [Fact]
     public void QueueLimitZero_RejectsAtOnce()
     {

@@ -22,7 +22,7 @@ public sealed class ExpectContinueTests
             var body = await ReadToEndAsync(context.Request.Body);
             await context.Response.WriteAsync($"{context.Request.Headers.Expect}|{body.Length}");
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         using var client = ExpectContinueClient(host);
         var content = new RecordingContent(100_000);
 
@@ -51,7 +51,7 @@ public sealed class ExpectContinueTests
 
             return context.Response.WriteAsync("warm");
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         using var client = ExpectContinueClient(host);
 
         // HttpClient in the proxy sends the body anyway when no answer comes within its 1 s
@@ -80,7 +80,7 @@ public sealed class ExpectContinueTests
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
             return Task.CompletedTask;
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         using (await host.Client.GetAsync("/warm").WaitAsync(TestTimeouts.Wait))
         {
         }

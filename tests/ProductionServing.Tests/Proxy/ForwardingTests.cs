@@ -17,7 +17,7 @@ public sealed class ForwardingTests
             context.Response.Headers["X-Upstream"] = "yes";
             return context.Response.WriteAsync("hello from upstream");
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var response = await host.Client.GetAsync("/some/path?x=1");
 
@@ -37,7 +37,7 @@ public sealed class ForwardingTests
             var body = await reader.ReadToEndAsync();
             await context.Response.WriteAsync($"{context.Request.Method} {body.Length} {body[..5]}");
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json($$"""{ "Match": "/api/", "Proxy": { "Pass": "http://backend" } }""",
+        await using var host = await ServingHost.StartAsync(ServingJson.Config($$"""{ "Match": "/api/", "Proxy": { "Pass": "http://backend" } }""",
             $$""" "backend": { "Servers": [ { "Address": "{{upstream.Address}}" } ] } """));
 
         using var response = await host.Client.PostAsync("/api/upload", new StringContent("hello" + new string('x', 100_000), Encoding.UTF8, "text/plain"));
@@ -60,7 +60,7 @@ public sealed class ForwardingTests
             context.Response.Headers.ContentEncoding = "gzip";
             return context.Response.Body.WriteAsync(gzipped).AsTask();
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         // A client that keeps no cookies itself, so a Cookie upstream could only come from the proxy.
         using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = host.Client.BaseAddress, Timeout = TestTimeouts.Wait };
         var connections = new HashSet<string>();

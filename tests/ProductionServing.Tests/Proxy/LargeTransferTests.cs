@@ -31,8 +31,6 @@ public sealed class LargeTransferTests
     private const int BlockSize = 64 * 1024;
     private const long AllocationBound = Size / 8;
 
-    /// <summary>A hang guard for one whole transfer, not a timing assertion.</summary>
-
     private static readonly byte[] Pattern = CreatePattern();
 
     [Fact]
@@ -46,7 +44,7 @@ public sealed class LargeTransferTests
             context.Response.ContentLength = size;
             sent.TrySetResult(await WriteBlocksAsync(context.Response.Body, size, context.RequestAborted));
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         await DownloadAsync(host, BlockSize * 16, timeout.Token);      // JIT and pooled connections, outside the measurement
         sent = NewSignal();
 
@@ -70,7 +68,7 @@ public sealed class LargeTransferTests
         }, builder => builder.WebHost.ConfigureKestrel(options => options.Limits.MaxRequestBodySize = null));
 
         // Kestrel's default 30 MB request body limit applies to proxied requests as to any other; lift it as an app would.
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address),
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address),
             services: services => services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = null));
 
         // Not host.Client: its 10 s Timeout covers the whole upload, which a busy 2-core machine can exceed.

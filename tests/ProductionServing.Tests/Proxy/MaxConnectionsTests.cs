@@ -14,7 +14,6 @@ namespace ProductionServing.Tests.Proxy;
 /// </summary>
 public sealed class MaxConnectionsTests
 {
-
     private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -126,8 +125,8 @@ public sealed class MaxConnectionsTests
         var time = new FakeTimeProvider();
         await using var a = await UpstreamHost.StartAsync(Answer("a"));
         await using var b = await UpstreamHost.StartAsync(Answer("b"));
-        await using var host = await ServingHost.StartAsync(Config($$"""
-            { "QueueLimit": 1000, "Servers": [ {{Server(a.Address, "\"MaxConnections\": 2")}}, {{Server(b.Address, "\"MaxConnections\": 2")}} ] }
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", $$"""
+            "backend": { "QueueLimit": 1000, "Servers": [ {{ServingJson.Server(a.Address, "\"MaxConnections\": 2")}}, {{ServingJson.Server(b.Address, "\"MaxConnections\": 2")}} ] }
             """), services: s => s.AddSingleton<TimeProvider>(time));
         var group = Backend(host);
 
@@ -181,7 +180,7 @@ public sealed class MaxConnectionsTests
         await context.Response.WriteAsync(context.Request.Path.Value!);
     });
 
-    private static string OneSlot(UpstreamHost upstream, string settings = "") => Config($$"""
-        { {{(settings.Length == 0 ? "" : settings + ",")}} "Servers": [ {{Server(upstream.Address, "\"MaxConnections\": 1")}} ] }
+    private static string OneSlot(UpstreamHost upstream, string settings = "") => ServingJson.PassAll("http://backend", $$"""
+        "backend": { {{(settings.Length == 0 ? "" : settings + ",")}} "Servers": [ {{ServingJson.Server(upstream.Address, "\"MaxConnections\": 1")}} ] }
         """);
 }

@@ -25,7 +25,7 @@ public sealed class RetryTests
     }
 
     private static Task<ServingHost> ProxyAsync(string extra, params string[] addresses) =>
-        ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", extra, addresses)));
+        ServingHost.StartAsync(ServingJson.PassAll("http://backend", ServingJson.Upstream("backend", extra, addresses)));
 
     [Theory]
     [InlineData("GET")]

@@ -25,7 +25,7 @@ public sealed class StreamingTests
             await second.Task.WaitAsync(TestTimeouts.Wait);
             await context.Response.WriteAsync("data: two\n\n");
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var response = await host.Client.GetAsync("/events", HttpCompletionOption.ResponseHeadersRead);
         var body = await response.Content.ReadAsStreamAsync();
@@ -52,7 +52,7 @@ public sealed class StreamingTests
                 await context.Response.WriteAsync($"chunk-{i + 1};");
             }
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var response = await host.Client.GetAsync("/chunks", HttpCompletionOption.ResponseHeadersRead);
         var body = await response.Content.ReadAsStreamAsync();
@@ -80,7 +80,7 @@ public sealed class StreamingTests
             var rest = await ReadToEndAsync(body);
             await context.Response.WriteAsync($"{context.Request.Headers.TransferEncoding}|{first}|{rest}");
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var content = new GatedContent("piece-1;", firstArrived.Task, "piece-2;");
         using var response = await host.Client.PostAsync("/upload", content).WaitAsync(TestTimeouts.Wait);
@@ -100,7 +100,7 @@ public sealed class StreamingTests
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\nConnection: close\r\n\r\n"
                 + "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 42\r\n\r\n"), cancellationToken);
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         var response = await host.SendRawAsync("GET /chunked HTTP/1.1");
 
@@ -122,7 +122,7 @@ public sealed class StreamingTests
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\nConnection: close\r\n\r\n"
                 + "5\r\nhello\r\n0\r\nX-Checksum: 42\r\n\r\n"), cancellationToken);
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address), protocols: HttpProtocols.Http2);
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
         using var client = new HttpClient
         {
             BaseAddress = host.Client.BaseAddress,

@@ -17,7 +17,6 @@ namespace ProductionServing.Tests.Proxy;
 /// </summary>
 public sealed class WebSocketTests
 {
-
     [Theory]
     [InlineData(WebSocketMessageType.Text)]
     [InlineData(WebSocketMessageType.Binary)]
@@ -25,7 +24,7 @@ public sealed class WebSocketTests
     {
         // YARP WebSocketTests.WebSocketMessageTypes, plus a message larger than the tunnel's buffer.
         await using var upstream = await StartEchoAsync();
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
 
@@ -49,7 +48,7 @@ public sealed class WebSocketTests
         // RFC 8441 (YARP WebSocketTests "WebSocketsH2ToH1"): an extended CONNECT from an HTTP/2 client goes
         // upstream as an HTTP/1.1 upgrade with a Sec-WebSocket-Key of the proxy's; the client gets 200.
         await using var upstream = await StartEchoAsync();
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
         using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
         using var client = new ClientWebSocket();
@@ -82,7 +81,7 @@ public sealed class WebSocketTests
             upstreamSaw.TrySetResult((result.CloseStatus, result.CloseStatusDescription));
             await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "acknowledged", context.RequestAborted);
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
 
@@ -105,7 +104,7 @@ public sealed class WebSocketTests
             await socket.CloseAsync((WebSocketCloseStatus)4000, "upstream leaves", context.RequestAborted);
             upstreamClosed.TrySetResult(socket.State);
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
 
@@ -138,7 +137,7 @@ public sealed class WebSocketTests
 
             upstreamEnded.TrySetResult();
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
         await client.SendAsync("hi"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
@@ -157,7 +156,7 @@ public sealed class WebSocketTests
             await socket.ReceiveAsync(new byte[1024], context.RequestAborted);
             context.Abort();
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
 
@@ -173,7 +172,7 @@ public sealed class WebSocketTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var upstream = await StartEchoAsync();
         await using var host = await ServingHost.StartAsync(
-            ProxyTestConfig.PassAll("http://backend", $$""" "backend": { "Servers": [ { "Address": "{{upstream.Address}}" } ], "ReadTimeout": "00:00:01" } """),
+            ServingJson.PassAll("http://backend", $$""" "backend": { "Servers": [ { "Address": "{{upstream.Address}}" } ], "ReadTimeout": "00:00:01" } """),
             services: services => services.AddSingleton<TimeProvider>(time));
         using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
@@ -193,7 +192,7 @@ public sealed class WebSocketTests
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             await context.Response.WriteAsync("no sockets for you");
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var client = await RawClient.ConnectAsync(host.Port);
         await client.SendAsync("GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"

@@ -17,9 +17,7 @@ public sealed class FileCacheTests : IAsyncLifetime, IDisposable
 
     public async Task InitializeAsync()
     {
-        _host = await ServingHost.StartAsync($$"""
-            { "ProductionServing": { "Locations": [ { "Match": "/", "Static": { "Root": "{{_site.Root}}" } } ] } }
-            """);
+        _host = await ServingHost.StartAsync(ServingJson.Config(ServingJson.StaticRoot(_site.Root)));
     }
 
     public async Task DisposeAsync() => await _host.DisposeAsync();

@@ -330,7 +330,6 @@ public sealed class FolderCacheTests : IDisposable
         Assert.Equal(0, process.ExitCode);
     }
 
-    private Task<ServingHost> StartAsync(string root, string? staticSettings = null) => ServingHost.StartAsync($$"""
-        { "ProductionServing": { "Locations": [ { "Match": "/", "Static": { "Root": "{{root}}" {{(staticSettings is null ? "" : "," + staticSettings)}} } } ] } }
-        """, services: services => services.AddSingleton<TimeProvider>(_time));
+    private Task<ServingHost> StartAsync(string root, string staticSettings = "") => ServingHost.StartAsync(
+        ServingJson.Config(ServingJson.StaticRoot(root, staticSettings)), services: services => services.AddSingleton<TimeProvider>(_time));
 }

@@ -307,7 +307,7 @@ public sealed class FolderWatchTests : IDisposable
         // A single file has no folder to watch: every request compares its stamp, so a change is
         // served by the very next request.
         _site.Write("one.txt", "first");
-        await using var host = await StartAsync(_site.Root, $$"""{ "Match": "= /one", "Static": { "Alias": "{{_site.Path_("one.txt")}}" } }""");
+        await using var host = await StartAsync(_site.Root, $$"""{ "Match": "= /one", "Static": { "Alias": "{{ServingJson.Escape(_site.Path_("one.txt"))}}" } }""");
         Assert.Equal("first", await host.Client.GetStringAsync(StaticFileTests.Uri("/one")));
         Assert.Equal("first", await host.Client.GetStringAsync(StaticFileTests.Uri("/one"))); // checked, not trusted
 
@@ -323,7 +323,7 @@ public sealed class FolderWatchTests : IDisposable
         Assert.Equal(0, process.ExitCode);
     }
 
-    private Task<ServingHost> StartAsync(string root, string? extraLocation = null) => ServingHost.StartAsync($$"""
-        { "ProductionServing": { "Locations": [ {{(extraLocation is null ? "" : extraLocation + ",")}} { "Match": "/", "Static": { "Root": "{{root}}" } } ] } }
-        """, services: services => services.AddSingleton<TimeProvider>(_time));
+    private Task<ServingHost> StartAsync(string root, string? extraLocation = null) => ServingHost.StartAsync(
+        ServingJson.Config((extraLocation is null ? "" : extraLocation + ", ") + ServingJson.StaticRoot(root)),
+        services: services => services.AddSingleton<TimeProvider>(_time));
 }

@@ -98,10 +98,7 @@ public sealed class StaticReloadTests : IDisposable
         return (before, after);
     }
 
-    private Task<ServingHost> StartAsync() => ServingHost.StartAsync($$"""
-        { "ProductionServing": { "Locations": [
-            { "Match": "/", "Static": { "Root": "{{_site.Root}}" } },
-            { "Match": "/api/", "App": { "Pool": "default" } }
-        ] } }
-        """, services: services => services.AddSingleton<TimeProvider>(_time));
+    private Task<ServingHost> StartAsync() => ServingHost.StartAsync(
+        ServingJson.Config(ServingJson.StaticRoot(_site.Root) + """, { "Match": "/api/", "App": { "Pool": "default" } }"""),
+        services: services => services.AddSingleton<TimeProvider>(_time));
 }
