@@ -12,7 +12,7 @@ namespace ProductionServing.Tests.Pools;
 /// </summary>
 public sealed class SigtermTests(ITestOutputHelper output)
 {
-    [LinuxFact]
+    [LinuxFact("sends SIGTERM to a real process")]
     public async Task Sigterm_CompletesEveryRunningAndQueuedRequest_TurnsALateArrivalAway_AndExitsWith0()
     {
         using var app = await AppProcess.StartAsync("--limit", "2", "--queue", "10", "--shutdown-timeout", "60");
@@ -54,7 +54,7 @@ public sealed class SigtermTests(ITestOutputHelper output)
         Assert.Contains("exited", app.Lines);
     }
 
-    [LinuxFact]
+    [LinuxFact("sends SIGTERM to a real process")]
     public async Task Sigterm_QueuedRequestsThatWouldOutliveTheShutdownTimeout_Get503_AndAreLoggedWithACount()
     {
         using var app = await AppProcess.StartAsync("--limit", "1", "--queue", "10", "--shutdown-timeout", "10");

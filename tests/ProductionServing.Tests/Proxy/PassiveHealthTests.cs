@@ -3,7 +3,6 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using ProductionServing.Tests.Infrastructure;
-using static ProductionServing.Tests.Proxy.ProxyTestHosts;
 
 namespace ProductionServing.Tests.Proxy;
 
