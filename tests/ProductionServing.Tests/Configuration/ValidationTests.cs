@@ -269,7 +269,7 @@ public sealed class ValidationTests
     }
 
     [Fact]
-    public void ValidConfiguration_FromTheSpec_HasNoProblemsBesidesUnavailableCapabilities()
+    public void ValidConfiguration_OfEverySection_HasNoProblemsBesidesUnavailableCapabilities()
     {
         // Each section of the README's "Configuration reference" at once (every handler, an upstream with every
         // setting, pools, Status): every key binds and passes its own rules.
