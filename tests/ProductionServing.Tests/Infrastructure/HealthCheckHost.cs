@@ -88,9 +88,7 @@ internal static class HealthCheckHost
     /// <summary>The one record of event <paramref name="id"/> about <paramref name="server"/>, once it is written (just after the verdict).</summary>
     public static async Task<FakeLogRecord> LoggedAsync(ServingHost host, int id, string server)
     {
-        bool Matches(FakeLogRecord r) =>
-            r.Id.Id == id && r.Message.Contains("server " + server + " ", StringComparison.Ordinal);
-        await Poll.UntilAsync(() => host.Logs.GetSnapshot().Any(Matches), $"event {id} is logged for {server}");
-        return Assert.Single(host.Logs.GetSnapshot(), Matches);
+        await host.Logs.WaitForEventAsync(id, "Server", server);
+        return Assert.Single(host.Logs.GetSnapshot(), r => r.Id.Id == id && r.Field("Server") == server);
     }
 }

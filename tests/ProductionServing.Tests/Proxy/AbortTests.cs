@@ -247,7 +247,7 @@ public sealed class AbortTests
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         var log = await host.Logs.WaitForEventAsync(3001);
-        Assert.Contains(new Uri(refusing).Authority, log.Message, StringComparison.Ordinal);
+        Assert.Equal(new Uri(refusing).Authority, log.Field("Server"));
         var refused = Assert.IsType<SocketException>(Assert.IsType<HttpRequestException>(log.Exception).InnerException);
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
     }

@@ -39,7 +39,7 @@ public sealed class ActiveHealthCheckTests
         Assert.Equal(["a", "a", "a", "a"], await GetBodiesAsync(host, 4));
         var failed = await LoggedAsync(host, 3101, b.Authority);
         Assert.Equal(LogLevel.Warning, failed.Level);
-        Assert.Contains("status 503", failed.Message, StringComparison.Ordinal);
+        Assert.Equal("backend", failed.Field("Upstream"));
 
         b.HealthStatus = 200;
         time.Advance(Interval);
@@ -139,7 +139,6 @@ public sealed class ActiveHealthCheckTests
         await b.ProbeAborted.Task.WaitAsync(TestTimeouts.Wait);
         Assert.Equal(["a", "a"], await GetBodiesAsync(host, 2));
         var failed = await LoggedAsync(host, 3101, b.Authority);
-        Assert.Contains("no response within Timeout 00:00:08", failed.Message, StringComparison.Ordinal);
         Assert.Null(failed.Exception);
     }
 

@@ -27,8 +27,7 @@ public sealed class ErrorTests
         Assert.Equal("502 Bad Gateway\n", await response.Content.ReadAsStringAsync());
         var log = Assert.Single(host.Logs.GetSnapshot(), r => r.Id.Id == 3001);
         Assert.Equal(LogLevel.Warning, log.Level);
-        Assert.Contains("backend", log.Message, StringComparison.Ordinal);
-        Assert.Contains(new Uri(address).Authority, log.Message, StringComparison.Ordinal);
+        Assert.Equal(("backend", new Uri(address).Authority), (log.Field("Upstream"), log.Field("Server")));
     }
 
     [Fact]

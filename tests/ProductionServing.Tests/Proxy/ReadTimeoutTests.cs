@@ -141,7 +141,7 @@ public sealed class ReadTimeoutTests
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         var log = await host.Logs.WaitForEventAsync(3003);
-        Assert.Contains($"127.0.0.1:{upstream.Port}", log.Message, StringComparison.Ordinal);
+        Assert.Equal(("backend", $"127.0.0.1:{upstream.Port}"), (log.Field("Upstream"), log.Field("Server")));
     }
 
     /// <summary>One location, <c>/</c>, passing to the group <c>backend</c> of one server with the given ReadTimeout and no retries.</summary>
