@@ -3,7 +3,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
-/// <summary>The admission stress: many concurrent arrivals and random cancellations never lose or double-count a slot.</summary>
+/// <summary>Admission under stress: many concurrent arrivals and random cancellations never lose or double-count a slot.</summary>
 public sealed class AdmissionStressTests
 {
     [Theory]
