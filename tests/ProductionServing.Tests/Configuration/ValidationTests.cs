@@ -8,9 +8,6 @@ namespace ProductionServing.Tests.Configuration;
 /// </summary>
 public sealed class ValidationTests
 {
-    private static string Config(string locations, string? extra = null) =>
-        $$"""{ "ProductionServing": { "Locations": [ {{locations}} ] {{(extra is null ? "" : "," + extra)}} } }""";
-
     [Theory]
     [InlineData("""{ "Match": "~~ /x", "App": {} }""", "Locations[0].Match: unknown modifier '~~'; use =, ^~, ~ or ~*.")]
     [InlineData("""{ "Match": "=~ /x", "App": {} }""", "Locations[0].Match: unknown modifier '=~'; use =, ^~, ~ or ~*.")]
@@ -23,13 +20,13 @@ public sealed class ValidationTests
     [InlineData("""{ "Match": "/a%20b", "App": {} }""", "Locations[0].Match: '/a%20b' can never match, because requests are matched on the decoded path with '//', '.' and '..' resolved; write the path in that form.")]
     public void Match_Malformed_NamesTheKey(string location, string expected)
     {
-        Assert.Contains(expected, TestConfig.Failures(Config(location)));
+        Assert.Contains(expected, TestConfig.Failures(ServingJson.Config(location)));
     }
 
     [Fact]
     public void Match_RegexThatDoesNotCompile_NamesTheKeyAndTheProblem()
     {
-        var failures = TestConfig.Failures(Config("""{ "Match": "/ok/", "App": {} }, { "Match": "~* ^/(unclosed", "App": {} }"""));
+        var failures = TestConfig.Failures(ServingJson.Config("""{ "Match": "/ok/", "App": {} }, { "Match": "~* ^/(unclosed", "App": {} }"""));
 
         var failure = Assert.Single(failures);
         Assert.StartsWith("Locations[1].Match: '^/(unclosed' is not a valid regular expression: ", failure, StringComparison.Ordinal);
@@ -42,7 +39,7 @@ public sealed class ValidationTests
     [InlineData("= /x", "= /x")]
     public void Match_DuplicatePrefixOrExact_IsRefused(string first, string second)
     {
-        var failures = TestConfig.Failures(Config($$"""{ "Match": "{{first}}", "App": {} }, { "Match": "/other/", "App": {} }, { "Match": "{{second}}", "App": {} }"""));
+        var failures = TestConfig.Failures(ServingJson.Config($$"""{ "Match": "{{first}}", "App": {} }, { "Match": "/other/", "App": {} }, { "Match": "{{second}}", "App": {} }"""));
 
         var failure = Assert.Single(failures);
         Assert.StartsWith("Locations[2].Match: duplicates Locations[0] (", failure, StringComparison.Ordinal);
@@ -51,35 +48,35 @@ public sealed class ValidationTests
     [Fact]
     public void Match_ExactAndPrefixOfTheSamePath_MayCoexist()
     {
-        Assert.Empty(TestConfig.Failures(Config("""{ "Match": "= /x", "App": {} }, { "Match": "/x", "App": {} }, { "Match": "~ /x", "App": {} }, { "Match": "~ /x", "App": {} }""")));
+        Assert.Empty(TestConfig.Failures(ServingJson.Config("""{ "Match": "= /x", "App": {} }, { "Match": "/x", "App": {} }, { "Match": "~ /x", "App": {} }, { "Match": "~ /x", "App": {} }""")));
     }
 
     [Fact]
     public void Location_WithoutHandler_IsRefused()
     {
         Assert.Contains("Locations[0]: has no handler; set exactly one of Static, Proxy or App.",
-            TestConfig.Failures(Config("""{ "Match": "/x/" }""")));
+            TestConfig.Failures(ServingJson.Config("""{ "Match": "/x/" }""")));
     }
 
     [Fact]
     public void Location_WithTwoHandlers_IsRefused()
     {
         Assert.Contains("Locations[0]: has 2 handlers (Static, App); set exactly one.",
-            TestConfig.Failures(Config("""{ "Match": "/x/", "Static": {}, "App": {} }""")));
+            TestConfig.Failures(ServingJson.Config("""{ "Match": "/x/", "Static": {}, "App": {} }""")));
     }
 
     [Fact]
     public void Static_RootAndAlias_IsRefused()
     {
         Assert.Contains("Locations[0].Static: Root and Alias cannot both be set; Root appends the whole request path, Alias replaces the matched prefix.",
-            TestConfig.Failures(Config("""{ "Match": "/x/", "Static": { "Root": "a", "Alias": "b/" } }""")));
+            TestConfig.Failures(ServingJson.Config("""{ "Match": "/x/", "Static": { "Root": "a", "Alias": "b/" } }""")));
     }
 
     [Fact]
     public void Static_AliasOnRegexLocation_IsRefused()
     {
         Assert.Contains("Locations[0].Static.Alias: is only for prefix and exact locations; use Root on a regex location.",
-            TestConfig.Failures(Config("""{ "Match": "~ \\.png$", "Static": { "Alias": "/srv/img/" } }""")));
+            TestConfig.Failures(ServingJson.Config("""{ "Match": "~ \\.png$", "Static": { "Alias": "/srv/img/" } }""")));
     }
 
     [Theory]
@@ -92,7 +89,7 @@ public sealed class ValidationTests
     [InlineData("""["$uri", "/fallback?$args"]""", "Locations[0].Static.TryFiles[1]: '/fallback?$args' uses a variable other than $uri, the only one supported.")]
     public void Static_TryFiles_Malformed_IsRefused(string tryFiles, string expected)
     {
-        Assert.Contains(expected, TestConfig.Failures(Config($$"""{ "Match": "/", "Static": { "TryFiles": {{tryFiles}} } }""")));
+        Assert.Contains(expected, TestConfig.Failures(ServingJson.Config($$"""{ "Match": "/", "Static": { "TryFiles": {{tryFiles}} } }""")));
     }
 
     [Theory]
@@ -102,7 +99,7 @@ public sealed class ValidationTests
     [InlineData("""{ "CacheControl": "public\r\nX-Evil: 1" }""", "Locations[0].Static.CacheControl: must be a single header line (no CR or LF).")]
     public void Static_BadValues_AreRefused(string settings, string expected)
     {
-        Assert.Contains(expected, TestConfig.Failures(Config($$"""{ "Match": "/", "Static": {{settings}} }""")));
+        Assert.Contains(expected, TestConfig.Failures(ServingJson.Config($$"""{ "Match": "/", "Static": {{settings}} }""")));
     }
 
     [Fact]
@@ -126,16 +123,16 @@ public sealed class ValidationTests
     [InlineData("no-such-host.invalid", "Locations[0].Proxy.Pass: host 'no-such-host.invalid' is neither an upstream (none are defined) nor a host name that resolves (nginx: \"host not found in upstream\").")]
     public void Proxy_PassToUndefinedUpstream_IsRefused(string host, string expected)
     {
-        Assert.Contains(expected, TestConfig.Failures(Config($$"""{ "Match": "/api/", "Proxy": { "Pass": "http://{{host}}" } }""")));
+        Assert.Contains(expected, TestConfig.Failures(ServingJson.Config($$"""{ "Match": "/api/", "Proxy": { "Pass": "http://{{host}}" } }""")));
     }
 
     [Fact]
     public void Proxy_PassToUndefinedUpstream_ListsTheDefinedOnes()
     {
-        var upstreams = """ "Upstreams": { "backend": { "Servers": [ { "Address": "http://127.0.0.1:5001" } ] } } """;
+        var upstreams = ServingJson.Upstream("backend", "", "http://127.0.0.1:5001");
 
         Assert.Contains("Locations[0].Proxy.Pass: host 'backedn.invalid' is neither an upstream (defined: backend) nor a host name that resolves (nginx: \"host not found in upstream\").",
-            TestConfig.Failures(Config("""{ "Match": "/api/", "Proxy": { "Pass": "http://backedn.invalid/" } }""", upstreams)));
+            TestConfig.Failures(ServingJson.Config("""{ "Match": "/api/", "Proxy": { "Pass": "http://backedn.invalid/" } }""", upstreams)));
     }
 
     [Theory]
@@ -146,9 +143,9 @@ public sealed class ValidationTests
     [InlineData("localhost:5001", null)]
     public void Proxy_PassHost_IsAnUpstreamOrAResolvableHost(string host, string? expected)
     {
-        var upstreams = """ "Upstreams": { "backend": { "Servers": [ { "Address": "http://127.0.0.1:5001" } ] } } """;
+        var upstreams = ServingJson.Upstream("backend", "", "http://127.0.0.1:5001");
 
-        var failures = TestConfig.Failures(Config($$"""{ "Match": "/api/", "Proxy": { "Pass": "http://{{host}}" } }""", upstreams))
+        var failures = TestConfig.Failures(ServingJson.Config($$"""{ "Match": "/api/", "Proxy": { "Pass": "http://{{host}}" } }""", upstreams))
             .Where(f => f.StartsWith("Locations[0].Proxy.Pass", StringComparison.Ordinal));
 
         Assert.Equal(expected is null ? [] : [expected], failures);
@@ -157,10 +154,10 @@ public sealed class ValidationTests
     [Fact]
     public void Proxy_PassScheme_MustMatchTheUpstreamServers()
     {
-        var upstreams = """ "Upstreams": { "backend": { "Servers": [ { "Address": "http://127.0.0.1:5001" } ] } } """;
+        var upstreams = ServingJson.Upstream("backend", "", "http://127.0.0.1:5001");
 
         Assert.Contains("Locations[0].Proxy.Pass: 'https' does not match the scheme of upstream 'backend''s server addresses; use the same scheme in both.",
-            TestConfig.Failures(Config("""{ "Match": "/api/", "Proxy": { "Pass": "https://backend" } }""", upstreams)));
+            TestConfig.Failures(ServingJson.Config("""{ "Match": "/api/", "Proxy": { "Pass": "https://backend" } }""", upstreams)));
     }
 
     [Theory]
@@ -171,27 +168,27 @@ public sealed class ValidationTests
     [InlineData("http://user:pw@127.0.0.1/", "Locations[0].Proxy.Pass: 'http://user:pw@127.0.0.1/' must not have user info, a query or a fragment.")]
     public void Proxy_PassNotAnHttpUrl_IsRefused(string pass, string expected)
     {
-        Assert.Contains(expected, TestConfig.Failures(Config($$"""{ "Match": "/api/", "Proxy": { "Pass": "{{pass}}" } }""")));
+        Assert.Contains(expected, TestConfig.Failures(ServingJson.Config($$"""{ "Match": "/api/", "Proxy": { "Pass": "{{pass}}" } }""")));
     }
 
     [Fact]
     public void Proxy_PassWithPathOnRegexLocation_IsRefusedAsNginxDoes()
     {
         Assert.Contains("Locations[0].Proxy.Pass: cannot have a path part on a regex location (nginx: \"proxy_pass cannot have URI part in location given by regular expression\"); remove the path.",
-            TestConfig.Failures(Config("""{ "Match": "~ ^/api/", "Proxy": { "Pass": "http://127.0.0.1:5001/" } }""")));
+            TestConfig.Failures(ServingJson.Config("""{ "Match": "~ ^/api/", "Proxy": { "Pass": "http://127.0.0.1:5001/" } }""")));
     }
 
     [Fact]
     public void App_UndefinedPool_IsRefused()
     {
         Assert.Contains("Locations[0].App.Pool: pool 'slwo' is not defined; use 'default', or null to run the app without a pool.",
-            TestConfig.Failures(Config("""{ "Match": "/reports/", "App": { "Pool": "slwo" } }""")));
+            TestConfig.Failures(ServingJson.Config("""{ "Match": "/reports/", "App": { "Pool": "slwo" } }""")));
     }
 
     [Fact]
     public void App_DefaultPool_IsCaseInsensitive()
     {
-        Assert.Empty(TestConfig.Failures(Config("""{ "Match": "/reports/", "App": { "Pool": "Default" } }""")));
+        Assert.Empty(TestConfig.Failures(ServingJson.Config("""{ "Match": "/reports/", "App": { "Pool": "Default" } }""")));
     }
 
     [Theory]
@@ -206,7 +203,7 @@ public sealed class ValidationTests
     [InlineData("""{ "Workers": 4 }""", "Pools.p.Workers: applies only with DedicatedThreads: true; set DedicatedThreads, or use MaxConcurrency to limit a thread-pool pool.")]
     public void Pool_BadLimits_AreRefused(string pool, string expected)
     {
-        Assert.Contains(expected, TestConfig.Failures(Config("", $$""" "Pools": { "p": {{pool}} } """)));
+        Assert.Contains(expected, TestConfig.Failures(ServingJson.Config("", pools: $$""" "p": {{pool}} """)));
     }
 
     [Theory]
@@ -235,19 +232,19 @@ public sealed class ValidationTests
     [InlineData("""{ "Servers": [ { "Address": "http://127.0.0.1:1" } ], "HealthCheck": { "Timeout": "-00:00:01" } }""", "Upstreams.u.HealthCheck.Timeout: must be a positive duration (got -00:00:01).")]
     public void Upstream_BadSettings_AreRefused(string upstream, string expected)
     {
-        Assert.Contains(expected, TestConfig.Failures(Config("", $$""" "Upstreams": { "u": {{upstream}} } """)));
+        Assert.Contains(expected, TestConfig.Failures(ServingJson.Config("", upstreams: $$""" "u": {{upstream}} """)));
     }
 
     [Fact]
     public void Status_PathWithoutSlash_IsRefused()
     {
-        Assert.Contains("Status.Path: 'serving' must start with '/'.", TestConfig.Failures(Config("", """ "Status": { "Path": "serving" } """)));
+        Assert.Contains("Status.Path: 'serving' must start with '/'.", TestConfig.Failures(ServingJson.Config("", section: """ "Status": { "Path": "serving" } """)));
     }
 
     [Fact]
     public void ManyProblems_AreAllReportedAtOnce()
     {
-        var json = Config(
+        var json = ServingJson.Config(
             """
             { "Match": "~~ /a", "App": {} },
             { "Match": "/b/" },
@@ -255,7 +252,7 @@ public sealed class ValidationTests
             { "Match": "~ (", "App": {} },
             { "Match": "/d/", "Apps": {} }
             """,
-            """ "Pools": { "p": { "MaxConcurrency": 0, "QueueTimeout": "soon" } } """);
+            pools: """ "p": { "MaxConcurrency": 0, "QueueTimeout": "soon" } """);
 
         var exception = Assert.Throws<OptionsValidationException>(() => TestConfig.Options(json));
 
@@ -272,9 +269,10 @@ public sealed class ValidationTests
     }
 
     [Fact]
-    public void ValidConfiguration_FromTheSpec_HasNoProblemsBesidesUnavailableCapabilities()
+    public void ValidConfiguration_OfEverySection_HasNoProblemsBesidesUnavailableCapabilities()
     {
-        // SPEC §3's example, verbatim (its comments removed): every key binds and passes its own rules.
+        // Each section of the README's "Configuration reference" at once (every handler, an upstream with every
+        // setting, pools, Status): every key binds and passes its own rules.
         var json = """
         { "ProductionServing": {
             "Locations": [
@@ -316,9 +314,10 @@ public sealed class ValidationTests
     [Fact]
     public void UnavailableCapabilities_AreRefusedAtStartup_NotIgnored()
     {
-        var failures = TestConfig.Failures(Config(
+        var failures = TestConfig.Failures(ServingJson.Config(
             """{ "Match": "/api/", "Proxy": { "Pass": "http://127.0.0.1:5001" } }""",
-            """ "Status": { "Path": "/_serving" }, "Upstreams": { "b": { "Servers": [ { "Address": "http://127.0.0.1:1" } ] } } """));
+            ServingJson.Upstream("b", "", "http://127.0.0.1:1"),
+            section: """ "Status": { "Path": "/_serving" } """));
 
         Assert.Equal(["Status.Path: the status page is not available in this version of ProductionServing yet; remove Status."], failures);
     }

@@ -33,7 +33,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime, IDisposable
             await RawUpstream.ReadHeadAsync(socket, cancellationToken);
             await Task.Delay(Timeout.Infinite, cancellationToken);
         });
-        var root = _site.Root.Replace("\\", "\\\\", StringComparison.Ordinal);
+        var root = ServingJson.Escape(_site.Root);
         var json = $$"""
         { "ProductionServing": {
             "Locations": [
@@ -91,7 +91,7 @@ public sealed class ErrorResponseTests : IAsyncLifetime, IDisposable
     public async Task PoolRejection_Is503_WithRetryAfter()
     {
         var held = _host.Client.GetAsync(new Uri("/busy/hold", UriKind.Relative));
-        await _held.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await _held.Task.WaitAsync(TestTimeouts.Wait);
 
         var response = await _host.SendRawAsync("GET /busy/other HTTP/1.1");
         _release.SetResult();

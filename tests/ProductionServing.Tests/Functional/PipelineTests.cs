@@ -86,7 +86,7 @@ public sealed class PipelineTests
         Assert.Equal(0, host.AppInvocations);
         var entry = Assert.Single(host.Logs.GetSnapshot(), r => r.Id.Id == 1102);
         Assert.Equal(LogLevel.Error, entry.Level);
-        Assert.Contains("^/(a+)+$", entry.Message, StringComparison.Ordinal);
+        Assert.Equal("^/(a+)+$", entry.Field("Pattern"));
     }
 
     [Fact]

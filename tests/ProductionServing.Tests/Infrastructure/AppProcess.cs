@@ -11,7 +11,6 @@ namespace ProductionServing.Tests.Infrastructure;
 /// </summary>
 internal sealed partial class AppProcess : IDisposable
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private const int SIGTERM = 15;
 
     private readonly Process _process;
@@ -107,7 +106,7 @@ internal sealed partial class AppProcess : IDisposable
             _waiters.Add((match, seen));
         }
 
-        return seen.Task.WaitAsync(Timeout);
+        return seen.Task.WaitAsync(TestTimeouts.Long);
     }
 
     /// <summary>Completes when the app prints exactly <paramref name="line"/>.</summary>
@@ -117,7 +116,7 @@ internal sealed partial class AppProcess : IDisposable
     public Task SendAsync(string line)
     {
         _process.StandardInput.WriteLine(line);
-        return _process.StandardInput.FlushAsync().WaitAsync(Timeout);
+        return _process.StandardInput.FlushAsync().WaitAsync(TestTimeouts.Long);
     }
 
     /// <summary>Sends SIGTERM, as a container runtime or systemd does to stop a service.</summary>
@@ -150,7 +149,7 @@ internal sealed partial class AppProcess : IDisposable
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(Timeout);
+            _process.WaitForExit(TestTimeouts.Long);
         }
 
         _process.Dispose();

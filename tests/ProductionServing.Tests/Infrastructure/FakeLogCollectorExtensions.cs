@@ -2,6 +2,10 @@ using Microsoft.Extensions.Logging.Testing;
 
 namespace ProductionServing.Tests.Infrastructure;
 
+/// <summary>
+/// Log assertions on what the project's log contract fixes, the event id and the structured fields
+/// (README, "Logging"), never on the prose of a message.
+/// </summary>
 internal static class FakeLogCollectorExtensions
 {
     /// <summary>The value of a structured field (a message placeholder, such as <c>Upstream</c>), as logged; null when absent.</summary>
@@ -22,45 +26,32 @@ internal static class FakeLogCollectorExtensions
     }
 
     /// <summary>Whether a record with <paramref name="eventId"/> whose <paramref name="field"/> is <paramref name="value"/> was logged.</summary>
-    public static bool HasEvent(this FakeLogCollector logs, int eventId, string field, string value)
+    public static bool HasEvent(this FakeLogCollector logs, int eventId, string field, string value) =>
+        Find(logs, eventId, field, value) is not null;
+
+    /// <summary>
+    /// The first record with <paramref name="eventId"/> (and, when given, whose <paramref name="field"/> is
+    /// <paramref name="value"/>), waiting for it (bounded) when the request that logs it finishes on its own
+    /// after the client has seen the outcome.
+    /// </summary>
+    public static Task<FakeLogRecord> WaitForEventAsync(this FakeLogCollector logs, int eventId, string? field = null, string? value = null) =>
+        Poll.ForAsync(() => Find(logs, eventId, field, value),
+            field is null ? $"log event {eventId} is written" : $"log event {eventId} with {field} {value} is written",
+            () => Describe(logs));
+
+    private static FakeLogRecord? Find(FakeLogCollector logs, int eventId, string? field, string? value)
     {
         foreach (var record in logs.GetSnapshot())
         {
-            if (record.Id.Id == eventId && record.Field(field) == value)
+            if (record.Id.Id == eventId && (field is null || record.Field(field) == value))
             {
-                return true;
+                return record;
             }
         }
 
-        return false;
+        return null;
     }
 
-    /// <summary>
-    /// The first record with <paramref name="eventId"/>, waiting for it (bounded) when the request that
-    /// logs it finishes on its own after the client has seen the outcome.
-    /// </summary>
-    public static async Task<FakeLogRecord> WaitForEventAsync(this FakeLogCollector logs, int eventId)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            foreach (var record in logs.GetSnapshot())
-            {
-                if (record.Id.Id == eventId)
-                {
-                    return record;
-                }
-            }
-
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(20), timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                var seen = string.Join(Environment.NewLine, logs.GetSnapshot().Select(r => $"{r.Id.Id} {r.Level}: {r.Message}"));
-                throw new Xunit.Sdk.XunitException($"No log event {eventId} within 10 s; logged:{Environment.NewLine}{seen}");
-            }
-        }
-    }
+    private static string Describe(FakeLogCollector logs) =>
+        string.Join(Environment.NewLine, logs.GetSnapshot().Select(r => $"{r.Id.Id} {r.Level}: {r.Message}"));
 }

@@ -13,7 +13,7 @@ internal sealed class GatedContent(string first, Task gate, string second) : Htt
     {
         await stream.WriteAsync(Encoding.ASCII.GetBytes(first), cancellationToken);
         await stream.FlushAsync(cancellationToken);
-        await gate.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        await gate.WaitAsync(TestTimeouts.Wait, cancellationToken);
         await stream.WriteAsync(Encoding.ASCII.GetBytes(second), cancellationToken);
     }
 

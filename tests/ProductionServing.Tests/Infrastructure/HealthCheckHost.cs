@@ -17,9 +17,6 @@ internal static class HealthCheckHost
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
-    /// <summary>The bound of every wait.</summary>
-    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(10);
-
     // Longer than Interval on purpose. The fake clock jumps while real answers take real time, so a
     // test that advanced by more than Timeout could expire a probe whose answer is on its way. Rounds
     // never overlap, so once the next round's probe has arrived the previous round is over; advancing
@@ -28,14 +25,18 @@ internal static class HealthCheckHost
 
     public const string HealthCheck = """, "HealthCheck": { "Path": "/healthz", "Interval": "00:00:05", "Timeout": "00:00:08" }""";
 
-    public static string Config(string servers, string healthCheck = HealthCheck, string locations = "", string upstreams = "") => $$"""
-        { "ProductionServing": {
-            "Locations": [ { "Match": "/", "Proxy": { "Pass": "http://backend" } }{{locations}} ],
-            "Upstreams": { "backend": { "Servers": [ {{servers}} ]{{healthCheck}} }{{upstreams}} } } }
-        """;
+    /// <summary>
+    /// <c>/</c> proxied to the group <c>backend</c> over <paramref name="servers"/> (entries of <c>Servers</c>),
+    /// checked as <paramref name="healthCheck"/> says; <paramref name="locations"/> and <paramref name="upstreams"/>
+    /// add more, each starting with a comma.
+    /// </summary>
+    public static string Config(string servers, string healthCheck = HealthCheck, string locations = "", string upstreams = "") =>
+        ServingJson.Config(
+            ServingJson.ProxyLocation("/", "http://backend") + locations,
+            $$""" "backend": { "Servers": [ {{servers}} ]{{healthCheck}} }{{upstreams}}""");
 
     public static string Servers(params HealthCheckedUpstream[] upstreams) =>
-        string.Join(", ", upstreams.Select(u => $$"""{ "Address": "{{u.Address}}" }"""));
+        string.Join(", ", upstreams.Select(u => ServingJson.Server(u.Address)));
 
     public static Task<ServingHost> StartAsync(string json, FakeTimeProvider time) =>
         ServingHost.StartAsync(json, services: services => services.AddSingleton<TimeProvider>(time));
@@ -87,8 +88,7 @@ internal static class HealthCheckHost
     /// <summary>The one record of event <paramref name="id"/> about <paramref name="server"/>, once it is written (just after the verdict).</summary>
     public static async Task<FakeLogRecord> LoggedAsync(ServingHost host, int id, string server)
     {
-        bool Matches(FakeLogRecord r) => r.Id.Id == id && r.Field("Server") == server;
-        await Poll.UntilAsync(() => host.Logs.GetSnapshot().Any(Matches), $"event {id} is logged for {server}");
-        return Assert.Single(host.Logs.GetSnapshot(), Matches);
+        await host.Logs.WaitForEventAsync(id, "Server", server);
+        return Assert.Single(host.Logs.GetSnapshot(), r => r.Id.Id == id && r.Field("Server") == server);
     }
 }

@@ -54,7 +54,7 @@ internal sealed class HealthCheckedUpstream : IAsyncDisposable
 
     /// <summary>The next health request to arrive (each is returned once).</summary>
     public async Task<UpstreamRequest> NextProbeAsync() =>
-        await _probes.Reader.ReadAsync().AsTask().WaitAsync(HealthCheckHost.Bound);
+        await _probes.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Wait);
 
     private async Task HandleAsync(HttpContext context)
     {
@@ -78,7 +78,7 @@ internal sealed class HealthCheckedUpstream : IAsyncDisposable
         var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using (context.RequestAborted.Register(() => aborted.TrySetResult()))
         {
-            await aborted.Task.WaitAsync(HealthCheckHost.Bound);
+            await aborted.Task.WaitAsync(TestTimeouts.Wait);
         }
 
         ProbeAborted.TrySetResult();

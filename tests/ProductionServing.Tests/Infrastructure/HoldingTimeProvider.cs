@@ -44,7 +44,7 @@ internal sealed class HoldingTimeProvider : FakeTimeProvider
             callback(state);
             if (!t_stepping)
             {
-                _ = owner._released.Task.Wait(HealthCheckHost.Bound);
+                _ = owner._released.Task.Wait(TestTimeouts.Wait);
             }
         }
     }

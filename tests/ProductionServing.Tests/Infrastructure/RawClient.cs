@@ -10,7 +10,6 @@ namespace ProductionServing.Tests.Infrastructure;
 /// </summary>
 internal sealed class RawClient : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private readonly Socket _socket;
     private readonly StringBuilder _received = new();
     private readonly byte[] _buffer = new byte[16 * 1024];
@@ -26,14 +25,14 @@ internal sealed class RawClient : IDisposable
     public static async Task<RawClient> ConnectAsync(int port)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         await socket.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
         return new RawClient(socket);
     }
 
     public async Task SendAsync(string text)
     {
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         await _socket.SendAsync(Encoding.Latin1.GetBytes(text), timeout.Token);
     }
 
@@ -58,7 +57,7 @@ internal sealed class RawClient : IDisposable
     /// <summary>Reads until <see cref="Received"/> contains <paramref name="marker"/>, and returns it; fails if the connection ends first.</summary>
     public async Task<string> ReadUntilAsync(string marker)
     {
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         while (!Received.Contains(marker, StringComparison.Ordinal))
         {
             var read = await _socket.ReceiveAsync(_buffer, timeout.Token);
@@ -76,7 +75,7 @@ internal sealed class RawClient : IDisposable
     /// <summary>Reads until the server ends the connection; true when it reset it, false for a clean close.</summary>
     public async Task<bool> ReadToCloseAsync()
     {
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         try
         {
             int read;

@@ -27,7 +27,7 @@ internal static class RawHttp2Client
     /// </summary>
     public static async Task<Http2Answer> GetAsync(int port, string path, params (string Name, string Value)[] fields)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, port, timeout.Token);
 

@@ -111,7 +111,7 @@ internal sealed class RawUpstream : IAsyncDisposable
         {
         }
 
-        await Task.WhenAll(handlers).WaitAsync(TimeSpan.FromSeconds(10));
+        await Task.WhenAll(handlers).WaitAsync(TestTimeouts.Wait);
     }
 
     public async ValueTask DisposeAsync()

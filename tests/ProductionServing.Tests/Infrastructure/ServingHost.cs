@@ -21,7 +21,6 @@ namespace ProductionServing.Tests.Infrastructure;
 /// </summary>
 internal sealed class ServingHost : IAsyncDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private int _appInvocations;
 
     private ServingHost(WebApplication app)
@@ -29,7 +28,7 @@ internal sealed class ServingHost : IAsyncDisposable
         App = app;
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         Port = new Uri(address).Port;
-        Client = new HttpClient { BaseAddress = new Uri(address), Timeout = Timeout };
+        Client = new HttpClient { BaseAddress = new Uri(address), Timeout = TestTimeouts.Wait };
     }
 
     public WebApplication App { get; }
@@ -75,7 +74,7 @@ internal sealed class ServingHost : IAsyncDisposable
             return context.Response.Body.WriteAsync(body).AsTask();
         });
 
-        await app.StartAsync().WaitAsync(Timeout);
+        await app.StartAsync().WaitAsync(TestTimeouts.Wait);
         host = new ServingHost(app);
         return host;
     }
@@ -94,7 +93,7 @@ internal sealed class ServingHost : IAsyncDisposable
     /// <summary>Sends a request line exactly as given (no client-side normalization) and reads the whole response.</summary>
     public async Task<RawResponse> SendRawAsync(string requestLine)
     {
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, Port, timeout.Token);
         var stream = client.GetStream();
@@ -107,7 +106,7 @@ internal sealed class ServingHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        await App.StopAsync().WaitAsync(Timeout);
+        await App.StopAsync().WaitAsync(TestTimeouts.Wait);
         await App.DisposeAsync();
     }
 }

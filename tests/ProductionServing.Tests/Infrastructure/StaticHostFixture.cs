@@ -21,8 +21,8 @@ public sealed class StaticHostFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var root = Site.Root.Replace("\\", "\\\\", StringComparison.Ordinal);
-        var folder = Site.Folder.Replace("\\", "\\\\", StringComparison.Ordinal);
+        var root = ServingJson.Escape(Site.Root);
+        var folder = ServingJson.Escape(Site.Folder);
         var json = $$"""
         { "ProductionServing": { "Locations": [
             { "Match": "/", "Static": { "Root": "{{root}}", "CacheControl": "public, max-age=60" } },

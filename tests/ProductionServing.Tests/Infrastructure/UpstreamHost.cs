@@ -17,8 +17,6 @@ namespace ProductionServing.Tests.Infrastructure;
 /// </summary>
 internal sealed class UpstreamHost : IAsyncDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-
     private UpstreamHost(WebApplication app)
     {
         App = app;
@@ -56,7 +54,7 @@ internal sealed class UpstreamHost : IAsyncDisposable
             return next(context);
         });
         app.Run(handler);
-        await app.StartAsync().WaitAsync(Timeout);
+        await app.StartAsync().WaitAsync(TestTimeouts.Wait);
         host = new UpstreamHost(app);
         return host;
     }
@@ -67,7 +65,7 @@ internal sealed class UpstreamHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await App.StopAsync().WaitAsync(Timeout);
+        await App.StopAsync().WaitAsync(TestTimeouts.Wait);
         await App.DisposeAsync();
     }
 }

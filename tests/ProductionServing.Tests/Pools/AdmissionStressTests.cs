@@ -3,7 +3,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
-/// <summary>The admission stress: many concurrent arrivals and random cancellations never lose or double-count a slot.</summary>
+/// <summary>Admission under stress: many concurrent arrivals and random cancellations never lose or double-count a slot.</summary>
 public sealed class AdmissionStressTests
 {
     [Theory]
@@ -62,7 +62,7 @@ public sealed class AdmissionStressTests
 
     private static async Task<HttpStatusCode?> SendAsync(PoolTestApp app, TimeSpan? cancelAfter)
     {
-        using var cancel = new CancellationTokenSource(cancelAfter ?? PoolTestApp.TestTimeout);
+        using var cancel = new CancellationTokenSource(cancelAfter ?? TestTimeouts.Wait);
         try
         {
             using var response = await app.Client.GetAsync("/work", cancel.Token);

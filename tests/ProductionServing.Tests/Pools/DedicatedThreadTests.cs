@@ -6,7 +6,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
-/// <summary>SPEC §3.4 DedicatedThreads: app code and its continuations run on the pool's own named threads, so blocking code starves no one else.</summary>
+/// <summary>DedicatedThreads (README, "Pools", Dedicated threads): app code and its continuations run on the pool's own named threads, so blocking code starves no one else.</summary>
 public sealed class DedicatedThreadTests
 {
     private static string Dedicated(int workers, int queueLimit = 64) => PoolTestApp.Config(
@@ -125,7 +125,7 @@ public sealed class DedicatedThreadTests
         {
             await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(first));
             await stream.FlushAsync();
-            await release.WaitAsync(PoolTestApp.TestTimeout);
+            await release.WaitAsync(TestTimeouts.Wait);
             await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(second));
         }
 

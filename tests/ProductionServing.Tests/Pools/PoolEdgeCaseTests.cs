@@ -49,7 +49,7 @@ public sealed class PoolEdgeCaseTests
         await Poll.UntilAsync(() => Volatile.Read(ref formReader) is { } t && (t.ThreadState & System.Threading.ThreadState.WaitSleepJoin) != 0, "the app waits for the form");
         await client.SendAsync("a=hello");
 
-        var received = await client.ReadUntilAsync("a=hello").WaitAsync(TimeSpan.FromSeconds(5));
+        var received = await client.ReadUntilAsync("a=hello").WaitAsync(TestTimeouts.Wait);
         Assert.Contains("200 OK", received, StringComparison.Ordinal);
     }
 
@@ -72,7 +72,7 @@ public sealed class PoolEdgeCaseTests
 
         using var client = await RawClient.ConnectAsync(host.Port);
         await client.SendAsync("GET /who HTTP/1.1\r\nHost: x\r\n\r\nGET /direct/who HTTP/1.1\r\nHost: x\r\n\r\n");
-        var received = await client.ReadUntilAsync("|True;").WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(t => client.Received);
+        var received = await client.ReadUntilAsync("|True;").WaitAsync(TestTimeouts.Wait).ContinueWith(t => client.Received);
 
         var threads = System.Text.RegularExpressions.Regex.Matches(received, "ON=([^;]*);").Select(m => m.Groups[1].Value).ToList();
         Assert.True(threads.Count == 2, received);
@@ -93,7 +93,7 @@ public sealed class PoolEdgeCaseTests
             {
                 context.Response.OnCompleted(() =>
                 {
-                    release.Wait(TimeSpan.FromSeconds(8)); // e.g. sync audit logging after the response
+                    release.Wait(TestTimeouts.Long); // e.g. sync audit logging after the response; longer than the wait for /second
                     return Task.CompletedTask;
                 });
                 await context.Response.WriteAsync("first");
@@ -115,7 +115,7 @@ public sealed class PoolEdgeCaseTests
         var second = other.GetStringAsync("/second");
         try
         {
-            await started.Task.WaitAsync(TimeSpan.FromSeconds(3));
+            await started.Task.WaitAsync(TestTimeouts.Wait);
         }
         finally
         {
@@ -163,8 +163,8 @@ public sealed class PoolEdgeCaseTests
     {
         using var hold = new ManualResetEventSlim();
         using var completing = new ManualResetEventSlim();
-        var race = await RaceAsync(dedicated, holdOnCompleted: () => { completing.Set(); hold.Wait(TimeSpan.FromSeconds(10)); },
-            inHook: () => completing.Wait(TimeSpan.FromSeconds(5)));
+        var race = await RaceAsync(dedicated, holdOnCompleted: () => { completing.Set(); hold.Wait(TestTimeouts.Wait); },
+            inHook: () => completing.Wait(TestTimeouts.Wait));
         int runningAtOnce, runningLater;
         bool idleLater;
         try
@@ -196,7 +196,7 @@ public sealed class PoolEdgeCaseTests
     public async Task GiveUpRacingTheAppsEnd_NeverThrowsFromTheTimer(bool dedicated)
     {
         using var returned = new ManualResetEventSlim();
-        var race = await RaceAsync(dedicated, holdOnCompleted: null, inHook: () => returned.Wait(TimeSpan.FromSeconds(5)), appReturned: returned);
+        var race = await RaceAsync(dedicated, holdOnCompleted: null, inHook: () => returned.Wait(TestTimeouts.Wait), appReturned: returned);
         await using var host = race.Host;
         Assert.Null(race.Thrown);
     }
@@ -251,7 +251,7 @@ public sealed class PoolEdgeCaseTests
         var workerPool = host.App.Services.GetRequiredService<ProductionServing.Pools.PoolRegistry>().Pools.Single(p => p.Name == "slow");
 
         _ = host.Client.GetAsync("/stuck");
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        await started.Task.WaitAsync(TestTimeouts.Wait);
         time.Advance(TimeSpan.FromSeconds(1)); // canceled; the app does not look
         Volatile.Write(ref armed, 1);
         Exception? thrown = null;

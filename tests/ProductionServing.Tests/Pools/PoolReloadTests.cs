@@ -3,7 +3,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
-/// <summary>SPEC §3.4 and the issue: a reloaded pool takes its new limits without dropping what it holds.</summary>
+/// <summary>Reload (README, "Pools", Reload): a reloaded pool takes its new limits without dropping what it holds.</summary>
 public sealed class PoolReloadTests
 {
     [Fact]

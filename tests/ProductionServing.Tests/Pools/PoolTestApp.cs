@@ -17,8 +17,6 @@ namespace ProductionServing.Tests.Pools;
 /// </summary>
 internal sealed class PoolTestApp : IAsyncDisposable
 {
-    public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(10);
-
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _gates = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _started = new();
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _finished = new();
@@ -48,9 +46,8 @@ internal sealed class PoolTestApp : IAsyncDisposable
     public int MaxRunning => Volatile.Read(ref _maxRunning);
 
     /// <summary>The configuration: the given locations and pools (JSON members of <c>Locations</c> and <c>Pools</c>).</summary>
-    public static string Config(string pools, string locations = """{ "Match": "/", "App": { "Pool": "p" } }, { "Match": "= /healthz", "App": { "Pool": null } }""") => $$"""
-        { "ProductionServing": { "Locations": [ {{locations}} ], "Pools": { {{pools}} } } }
-        """;
+    public static string Config(string pools, string locations = """{ "Match": "/", "App": { "Pool": "p" } }, { "Match": "= /healthz", "App": { "Pool": null } }""") =>
+        ServingJson.Config(locations, pools: pools);
 
     public static async Task<PoolTestApp> StartAsync(string json, Action<IServiceCollection>? services = null,
         Action<WebApplication>? beforeServing = null, string? contentRoot = null,
@@ -66,10 +63,10 @@ internal sealed class PoolTestApp : IAsyncDisposable
         Host.App.Services.GetRequiredService<PoolRegistry>().Pools.Single(p => p.Name == name);
 
     /// <summary>Completes when the app has started the gate or block request <paramref name="id"/>.</summary>
-    public Task Started(string id) => Signal(_started, id).Task.WaitAsync(TestTimeout);
+    public Task Started(string id) => Signal(_started, id).Task.WaitAsync(TestTimeouts.Wait);
 
     /// <summary>Completes when the block request <paramref name="id"/> has returned from its block and tried to answer.</summary>
-    public Task Finished(string id) => Signal(_finished, id).Task.WaitAsync(TestTimeout);
+    public Task Finished(string id) => Signal(_finished, id).Task.WaitAsync(TestTimeouts.Wait);
 
     public void Open(string id) => Signal(_gates, id).TrySetResult();
 

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using ProductionServing.Pools;
+using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
@@ -30,14 +31,14 @@ public sealed class RequestDeadlineTests
         var request = Task.Run(() => pool.InvokeAsync(context, _ =>
         {
             started.SetResult();
-            blocker.Wait(PoolTestApp.TestTimeout);
+            blocker.Wait(TestTimeouts.Wait);
             return Task.CompletedTask;
         }));
-        await started.Task.WaitAsync(PoolTestApp.TestTimeout);
+        await started.Task.WaitAsync(TestTimeouts.Wait);
         time.Advance(TimeSpan.FromSeconds(1));
         time.Advance(RequestDeadline.AbandonGrace);
         blocker.Set();
-        await request.WaitAsync(PoolTestApp.TestTimeout);
+        await request.WaitAsync(TestTimeouts.Wait);
 
         Assert.Equal(StatusCodes.Status504GatewayTimeout, response.StatusCode);
         Assert.Equal("close", response.Headers.Connection.ToString());

@@ -6,7 +6,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
-/// <summary>SPEC §3.4 RequestTimeout: cancel through RequestAborted, 504 if nothing was sent, and a stuck worker is replaced so the pool keeps its capacity.</summary>
+/// <summary>RequestTimeout (README, "Pools", Request timeout): cancel through RequestAborted, 504 if nothing was sent, and a stuck worker is replaced so the pool keeps its capacity.</summary>
 public sealed class RequestTimeoutTests
 {
     private static async Task<(PoolTestApp App, FakeTimeProvider Time)> StartAsync(string pool)
@@ -47,7 +47,7 @@ public sealed class RequestTimeoutTests
         time.Advance(TimeSpan.FromSeconds(2));
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await Assert.ThrowsAsync<HttpRequestException>(() => response.Content.ReadAsStringAsync().WaitAsync(PoolTestApp.TestTimeout));
+        await Assert.ThrowsAsync<HttpRequestException>(() => response.Content.ReadAsStringAsync().WaitAsync(TestTimeouts.Wait));
         await Poll.UntilAsync(
             () => app.Host.Logs.HasEvent(4003, "Outcome", "Aborted"),
             "the aborted response is logged");
@@ -143,7 +143,7 @@ public sealed class RequestTimeoutTests
             BaseAddress = app.Client.BaseAddress,
             DefaultRequestVersion = HttpVersion.Version20,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Timeout = PoolTestApp.TestTimeout,
+            Timeout = TestTimeouts.Wait,
         };
         var stuck = client.GetAsync("/block/0");
         await app.Started("0");
@@ -181,7 +181,7 @@ public sealed class RequestTimeoutTests
         Assert.Equal(HttpStatusCode.GatewayTimeout, (await stuck).StatusCode);
         Assert.EndsWith("|True", (await app.GetStringAsync("/thread")).Split('\n')[0], StringComparison.Ordinal);
         app.Unblock();
-        Assert.True(worker.Join(PoolTestApp.TestTimeout), "the stuck worker ended once it returned");
+        Assert.True(worker.Join(TestTimeouts.Wait), "the stuck worker ended once it returned");
     }
 
     [Fact]

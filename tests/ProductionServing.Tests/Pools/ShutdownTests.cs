@@ -6,7 +6,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
-/// <summary>SPEC §3.4 shutdown: new arrivals get 503, queued and running requests drain, nothing admitted is dropped, dedicated threads end.</summary>
+/// <summary>Shutdown (README, "Pools", Shutdown): new arrivals get 503, queued and running requests drain, nothing admitted is dropped, dedicated threads end.</summary>
 public sealed class ShutdownTests
 {
     [Fact]
@@ -35,10 +35,10 @@ public sealed class ShutdownTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        await stopping.WaitAsync(PoolTestApp.TestTimeout);
+        await stopping.WaitAsync(TestTimeouts.Wait);
         Assert.DoesNotContain("late", app.StartOrder);
         Assert.Equal(2, app.ThreadsSeen.Count);
-        Assert.All(app.ThreadsSeen.Keys, thread => Assert.True(thread.Join(PoolTestApp.TestTimeout), $"{thread.Name} has not ended"));
+        Assert.All(app.ThreadsSeen.Keys, thread => Assert.True(thread.Join(TestTimeouts.Wait), $"{thread.Name} has not ended"));
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class ShutdownTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
-        await stopping.WaitAsync(PoolTestApp.TestTimeout);
+        await stopping.WaitAsync(TestTimeouts.Wait);
         Assert.Equal(["a", "b3", "b4"], app.StartOrder);
     }
 
@@ -126,7 +126,7 @@ public sealed class ShutdownTests
             "the dropped queue is logged");
         app.Open("a");
         Assert.Equal(HttpStatusCode.OK, (await running).StatusCode);
-        await stopping.WaitAsync(PoolTestApp.TestTimeout);
+        await stopping.WaitAsync(TestTimeouts.Wait);
         Assert.Equal(["a"], app.StartOrder);
     }
 }

@@ -12,7 +12,7 @@ namespace ProductionServing.Tests.Pools;
 /// </summary>
 public sealed class SigtermTests(ITestOutputHelper output)
 {
-    [LinuxFact]
+    [LinuxFact("sends SIGTERM to a real process")]
     public async Task Sigterm_CompletesEveryRunningAndQueuedRequest_TurnsALateArrivalAway_AndExitsWith0()
     {
         using var app = await AppProcess.StartAsync("--limit", "2", "--queue", "10", "--shutdown-timeout", "60");
@@ -48,13 +48,13 @@ public sealed class SigtermTests(ITestOutputHelper output)
             Assert.Equal("done " + id, await response.Content.ReadAsStringAsync());
         }
 
-        Assert.Equal(0, await app.ExitCodeAsync(AppProcess.Timeout));
+        Assert.Equal(0, await app.ExitCodeAsync(TestTimeouts.Long));
         Assert.DoesNotContain("started late", app.Lines);
         Assert.DoesNotContain(app.Lines, line => line.Contains("[4008]", StringComparison.Ordinal));
         Assert.Contains("exited", app.Lines);
     }
 
-    [LinuxFact]
+    [LinuxFact("sends SIGTERM to a real process")]
     public async Task Sigterm_QueuedRequestsThatWouldOutliveTheShutdownTimeout_Get503_AndAreLoggedWithACount()
     {
         using var app = await AppProcess.StartAsync("--limit", "1", "--queue", "10", "--shutdown-timeout", "10");
@@ -77,13 +77,13 @@ public sealed class SigtermTests(ITestOutputHelper output)
 
         // The running request outlives the timeout too: the host ends its connection.
         await Assert.ThrowsAsync<HttpRequestException>(() => running);
-        Assert.Equal(0, await app.ExitCodeAsync(AppProcess.Timeout));
+        Assert.Equal(0, await app.ExitCodeAsync(TestTimeouts.Long));
         Assert.DoesNotContain("started q1", app.Lines);
         Assert.DoesNotContain("started q2", app.Lines);
     }
 
     private static HttpClient Client(AppProcess app) =>
-        new() { BaseAddress = new Uri($"http://127.0.0.1:{app.Port}"), Timeout = AppProcess.Timeout };
+        new() { BaseAddress = new Uri($"http://127.0.0.1:{app.Port}"), Timeout = TestTimeouts.Long };
 
     /// <summary>Polls <c>/status</c> (running and queued in pool <c>p</c>) until it reads <paramref name="expected"/>.</summary>
     private static async Task WaitForStatusAsync(AppProcess app, string expected)

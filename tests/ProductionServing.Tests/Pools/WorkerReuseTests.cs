@@ -179,7 +179,7 @@ public sealed class WorkerReuseTests
                 if (context.Request.Path == "/stuck")
                 {
                     stuckStarted.TrySetResult();
-                    unblock.Wait(PoolTestApp.TestTimeout); // blocks its worker and ignores RequestAborted, like stuck sync code
+                    unblock.Wait(TestTimeouts.Wait); // blocks its worker and ignores RequestAborted, like stuck sync code
                     return;
                 }
 
@@ -199,7 +199,7 @@ public sealed class WorkerReuseTests
         var pool = host.App.Services.GetRequiredService<PoolRegistry>().Pools.Single(p => p.Name == "slow");
 
         var stuck = host.Client.GetAsync("/stuck");
-        await stuckStarted.Task.WaitAsync(PoolTestApp.TestTimeout);
+        await stuckStarted.Task.WaitAsync(TestTimeouts.Wait);
         time.Advance(TimeSpan.FromSeconds(1));
         time.Advance(RequestDeadline.AbandonGrace);
         Assert.Equal(HttpStatusCode.GatewayTimeout, (await stuck).StatusCode);
@@ -208,7 +208,7 @@ public sealed class WorkerReuseTests
         // request's end (on its own worker, before that worker ends) must not end the next one's.
         using var other = new HttpClient { BaseAddress = host.Client.BaseAddress };
         var next = other.GetAsync("/next");
-        await nextStarted.Task.WaitAsync(PoolTestApp.TestTimeout);
+        await nextStarted.Task.WaitAsync(TestTimeouts.Wait);
         unblock.Set();
         await Poll.UntilAsync(() => host.Logs.GetSnapshot().Any(r => r.Id.Id == 4006), "the stuck worker has ended");
         Assert.False(next.IsCompleted);
@@ -337,7 +337,7 @@ public sealed class WorkerReuseTests
         finally
         {
             worker.Stop();
-            await worker.Exited.WaitAsync(PoolTestApp.TestTimeout);
+            await worker.Exited.WaitAsync(TestTimeouts.Wait);
         }
     }
 }

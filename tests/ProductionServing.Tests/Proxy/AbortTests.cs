@@ -21,14 +21,14 @@ public sealed class AbortTests
         var arrived = Signal();
         var aborted = Signal();
         await using var upstream = await UpstreamHost.StartAsync(context => WaitForAbortAsync(context, arrived, aborted));
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var client = await RawClient.ConnectAsync(host.Port);
         await client.SendAsync("GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n");
-        await arrived.Task.WaitAsync(TestTimeout);
+        await arrived.Task.WaitAsync(TestTimeouts.Wait);
         client.Reset();
 
-        await aborted.Task.WaitAsync(TestTimeout);
+        await aborted.Task.WaitAsync(TestTimeouts.Wait);
         await host.Logs.WaitForEventAsync(3008);
         Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Level >= LogLevel.Warning && r.Id.Id is >= 3000 and < 4000);
     }
@@ -44,14 +44,14 @@ public sealed class AbortTests
             await context.Response.WriteAsync("data: one\n\n");
             await WaitForAbortAsync(context, arrived: null, aborted);
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var client = await RawClient.ConnectAsync(host.Port);
         await client.SendAsync("GET /events HTTP/1.1\r\nHost: localhost\r\n\r\n");
         await client.ReadUntilAsync("data: one");
         client.Reset();
 
-        await aborted.Task.WaitAsync(TestTimeout);
+        await aborted.Task.WaitAsync(TestTimeouts.Wait);
         await host.Logs.WaitForEventAsync(3008);
         Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Level >= LogLevel.Warning && r.Id.Id is >= 3000 and < 4000);
     }
@@ -78,14 +78,14 @@ public sealed class AbortTests
                 aborted.TrySetResult();
             }
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var client = await RawClient.ConnectAsync(host.Port);
         await client.SendAsync("POST /upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: 1000\r\n\r\nthe first ten");
-        await arrived.Task.WaitAsync(TestTimeout);
+        await arrived.Task.WaitAsync(TestTimeouts.Wait);
         client.Reset();
 
-        await aborted.Task.WaitAsync(TestTimeout);
+        await aborted.Task.WaitAsync(TestTimeouts.Wait);
         await host.Logs.WaitForEventAsync(3008);
         Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Level >= LogLevel.Warning && r.Id.Id is >= 3000 and < 4000);
     }
@@ -100,10 +100,10 @@ public sealed class AbortTests
         {
             await RawUpstream.ReadHeadAsync(socket, cancellationToken);
             await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\n" + headAndPartialBody), cancellationToken);
-            await partialArrived.Task.WaitAsync(TestTimeout, cancellationToken);
+            await partialArrived.Task.WaitAsync(TestTimeouts.Wait, cancellationToken);
             RawUpstream.Reset(socket);
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var client = await RawClient.ConnectAsync(host.Port);
         await client.SendAsync("GET /file HTTP/1.1\r\nHost: localhost\r\n\r\n");
@@ -132,7 +132,7 @@ public sealed class AbortTests
             await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nConnection: close\r\n" + headAndBody), cancellationToken);
             socket.Shutdown(SocketShutdown.Send);
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var client = await RawClient.ConnectAsync(host.Port);
         await client.SendAsync("GET /file HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
@@ -161,7 +161,7 @@ public sealed class AbortTests
             await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + new string('x', 1000)), cancellationToken);
             RawUpstream.Reset(socket);
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         var failure = await Record.ExceptionAsync(() => host.Client.GetByteArrayAsync("/file"));
 
@@ -192,7 +192,7 @@ public sealed class AbortTests
             socket.Shutdown(SocketShutdown.Send);
             await WaitForCloseAsync(socket, cancellationToken);
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var response = await host.Client.GetAsync("/page");
 
@@ -211,7 +211,7 @@ public sealed class AbortTests
             await RawUpstream.ReadHeadAsync(socket, cancellationToken);
             socket.Shutdown(SocketShutdown.Both);
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var response = await host.Client.GetAsync("/page");
 
@@ -228,7 +228,7 @@ public sealed class AbortTests
             await RawUpstream.ReadHeadAsync(socket, cancellationToken);
             RawUpstream.Reset(socket);
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var response = await host.Client.PostAsync("/upload", new ByteArrayContent(new byte[64 * 1024]));
 
@@ -241,13 +241,13 @@ public sealed class AbortTests
     public async Task UpstreamRefuses_Returns502_AndLogsTheServer()
     {
         var refusing = RawUpstream.RefusingAddress();
-        await using var host = await ServingHost.StartAsync(Config(refusing));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(refusing));
 
         using var response = await host.Client.GetAsync("/page");
 
         Assert.Equal(HttpStatusCode.BadGateway, response.StatusCode);
         var log = await host.Logs.WaitForEventAsync(3001);
-        Assert.Contains(new Uri(refusing).Authority, log.Message, StringComparison.Ordinal);
+        Assert.Equal(new Uri(refusing).Authority, log.Field("Server"));
         var refused = Assert.IsType<SocketException>(Assert.IsType<HttpRequestException>(log.Exception).InnerException);
         Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
     }

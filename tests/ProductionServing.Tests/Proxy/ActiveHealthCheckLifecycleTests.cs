@@ -24,7 +24,7 @@ public sealed class ActiveHealthCheckLifecycleTests
     [Fact]
     public async Task HealthState_SurvivesAReloadThatKeepsTheServer()
     {
-        // The issue: "health state of unchanged servers is kept" (nginx Plus keeps it for "persistent").
+        // README, "Proxy and Upstreams", Reload: a server that stays "keeps its health" (nginx Plus keeps it for "persistent").
         var time = new FakeTimeProvider();
         await using var a = await HealthCheckedUpstream.StartAsync("a");
         await using var b = await HealthCheckedUpstream.StartAsync("b");
@@ -102,9 +102,9 @@ public sealed class ActiveHealthCheckLifecycleTests
         var server = ServerOf(host, a);
 
         // The probe's Timeout never passes on the fake clock: only the stop can end it.
-        await host.App.StopAsync().WaitAsync(Bound);
+        await host.App.StopAsync().WaitAsync(TestTimeouts.Wait);
 
-        await a.ProbeAborted.Task.WaitAsync(Bound);
+        await a.ProbeAborted.Task.WaitAsync(TestTimeouts.Wait);
         Assert.True(server.ProbeHealthy);
         Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Id.Id is 3101 or 3103 or 3104 or 3105 or 3106);
     }
@@ -119,7 +119,7 @@ public sealed class ActiveHealthCheckLifecycleTests
         time.Advance(Interval);
         await a.NextProbeAsync();
 
-        await host.App.StopAsync().WaitAsync(Bound);
+        await host.App.StopAsync().WaitAsync(TestTimeouts.Wait);
 
         var checks = ChecksOf(host);
         Assert.True(checks.ExecuteTask!.IsCompletedSuccessfully);
@@ -152,14 +152,13 @@ public sealed class ActiveHealthCheckLifecycleTests
 
             Assert.Same(server, registry.Groups.Single().Servers[0]);
             await Poll.UntilAsync(() => server.ProbeHealthy, "a is healthy without its check");
-            await Poll.UntilAsync(() => logger.Collector.GetSnapshot().Any(r => r.Id.Id == 3107), "the recovery is logged");
-            Assert.Equal(a.Authority, logger.Collector.GetSnapshot().Single(r => r.Id.Id == 3107).Field("Server"));
+            await logger.Collector.WaitForEventAsync(3107, "Server", server.Name);
             await AdvanceWithoutARoundAsync(checks, time, Interval, a);
             await AdvanceWithoutARoundAsync(checks, time, Interval, a);
         }
         finally
         {
-            await checks.StopAsync(CancellationToken.None).WaitAsync(Bound);
+            await checks.StopAsync(CancellationToken.None).WaitAsync(TestTimeouts.Wait);
             checks.Dispose();
         }
     }

@@ -39,6 +39,7 @@ public sealed class ActiveHealthCheckTests
         Assert.Equal(["a", "a", "a", "a"], await GetBodiesAsync(host, 4));
         var failed = await LoggedAsync(host, 3101, b.Authority);
         Assert.Equal(LogLevel.Warning, failed.Level);
+        Assert.Equal("backend", failed.Field("Upstream"));
         Assert.Equal("503", failed.Field("Status"));
         Assert.Equal("/healthz", failed.Field("Path"));
 
@@ -138,7 +139,7 @@ public sealed class ActiveHealthCheckTests
         time.Advance(ProbeTimeout);
 
         await Poll.UntilAsync(() => !ServerOf(host, b).ProbeHealthy, "b's probe times out");
-        await b.ProbeAborted.Task.WaitAsync(Bound);
+        await b.ProbeAborted.Task.WaitAsync(TestTimeouts.Wait);
         Assert.Equal(["a", "a"], await GetBodiesAsync(host, 2));
         var failed = await LoggedAsync(host, 3105, b.Authority);
         Assert.Equal("00:00:08", failed.Field("Timeout"));

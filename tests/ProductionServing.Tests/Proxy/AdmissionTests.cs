@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using ProductionServing.Proxy;
+using ProductionServing.Tests.Infrastructure;
 using static ProductionServing.Tests.Proxy.TestGroups;
 
 namespace ProductionServing.Tests.Proxy;
@@ -13,8 +14,6 @@ namespace ProductionServing.Tests.Proxy;
 /// </summary>
 public sealed class AdmissionTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-
     [Fact]
     public void QueueLimitZero_RejectsAtOnce()
     {
@@ -53,13 +52,13 @@ public sealed class AdmissionTests
 
         group.Release(server);
 
-        Assert.Equal((server, AdmissionFailure.None), await first.WaitAsync(Timeout));
+        Assert.Equal((server, AdmissionFailure.None), await first.WaitAsync(TestTimeouts.Wait));
         Assert.False(second.IsCompleted);
         Assert.Equal(1, server.ActiveRequests);
 
         group.Release(server);
 
-        Assert.Equal((server, AdmissionFailure.None), await second.WaitAsync(Timeout));
+        Assert.Equal((server, AdmissionFailure.None), await second.WaitAsync(TestTimeouts.Wait));
         Assert.Equal(1, server.ActiveRequests);
         group.Release(server);
         Assert.Equal(0, server.ActiveRequests);
@@ -78,10 +77,10 @@ public sealed class AdmissionTests
         group.Release(server);
         var newcomer = Wait(group);
 
-        Assert.Equal((server, AdmissionFailure.None), await waiter.WaitAsync(Timeout));
+        Assert.Equal((server, AdmissionFailure.None), await waiter.WaitAsync(TestTimeouts.Wait));
         Assert.False(newcomer.IsCompleted);
         group.Release(server);
-        Assert.Equal((server, AdmissionFailure.None), await newcomer.WaitAsync(Timeout));
+        Assert.Equal((server, AdmissionFailure.None), await newcomer.WaitAsync(TestTimeouts.Wait));
     }
 
     // A retry waiting for another server is not handed the one it already failed on; the next waiter is.
@@ -98,12 +97,12 @@ public sealed class AdmissionTests
 
         group.Release(a);
 
-        Assert.Equal((a, AdmissionFailure.None), await fresh.WaitAsync(Timeout));
+        Assert.Equal((a, AdmissionFailure.None), await fresh.WaitAsync(TestTimeouts.Wait));
         Assert.False(retry.IsCompleted);
 
         group.Release(b);
 
-        Assert.Equal((b, AdmissionFailure.None), await retry.WaitAsync(Timeout));
+        Assert.Equal((b, AdmissionFailure.None), await retry.WaitAsync(TestTimeouts.Wait));
     }
 
     [Fact]
@@ -117,10 +116,10 @@ public sealed class AdmissionTests
 
         await client.CancelAsync();
 
-        Assert.Equal((null, AdmissionFailure.Canceled), await gone.WaitAsync(Timeout));
+        Assert.Equal((null, AdmissionFailure.Canceled), await gone.WaitAsync(TestTimeouts.Wait));
         Assert.Equal(1, group.QueueLength);
         group.Release(server);
-        Assert.Equal((server, AdmissionFailure.None), await staying.WaitAsync(Timeout));
+        Assert.Equal((server, AdmissionFailure.None), await staying.WaitAsync(TestTimeouts.Wait));
         group.Release(server);
         Assert.Equal(0, server.ActiveRequests);
     }
@@ -139,7 +138,7 @@ public sealed class AdmissionTests
         Assert.False(waiting.IsCompleted);
         time.Advance(TimeSpan.FromSeconds(1));
 
-        Assert.Equal((null, AdmissionFailure.QueueTimeout), await waiting.WaitAsync(Timeout));
+        Assert.Equal((null, AdmissionFailure.QueueTimeout), await waiting.WaitAsync(TestTimeouts.Wait));
         Assert.Equal(0, group.QueueLength);
         group.Release(server);
         Assert.Equal(0, server.ActiveRequests);
@@ -160,10 +159,10 @@ public sealed class AdmissionTests
 
         old.Release(server);
 
-        Assert.Equal((server, AdmissionFailure.None), await newWaiter.WaitAsync(Timeout));
+        Assert.Equal((server, AdmissionFailure.None), await newWaiter.WaitAsync(TestTimeouts.Wait));
         var oldWaiter = Wait(old);
         reloaded.Release(server);
-        Assert.Equal((server, AdmissionFailure.None), await oldWaiter.WaitAsync(Timeout));
+        Assert.Equal((server, AdmissionFailure.None), await oldWaiter.WaitAsync(TestTimeouts.Wait));
     }
 
     [Fact]
@@ -185,7 +184,7 @@ public sealed class AdmissionTests
         Assert.False(waiting.IsCompleted);
         Assert.Equal(0, a.ActiveRequests);
         old.Release(b);
-        Assert.Equal((b, AdmissionFailure.None), await waiting.WaitAsync(Timeout));
+        Assert.Equal((b, AdmissionFailure.None), await waiting.WaitAsync(TestTimeouts.Wait));
     }
 
     // Many requests race for few slots while clients go away (before, during and after the wait),
@@ -239,7 +238,7 @@ public sealed class AdmissionTests
             });
         }
 
-        await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(60));
+        await Task.WhenAll(requests).WaitAsync(TestTimeouts.Long);
 
         Assert.All(group.Servers, s => Assert.Equal(0, s.ActiveRequests));
         Assert.Equal(0, group.QueueLength);

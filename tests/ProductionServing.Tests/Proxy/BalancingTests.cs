@@ -274,8 +274,8 @@ public sealed class BalancingTests
     {
         await using var heavy = await UpstreamHost.NamedAsync("heavy");
         await using var light = await UpstreamHost.NamedAsync("light");
-        await using var host = await ServingHost.StartAsync(ProxyTestHosts.Config($$"""
-            { "Servers": [ {{ProxyTestHosts.Server(heavy.Address, "\"Weight\": 2")}}, {{ProxyTestHosts.Server(light.Address)}} ] }
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", $$"""
+            "backend": { "Servers": [ {{ServingJson.Server(heavy.Address, "\"Weight\": 2")}}, {{ServingJson.Server(light.Address)}} ] }
             """));
 
         var answers = new Dictionary<string, int>();
@@ -294,8 +294,8 @@ public sealed class BalancingTests
     {
         await using var primary = await UpstreamHost.NamedAsync("primary");
         await using var backup = await UpstreamHost.NamedAsync("backup");
-        await using var host = await ServingHost.StartAsync(ProxyTestHosts.Config($$"""
-            { "Servers": [ {{ProxyTestHosts.Server(primary.Address)}}, {{ProxyTestHosts.Server(backup.Address, "\"Backup\": true")}} ] }
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", $$"""
+            "backend": { "Servers": [ {{ServingJson.Server(primary.Address)}}, {{ServingJson.Server(backup.Address, "\"Backup\": true")}} ] }
             """));
 
         for (var i = 0; i < 10; i++)
@@ -310,8 +310,8 @@ public sealed class BalancingTests
     public async Task Backup_AnswersWhenThePrimaryRefuses()
     {
         await using var backup = await UpstreamHost.NamedAsync("backup");
-        await using var host = await ServingHost.StartAsync(ProxyTestHosts.Config($$"""
-            { "Servers": [ {{ProxyTestHosts.Server(RawUpstream.RefusingAddress())}}, {{ProxyTestHosts.Server(backup.Address, "\"Backup\": true")}} ] }
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", $$"""
+            "backend": { "Servers": [ {{ServingJson.Server(RawUpstream.RefusingAddress())}}, {{ServingJson.Server(backup.Address, "\"Backup\": true")}} ] }
             """));
 
         // The first request is retried on the backup; the primary is then out, so later ones go there at once.

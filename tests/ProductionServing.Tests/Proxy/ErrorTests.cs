@@ -18,7 +18,7 @@ public sealed class ErrorTests
     public async Task Refused_Returns502_WithPlainBody_AndALogNamingTheServer()
     {
         var address = RawUpstream.RefusingAddress();
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", "", address)));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", ServingJson.Upstream("backend", "", address)));
 
         using var response = await host.Client.GetAsync("/x");
 
@@ -27,8 +27,7 @@ public sealed class ErrorTests
         Assert.Equal("502 Bad Gateway\n", await response.Content.ReadAsStringAsync());
         var log = Assert.Single(host.Logs.GetSnapshot(), r => r.Id.Id == 3001);
         Assert.Equal(LogLevel.Warning, log.Level);
-        Assert.Contains("backend", log.Message, StringComparison.Ordinal);
-        Assert.Contains(new Uri(address).Authority, log.Message, StringComparison.Ordinal);
+        Assert.Equal(("backend", new Uri(address).Authority), (log.Field("Upstream"), log.Field("Server")));
     }
 
     [Fact]
@@ -39,7 +38,7 @@ public sealed class ErrorTests
             await RawUpstream.ReadHeadAsync(socket, token);
             await socket.ReceiveAsync(new byte[1], SocketFlags.None, token); // never answers; ends when the proxy gives up
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", "\"ReadTimeout\": \"00:00:00.300\"", upstream.Address)));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", ServingJson.Upstream("backend", "\"ReadTimeout\": \"00:00:00.300\"", upstream.Address)));
 
         using var response = await host.Client.GetAsync("/slow");
 
@@ -74,7 +73,7 @@ public sealed class ErrorTests
                 }
             }
 
-            await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", "\"ConnectTimeout\": \"00:00:00.300\"", $"http://127.0.0.1:{port}")));
+            await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", ServingJson.Upstream("backend", "\"ConnectTimeout\": \"00:00:00.300\"", $"http://127.0.0.1:{port}")));
 
             using var response = await host.Client.GetAsync("/c");
 
@@ -106,7 +105,7 @@ public sealed class ErrorTests
             await socket.SendAsync(Encoding.ASCII.GetBytes(answer), SocketFlags.None, token);
             socket.Shutdown(SocketShutdown.Send);
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", "\"Retries\": 0", upstream.Address)));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", ServingJson.Upstream("backend", "\"Retries\": 0", upstream.Address)));
 
         using var response = await host.Client.GetAsync("/g");
 
@@ -126,7 +125,7 @@ public sealed class ErrorTests
             await socket.ReceiveAsync(new byte[1], SocketFlags.None, token);
         });
         await using var good = await UpstreamHost.NamedAsync("good");
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", "\"MaxFails\": 1, \"FailTimeout\": \"00:10:00\"", bad.Address, good.Address)));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", ServingJson.Upstream("backend", "\"MaxFails\": 1, \"FailTimeout\": \"00:10:00\"", bad.Address, good.Address)));
 
         using var first = await host.Client.GetAsync("/a");
         var after = new List<string>();
@@ -143,7 +142,7 @@ public sealed class ErrorTests
     [Fact]
     public async Task Head_GetsTheErrorStatus_WithoutABody()
     {
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json(
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(
             $$"""{ "Match": "/", "Proxy": { "Pass": "{{RawUpstream.RefusingAddress()}}" } }"""));
 
         var response = await host.SendRawAsync("HEAD /x HTTP/1.1");

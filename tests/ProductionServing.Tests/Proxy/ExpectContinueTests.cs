@@ -22,11 +22,11 @@ public sealed class ExpectContinueTests
             var body = await ReadToEndAsync(context.Request.Body);
             await context.Response.WriteAsync($"{context.Request.Headers.Expect}|{body.Length}");
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         using var client = ExpectContinueClient(host);
         var content = new RecordingContent(100_000);
 
-        using var response = await client.SendAsync(ExpectContinueRequest(content)).WaitAsync(TestTimeout);
+        using var response = await client.SendAsync(ExpectContinueRequest(content)).WaitAsync(TestTimeouts.Wait);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("100-continue|100000", await response.Content.ReadAsStringAsync());
@@ -51,18 +51,18 @@ public sealed class ExpectContinueTests
 
             return context.Response.WriteAsync("warm");
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         using var client = ExpectContinueClient(host);
 
         // HttpClient in the proxy sends the body anyway when no answer comes within its 1 s
         // Expect100ContinueTimeout; a first request takes the JIT out of that window.
-        using (var warm = await client.GetAsync("/warm").WaitAsync(TestTimeout))
+        using (var warm = await client.GetAsync("/warm").WaitAsync(TestTimeouts.Wait))
         {
             Assert.Equal("warm", await warm.Content.ReadAsStringAsync());
         }
 
         var content = new RecordingContent(10 * 1024 * 1024);
-        using var response = await client.SendAsync(ExpectContinueRequest(content)).WaitAsync(TestTimeout);
+        using var response = await client.SendAsync(ExpectContinueRequest(content)).WaitAsync(TestTimeouts.Wait);
 
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal("rejected", await response.Content.ReadAsStringAsync());
@@ -80,8 +80,8 @@ public sealed class ExpectContinueTests
             context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
             return Task.CompletedTask;
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
-        using (await host.Client.GetAsync("/warm").WaitAsync(TestTimeout))
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
+        using (await host.Client.GetAsync("/warm").WaitAsync(TestTimeouts.Wait))
         {
         }
 
@@ -97,7 +97,7 @@ public sealed class ExpectContinueTests
         new(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromMinutes(1) })
         {
             BaseAddress = host.Client.BaseAddress,
-            Timeout = TestTimeout,
+            Timeout = TestTimeouts.Wait,
         };
 
     private static HttpRequestMessage ExpectContinueRequest(HttpContent content)

@@ -17,7 +17,7 @@ public sealed class ForwardingTests
             context.Response.Headers["X-Upstream"] = "yes";
             return context.Response.WriteAsync("hello from upstream");
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var response = await host.Client.GetAsync("/some/path?x=1");
 
@@ -37,7 +37,7 @@ public sealed class ForwardingTests
             var body = await reader.ReadToEndAsync();
             await context.Response.WriteAsync($"{context.Request.Method} {body.Length} {body[..5]}");
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json($$"""{ "Match": "/api/", "Proxy": { "Pass": "http://backend" } }""",
+        await using var host = await ServingHost.StartAsync(ServingJson.Config($$"""{ "Match": "/api/", "Proxy": { "Pass": "http://backend" } }""",
             $$""" "backend": { "Servers": [ { "Address": "{{upstream.Address}}" } ] } """));
 
         using var response = await host.Client.PostAsync("/api/upload", new StringContent("hello" + new string('x', 100_000), Encoding.UTF8, "text/plain"));
@@ -50,8 +50,8 @@ public sealed class ForwardingTests
     [Fact]
     public async Task UpstreamConnections_AreKeptAlive_AndForwardingAddsNoCookiesRedirectsOrDecompression()
     {
-        // SPEC §3.3: "Connections to upstreams are pooled and reused; no cookies, redirects, decompression
-        // or system proxy are applied to forwarded traffic."
+        // README, "Proxy and Upstreams", Connections: "One pool per upstream group (SocketsHttpHandler,
+        // HTTP/1.1 keep-alive), with no cookies, redirects, decompression or system proxy."
         var gzipped = new byte[] { 0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x01, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
         await using var upstream = await UpstreamHost.StartAsync(context =>
         {
@@ -60,9 +60,9 @@ public sealed class ForwardingTests
             context.Response.Headers.ContentEncoding = "gzip";
             return context.Response.Body.WriteAsync(gzipped).AsTask();
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         // A client that keeps no cookies itself, so a Cookie upstream could only come from the proxy.
-        using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = host.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        using var client = new HttpClient(new SocketsHttpHandler { UseCookies = false }) { BaseAddress = host.Client.BaseAddress, Timeout = TestTimeouts.Wait };
         var connections = new HashSet<string>();
 
         for (var i = 0; i < 5; i++)

@@ -199,9 +199,9 @@ public sealed class HashBalancingTests
         await using var a = await UpstreamHost.NamedAsync("a");
         await using var b = await UpstreamHost.NamedAsync("b");
         await using var c = await UpstreamHost.NamedAsync("c");
-        await using var host = await ServingHost.StartAsync(ProxyTestHosts.Config($$"""
-            { "Balancing": "Hash", "HashKey": "$http_x_user",
-              "Servers": [ {{ProxyTestHosts.Server(a.Address)}}, {{ProxyTestHosts.Server(b.Address)}}, {{ProxyTestHosts.Server(c.Address)}} ] }
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", $$"""
+            "backend": { "Balancing": "Hash", "HashKey": "$http_x_user",
+              "Servers": [ {{ServingJson.Server(a.Address)}}, {{ServingJson.Server(b.Address)}}, {{ServingJson.Server(c.Address)}} ] }
             """));
 
         var seen = new HashSet<string>();
@@ -233,9 +233,9 @@ public sealed class HashBalancingTests
         await using var a = await UpstreamHost.NamedAsync("a");
         await using var b = await UpstreamHost.NamedAsync("b");
         await using var c = await UpstreamHost.NamedAsync("c");
-        await using var host = await ServingHost.StartAsync(ProxyTestHosts.Config($$"""
-            { "Balancing": "Hash", "HashKey": "$cookie_session",
-              "Servers": [ {{ProxyTestHosts.Server(a.Address)}}, {{ProxyTestHosts.Server(b.Address)}}, {{ProxyTestHosts.Server(c.Address)}} ] }
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", $$"""
+            "backend": { "Balancing": "Hash", "HashKey": "$cookie_session",
+              "Servers": [ {{ServingJson.Server(a.Address)}}, {{ServingJson.Server(b.Address)}}, {{ServingJson.Server(c.Address)}} ] }
             """));
 
         var answers = new List<string>();

@@ -20,7 +20,7 @@ public sealed class HeaderTests
     public async Task HopByHopRequestHeaders_AndThoseConnectionNames_AreNotForwarded()
     {
         await using var upstream = await UpstreamHost.NamedAsync("ok");
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         // One Connection header naming only extension fields: Kestrel passes that on as sent
         // (ConnectionNamingKestrelsOwnOption_ReachesTheAppAsThatOptionAlone shows when it does not).
@@ -50,7 +50,7 @@ public sealed class HeaderTests
     public async Task ForwardedFor_IsAppended_ProtoAndHost_AreSet()
     {
         await using var upstream = await UpstreamHost.NamedAsync("ok");
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         using var request = new HttpRequestMessage(HttpMethod.Get, "/f");
         request.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.7, 198.51.100.2");
         request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "https");
@@ -73,10 +73,10 @@ public sealed class HeaderTests
         // Kestrel takes UTF-8 header values; a forwarder that refused them would fail the attempt on every
         // server and count each failure against it (dotnet/yarp#1502).
         await using var upstream = await UpstreamHost.NamedAsync("ok");
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", "", upstream.Address)));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", ServingJson.Upstream("backend", "", upstream.Address)));
 
         using var handler = new SocketsHttpHandler { RequestHeaderEncodingSelector = static (_, _) => Encoding.UTF8 };
-        using var client = new HttpClient(handler) { BaseAddress = host.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        using var client = new HttpClient(handler) { BaseAddress = host.Client.BaseAddress, Timeout = TestTimeouts.Wait };
         using var request = new HttpRequestMessage(HttpMethod.Get, "/u");
         request.Headers.TryAddWithoutValidation("X-Name", "caf\u00e9");
 
@@ -94,7 +94,7 @@ public sealed class HeaderTests
         // request on one keep-alive connection; the per-connection cache must notice.
         await using var upstream = await UpstreamHost.NamedAsync("ok");
         await using var host = await ServingHost.StartAsync(
-            ProxyTestConfig.PassAll(upstream.Address),
+            ServingJson.PassAll(upstream.Address),
             beforeServing: app => app.Use((context, next) =>
             {
                 context.Connection.RemoteIpAddress = IPAddress.Parse(context.Request.Headers["X-Test-Client"].ToString());
@@ -117,8 +117,8 @@ public sealed class HeaderTests
     public async Task PreserveHost_SendsTheClientsHost()
     {
         await using var upstream = await UpstreamHost.NamedAsync("ok");
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json(
-            $$"""{ "Match": "/", "Proxy": { "Pass": "http://backend", "PreserveHost": true } }""", ProxyTestConfig.Group("backend", "", upstream.Address)));
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(
+            $$"""{ "Match": "/", "Proxy": { "Pass": "http://backend", "PreserveHost": true } }""", ServingJson.Upstream("backend", "", upstream.Address)));
         using var request = new HttpRequestMessage(HttpMethod.Get, "/p");
         request.Headers.Host = "shop.example";
 
@@ -140,7 +140,7 @@ public sealed class HeaderTests
             await socket.SendAsync(Encoding.ASCII.GetBytes(Head), SocketFlags.None, token);
             await socket.ReceiveAsync(new byte[1], SocketFlags.None, token);
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         var response = await host.SendRawAsync("GET /r HTTP/1.1");
 
@@ -163,7 +163,7 @@ public sealed class HeaderTests
             using var reader = new StreamReader(context.Request.Body);
             await context.Response.WriteAsync(await reader.ReadToEndAsync());
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         using var content = new StringContent("{\"a\":1}", Encoding.UTF8, "application/json");
         content.Headers.ContentLanguage.Add("de");
 
@@ -251,7 +251,7 @@ public sealed class HeaderTests
         // Should Kestrel ever keep them, ProxyHeaders removes their fields as it does above: update the README then.
         var reached = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var upstream = await UpstreamHost.NamedAsync("ok");
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address), beforeServing: app => app.Use((context, next) =>
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address), beforeServing: app => app.Use((context, next) =>
         {
             reached.TrySetResult(string.Join("|", context.Request.Headers.Connection.ToArray()));
             return next(context);
@@ -260,7 +260,7 @@ public sealed class HeaderTests
 
         await client.SendAsync($"GET /k HTTP/1.1\r\nHost: localhost\r\n{connection}\r\nX-Foo: 1\r\n\r\n");
 
-        Assert.Equal(seen, await reached.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(seen, await reached.Task.WaitAsync(TestTimeouts.Wait));
     }
 
     [Theory]
@@ -271,7 +271,7 @@ public sealed class HeaderTests
         // RFC 9113 §8.2.2: a request with a connection-specific field is malformed. Kestrel answers with a
         // connection error (GOAWAY, PROTOCOL_ERROR), so over HTTP/2 there is no Connection header to honour.
         await using var upstream = await UpstreamHost.NamedAsync("ok");
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
 
         var answer = await RawHttp2Client.GetAsync(host.Port, "/h2", (name, value), ("x-foo", "1"));
 
@@ -291,7 +291,7 @@ public sealed class HeaderTests
         // Kestrel accepts these in an HTTP/2 request (only Connection, and TE other than "trailers", are
         // refused); none of them may reach an HTTP/1.1 upstream.
         await using var upstream = await UpstreamHost.NamedAsync("ok");
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
 
         var answer = await RawHttp2Client.GetAsync(host.Port, "/h2", (name, value), ("x-kept", "k"));
 
@@ -316,7 +316,7 @@ public sealed class HeaderTests
             await socket.SendAsync(Encoding.ASCII.GetBytes(head), SocketFlags.None, token);
             await socket.ReceiveAsync(new byte[1], SocketFlags.None, token);
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         var response = await host.SendRawAsync("GET /r HTTP/1.1");
 
@@ -340,13 +340,13 @@ public sealed class HeaderTests
                 + "5\r\nhello\r\n0\r\nX-Secret: s\r\nX-Checksum: 42\r\n\r\n"), SocketFlags.None, token);
             await socket.ReceiveAsync(new byte[1], SocketFlags.None, token);
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
         using var client = new HttpClient
         {
             BaseAddress = host.Client.BaseAddress,
             DefaultRequestVersion = HttpVersion.Version20,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Timeout = TimeSpan.FromSeconds(10),
+            Timeout = TestTimeouts.Wait,
         };
 
         using var response = await client.GetAsync("/t");
@@ -368,7 +368,7 @@ public sealed class HeaderTests
             await socket.SendAsync(Encoding.ASCII.GetBytes(Switch), SocketFlags.None, token);
             await socket.ReceiveAsync(new byte[1], SocketFlags.None, token);
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         using var client = await RawClient.ConnectAsync(host.Port);
 
         await client.SendAsync("GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
@@ -394,13 +394,13 @@ public sealed class HeaderTests
             await socket.SendAsync("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nforwarded"u8.ToArray(), SocketFlags.None, token);
             await socket.ReceiveAsync(new byte[1], SocketFlags.None, token);
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         using var client = await RawClient.ConnectAsync(host.Port);
 
         await client.SendAsync(request);
         var answer = await client.ReadUntilAsync("forwarded");
 
-        return (await forwarded.Task.WaitAsync(TimeSpan.FromSeconds(10)), answer);
+        return (await forwarded.Task.WaitAsync(TestTimeouts.Wait), answer);
     }
 
     /// <summary>The values of <paramref name="name"/> in an HTTP/1.1 head, joined with ", "; null when absent.</summary>

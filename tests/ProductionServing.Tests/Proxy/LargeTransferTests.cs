@@ -31,15 +31,12 @@ public sealed class LargeTransferTests
     private const int BlockSize = 64 * 1024;
     private const long AllocationBound = Size / 8;
 
-    /// <summary>A hang guard for one whole transfer, not a timing assertion.</summary>
-    private static readonly TimeSpan TransferTimeout = TimeSpan.FromSeconds(60);
-
     private static readonly byte[] Pattern = CreatePattern();
 
     [Fact]
     public async Task Download_OfAQuarterGibibyte_ArrivesIntact_WithBoundedAllocation()
     {
-        using var timeout = new CancellationTokenSource(TransferTimeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Long);
         var sent = NewSignal();
         await using var upstream = await UpstreamHost.StartAsync(async context =>
         {
@@ -47,7 +44,7 @@ public sealed class LargeTransferTests
             context.Response.ContentLength = size;
             sent.TrySetResult(await WriteBlocksAsync(context.Response.Body, size, context.RequestAborted));
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
         await DownloadAsync(host, BlockSize * 16, timeout.Token);      // JIT and pooled connections, outside the measurement
         sent = NewSignal();
 
@@ -63,7 +60,7 @@ public sealed class LargeTransferTests
     [Fact]
     public async Task Upload_OfAQuarterGibibyte_ArrivesIntact_WithBoundedAllocation()
     {
-        using var timeout = new CancellationTokenSource(TransferTimeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Long);
         await using var upstream = await UpstreamHost.StartAsync(async context =>
         {
             var (length, hash) = await HashAsync(context.Request.Body, context.RequestAborted);
@@ -71,11 +68,11 @@ public sealed class LargeTransferTests
         }, builder => builder.WebHost.ConfigureKestrel(options => options.Limits.MaxRequestBodySize = null));
 
         // Kestrel's default 30 MB request body limit applies to proxied requests as to any other; lift it as an app would.
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address),
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address),
             services: services => services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = null));
 
         // Not host.Client: its 10 s Timeout covers the whole upload, which a busy 2-core machine can exceed.
-        using var client = new HttpClient { BaseAddress = host.Client.BaseAddress, Timeout = TransferTimeout };
+        using var client = new HttpClient { BaseAddress = host.Client.BaseAddress, Timeout = TestTimeouts.Long };
         await UploadAsync(client, BlockSize * 16, timeout.Token);
 
         var before = GC.GetTotalAllocatedBytes(precise: true);

@@ -14,8 +14,6 @@ namespace ProductionServing.Tests.Proxy;
 /// </summary>
 public sealed class MaxConnectionsTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-
     private readonly TaskCompletionSource _held = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -27,7 +25,7 @@ public sealed class MaxConnectionsTests
         var group = Backend(host);
 
         var holding = host.Client.GetAsync("/hold");
-        await _held.Task.WaitAsync(Timeout);
+        await _held.Task.WaitAsync(TestTimeouts.Wait);
         var queued = host.Client.GetStringAsync("/queued");
         await Poll.UntilAsync(() => group.QueueLength == 1, "the second request queues");
 
@@ -38,9 +36,9 @@ public sealed class MaxConnectionsTests
         Assert.Single(host.Logs.GetSnapshot(), r => r.Id.Id == 3006);
 
         _open.SetResult();
-        using var held = await holding.WaitAsync(Timeout);
+        using var held = await holding.WaitAsync(TestTimeouts.Wait);
         Assert.Equal(HttpStatusCode.OK, held.StatusCode);
-        Assert.Equal("/queued", await queued.WaitAsync(Timeout));
+        Assert.Equal("/queued", await queued.WaitAsync(TestTimeouts.Wait));
         Assert.DoesNotContain(upstream.Requests, r => r.RawTarget == "/rejected");
     }
 
@@ -55,7 +53,7 @@ public sealed class MaxConnectionsTests
         var group = Backend(host);
 
         var holding = host.Client.GetAsync("/hold");
-        await _held.Task.WaitAsync(Timeout);
+        await _held.Task.WaitAsync(TestTimeouts.Wait);
         var queued = host.Client.GetAsync("/queued");
 
         // The request joins the queue, then sets its QueueTimeout timer: wait for both, or the clock
@@ -64,11 +62,11 @@ public sealed class MaxConnectionsTests
 
         time.Advance(queueTimeout);
 
-        using var timedOut = await queued.WaitAsync(Timeout);
+        using var timedOut = await queued.WaitAsync(TestTimeouts.Wait);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, timedOut.StatusCode);
         Assert.True(host.Logs.HasEvent(3006, "Reason", "QueueTimeout"));
         _open.SetResult();
-        using var held = await holding.WaitAsync(Timeout);
+        using var held = await holding.WaitAsync(TestTimeouts.Wait);
         Assert.Equal(HttpStatusCode.OK, held.StatusCode);
     }
 
@@ -80,7 +78,7 @@ public sealed class MaxConnectionsTests
         var group = Backend(host);
 
         var holding = host.Client.GetAsync("/hold");
-        await _held.Task.WaitAsync(Timeout);
+        await _held.Task.WaitAsync(TestTimeouts.Wait);
         var second = host.Client.GetStringAsync("/second");
         await Poll.UntilAsync(() => group.QueueLength == 1, "the second request queues");
         var third = host.Client.GetStringAsync("/third");
@@ -88,9 +86,9 @@ public sealed class MaxConnectionsTests
 
         _open.SetResult();
 
-        using var held = await holding.WaitAsync(Timeout);
-        Assert.Equal("/second", await second.WaitAsync(Timeout));
-        Assert.Equal("/third", await third.WaitAsync(Timeout));
+        using var held = await holding.WaitAsync(TestTimeouts.Wait);
+        Assert.Equal("/second", await second.WaitAsync(TestTimeouts.Wait));
+        Assert.Equal("/third", await third.WaitAsync(TestTimeouts.Wait));
         Assert.Equal(["/hold", "/second", "/third"], upstream.Requests.Select(r => r.RawTarget));
     }
 
@@ -102,17 +100,17 @@ public sealed class MaxConnectionsTests
         var group = Backend(host);
 
         var holding = host.Client.GetAsync("/hold");
-        await _held.Task.WaitAsync(Timeout);
+        await _held.Task.WaitAsync(TestTimeouts.Wait);
         using var client = new CancellationTokenSource();
         var leaving = host.Client.GetAsync("/leaving", client.Token);
         await Poll.UntilAsync(() => group.QueueLength == 1, "the second request queues");
 
         await client.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leaving.WaitAsync(Timeout));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => leaving.WaitAsync(TestTimeouts.Wait));
         await Poll.UntilAsync(() => group.QueueLength == 0, "the departed client leaves the queue");
         _open.SetResult();
-        using var held = await holding.WaitAsync(Timeout);
+        using var held = await holding.WaitAsync(TestTimeouts.Wait);
         Assert.Equal("/after", await host.Client.GetStringAsync("/after"));
         Assert.DoesNotContain(upstream.Requests, r => r.RawTarget == "/leaving");
         await Poll.UntilAsync(() => group.Servers[0].ActiveRequests == 0, "every slot is free");
@@ -127,8 +125,8 @@ public sealed class MaxConnectionsTests
         var time = new FakeTimeProvider();
         await using var a = await UpstreamHost.StartAsync(Answer("a"));
         await using var b = await UpstreamHost.StartAsync(Answer("b"));
-        await using var host = await ServingHost.StartAsync(Config($$"""
-            { "QueueLimit": 1000, "Servers": [ {{Server(a.Address, "\"MaxConnections\": 2")}}, {{Server(b.Address, "\"MaxConnections\": 2")}} ] }
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", $$"""
+            "backend": { "QueueLimit": 1000, "Servers": [ {{ServingJson.Server(a.Address, "\"MaxConnections\": 2")}}, {{ServingJson.Server(b.Address, "\"MaxConnections\": 2")}} ] }
             """), services: s => s.AddSingleton<TimeProvider>(time));
         var group = Backend(host);
 
@@ -149,7 +147,7 @@ public sealed class MaxConnectionsTests
             await leave;
         })).ToArray();
 
-        await Task.WhenAll(requests).WaitAsync(TimeSpan.FromSeconds(60));
+        await Task.WhenAll(requests).WaitAsync(TestTimeouts.Long);
 
         await Poll.UntilAsync(() => group.QueueLength == 0 && group.Servers.All(s => s.ActiveRequests == 0), "every slot is free");
 
@@ -176,13 +174,13 @@ public sealed class MaxConnectionsTests
         if (context.Request.Path == "/hold")
         {
             _held.TrySetResult();
-            await _open.Task.WaitAsync(Timeout);
+            await _open.Task.WaitAsync(TestTimeouts.Wait);
         }
 
         await context.Response.WriteAsync(context.Request.Path.Value!);
     });
 
-    private static string OneSlot(UpstreamHost upstream, string settings = "") => Config($$"""
-        { {{(settings.Length == 0 ? "" : settings + ",")}} "Servers": [ {{Server(upstream.Address, "\"MaxConnections\": 1")}} ] }
+    private static string OneSlot(UpstreamHost upstream, string settings = "") => ServingJson.PassAll("http://backend", $$"""
+        "backend": { {{(settings.Length == 0 ? "" : settings + ",")}} "Servers": [ {{ServingJson.Server(upstream.Address, "\"MaxConnections\": 1")}} ] }
         """);
 }

@@ -20,14 +20,14 @@ public sealed class PassUriTests : IAsyncLifetime
     {
         _upstream = await UpstreamHost.StartAsync(static context => context.Response.WriteAsync("ok"));
         var a = _upstream.Address;
-        _host = await ServingHost.StartAsync(ProxyTestConfig.Json($$"""
+        _host = await ServingHost.StartAsync(ServingJson.Config($$"""
             { "Match": "/api/",      "Proxy": { "Pass": "http://backend" } },
             { "Match": "/old/",      "Proxy": { "Pass": "http://backend/v2/" } },
             { "Match": "/strip/",    "Proxy": { "Pass": "http://backend/" } },
             { "Match": "/plain/",    "Proxy": { "Pass": "{{a}}" } },
             { "Match": "= /login",   "Proxy": { "Pass": "{{a}}/auth/signin" } },
             { "Match": "~ \\.php$",  "Proxy": { "Pass": "http://backend" } }
-            """, ProxyTestConfig.Group("backend", "", a)));
+            """, ServingJson.Upstream("backend", "", a)));
     }
 
     public async Task DisposeAsync()
@@ -78,7 +78,7 @@ public sealed class PassUriTests : IAsyncLifetime
         // UseStatusCodePagesWithReExecute runs the pipeline again under /errors/404 while the raw target
         // stays the original's: the upstream must see the new path, and the URI cache must not confuse them.
         await using var upstream = await UpstreamHost.StartAsync(static context => context.Response.WriteAsync("error page"));
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json($$"""
+        await using var host = await ServingHost.StartAsync(ServingJson.Config($$"""
             { "Match": "= /missing", "Static": { "Root": "no-such-folder" } },
             { "Match": "/errors/", "Proxy": { "Pass": "{{upstream.Address}}" } }
             """), app => app.UseStatusCodePagesWithReExecute("/errors/{0}"));

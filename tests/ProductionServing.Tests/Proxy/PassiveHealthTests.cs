@@ -3,7 +3,6 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using ProductionServing.Tests.Infrastructure;
-using static ProductionServing.Tests.Proxy.ProxyTestHosts;
 
 namespace ProductionServing.Tests.Proxy;
 
@@ -16,7 +15,7 @@ namespace ProductionServing.Tests.Proxy;
 /// </summary>
 public sealed class PassiveHealthTests : IAsyncDisposable
 {
-    private static readonly TimeSpan FailTimeout = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan FailTimeout = TestTimeouts.Wait;
 
     private readonly FakeTimeProvider _time = new();
     private readonly Flaky _flaky = new("flaky");
@@ -82,8 +81,8 @@ public sealed class PassiveHealthTests : IAsyncDisposable
     [Fact]
     public async Task TheOnlyServerOfAGroup_IsNeverTakenOut()
     {
-        _host = await ServingHost.StartAsync(Config($$"""
-            { "MaxFails": 1, "Retries": 0, "Servers": [ {{Server(_flaky.Address)}} ] }
+        _host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", $$"""
+            "backend": { "MaxFails": 1, "Retries": 0, "Servers": [ {{ServingJson.Server(_flaky.Address)}} ] }
             """), services: s => s.AddSingleton<TimeProvider>(_time));
 
         Assert.Equal("502 502 502 502 502", Describe(await SendAsync(5)));
@@ -100,8 +99,8 @@ public sealed class PassiveHealthTests : IAsyncDisposable
     public async Task EveryServerOut_Answers502AtOnce_WithoutTryingThem()
     {
         await using var other = new Flaky("other");
-        _host = await ServingHost.StartAsync(Config($$"""
-            { "MaxFails": 1, "Retries": 1, "Servers": [ {{Server(_flaky.Address)}}, {{Server(other.Address)}} ] }
+        _host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", $$"""
+            "backend": { "MaxFails": 1, "Retries": 1, "Servers": [ {{ServingJson.Server(_flaky.Address)}}, {{ServingJson.Server(other.Address)}} ] }
             """), services: s => s.AddSingleton<TimeProvider>(_time));
 
         Assert.Equal("502", Describe(await SendAsync(1)));
@@ -138,8 +137,8 @@ public sealed class PassiveHealthTests : IAsyncDisposable
     private async Task<ServingHost> StartAsync(string settings)
     {
         _good = await UpstreamHost.NamedAsync("good");
-        _host = await ServingHost.StartAsync(Config($$"""
-            { {{settings}}, "FailTimeout": "00:00:10", "Retries": 0, "Servers": [ {{Server(_flaky.Address)}}, {{Server(_good.Address)}} ] }
+        _host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", $$"""
+            "backend": { {{settings}}, "FailTimeout": "00:00:10", "Retries": 0, "Servers": [ {{ServingJson.Server(_flaky.Address)}}, {{ServingJson.Server(_good.Address)}} ] }
             """), services: s => s.AddSingleton<TimeProvider>(_time));
         return _host;
     }

@@ -7,8 +7,6 @@ namespace ProductionServing.Tests.Proxy;
 /// <summary>A reload swaps upstream groups without dropping the requests in flight, and keeps what it does not change.</summary>
 public sealed class ProxyReloadTests
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
-
     [Fact]
     public async Task Reload_SendsNewRequestsToTheNewServers_WhileARequestInFlightCompletes()
     {
@@ -21,16 +19,16 @@ public sealed class ProxyReloadTests
             await context.Response.WriteAsync("old");
         });
         await using var replacement = await UpstreamHost.NamedAsync("new");
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", "", old.Address)));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", ServingJson.Upstream("backend", "", old.Address)));
 
         var inFlight = host.Client.GetStringAsync("/slow");
-        await arrived.Task.WaitAsync(Wait);
+        await arrived.Task.WaitAsync(TestTimeouts.Wait);
         host.Reload(("ProductionServing:Upstreams:backend:Servers:0:Address", replacement.Address));
         var after = await host.Client.GetStringAsync("/next");
         release.SetResult();
 
         Assert.Equal("new", after);
-        Assert.Equal("old", await inFlight.WaitAsync(Wait));
+        Assert.Equal("old", await inFlight.WaitAsync(TestTimeouts.Wait));
     }
 
     [Fact]
@@ -39,7 +37,7 @@ public sealed class ProxyReloadTests
         // Passive health state belongs to (group, address): an unrelated change must not bring a failed server back.
         await using var healthy = await UpstreamHost.NamedAsync("healthy");
         var refusing = RawUpstream.RefusingAddress();
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll("http://backend", ProxyTestConfig.Group("backend", "\"MaxFails\": 1, \"FailTimeout\": \"00:10:00\"", refusing, healthy.Address)));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll("http://backend", ServingJson.Upstream("backend", "\"MaxFails\": 1, \"FailTimeout\": \"00:10:00\"", refusing, healthy.Address)));
         Assert.Equal("healthy", await host.Client.GetStringAsync("/a")); // refused, retried: the refusing server is out now
 
         host.Reload(("ProductionServing:Locations:1:Match", "= /other"), ("ProductionServing:Locations:1:App:Pool", null));
@@ -56,7 +54,7 @@ public sealed class ProxyReloadTests
     public async Task Reload_AddingAProxyLocation_TakesEffect()
     {
         await using var upstream = await UpstreamHost.NamedAsync("proxied");
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json("""{ "Match": "= /other", "App": {} }"""));
+        await using var host = await ServingHost.StartAsync(ServingJson.Config("""{ "Match": "= /other", "App": {} }"""));
         Assert.Equal(HttpStatusCode.OK, (await host.Client.GetAsync("/api/x")).StatusCode);
         Assert.Equal(1, host.AppInvocations);
 

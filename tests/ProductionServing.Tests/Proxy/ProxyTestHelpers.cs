@@ -4,26 +4,15 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Proxy;
 
-/// <summary>What the proxy tests share: a configuration of one proxied location, signals, and stream readers.</summary>
+/// <summary>What the proxy tests share: signals, stream readers, and checks of a truncated response.</summary>
 internal static class ProxyTestHelpers
 {
-    /// <summary>The bound on every wait.</summary>
-    public static readonly TimeSpan TestTimeout = TimeSpan.FromSeconds(10);
-
-    /// <summary>One location, <c>/</c>, passing to <paramref name="pass"/>; <paramref name="upstreams"/> are the entries of <c>Upstreams</c>.</summary>
-    public static string Config(string pass, string upstreams = "") => ProxyTestConfig.PassAll(pass, upstreams);
-
-    /// <summary>An upstream <c>backend</c> of one server with the given ReadTimeout and no retries.</summary>
-    public static string Backend(string address, string readTimeout) => $$"""
-        "backend": { "Servers": [ { "Address": "{{address}}" } ], "ReadTimeout": "{{readTimeout}}", "Retries": 0 }
-        """;
-
     public static TaskCompletionSource Signal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Reads until the text read so far ends with <paramref name="marker"/>, and returns it.</summary>
     public static async Task<string> ReadUntilAsync(Stream stream, string marker)
     {
-        using var timeout = new CancellationTokenSource(TestTimeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         var text = new StringBuilder();
         var buffer = new byte[1];
         while (!text.ToString().EndsWith(marker, StringComparison.Ordinal))
@@ -41,7 +30,7 @@ internal static class ProxyTestHelpers
 
     public static async Task<string> ReadToEndAsync(Stream stream)
     {
-        using var timeout = new CancellationTokenSource(TestTimeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var reader = new StreamReader(stream, leaveOpen: true);
         return await reader.ReadToEndAsync(timeout.Token);
     }

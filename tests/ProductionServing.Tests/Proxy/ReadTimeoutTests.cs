@@ -30,11 +30,11 @@ public sealed class ReadTimeoutTests
         await using var upstream = await UpstreamHost.StartAsync(async context =>
         {
             await context.Response.WriteAsync("one;");
-            await second.Task.WaitAsync(TestTimeout);
+            await second.Task.WaitAsync(TestTimeouts.Wait);
             await context.Response.WriteAsync("two;");
         });
         await using var host = await ServingHost.StartAsync(
-            Config("http://backend", Backend(upstream.Address, readTimeout: "00:00:01")),
+            Config(upstream.Address, readTimeout: "00:00:01"),
             beforeServing: app => app.Use((context, next) =>
             {
                 context.Features.Set<IHttpResponseBodyFeature>(clientStalls.Wrap(context.Features.Get<IHttpResponseBodyFeature>()!));
@@ -43,12 +43,12 @@ public sealed class ReadTimeoutTests
             services: services => services.AddSingleton<TimeProvider>(time));
 
         var download = host.Client.GetStringAsync("/download");
-        await clientStalls.Flushing.WaitAsync(TestTimeout);
+        await clientStalls.Flushing.WaitAsync(TestTimeouts.Wait);
         time.Advance(TimeSpan.FromMinutes(1));
         clientStalls.Release();
         second.SetResult();
 
-        Assert.Equal("one;two;", await download.WaitAsync(TestTimeout));
+        Assert.Equal("one;two;", await download.WaitAsync(TestTimeouts.Wait));
         Assert.DoesNotContain(host.Logs.GetSnapshot(), r => r.Id.Id is 3007 or 3014);
     }
 
@@ -67,16 +67,16 @@ public sealed class ReadTimeoutTests
             await context.Response.WriteAsync(first + await ReadToEndAsync(context.Request.Body));
         });
         await using var host = await ServingHost.StartAsync(
-            Config("http://backend", Backend(upstream.Address, readTimeout: "00:00:01")),
+            Config(upstream.Address, readTimeout: "00:00:01"),
             services: services => services.AddSingleton<TimeProvider>(time));
 
         using var content = new GatedContent("piece-1;", resume.Task, "piece-2;");
         var upload = host.Client.PostAsync("/upload", content);
-        await firstArrived.Task.WaitAsync(TestTimeout);
+        await firstArrived.Task.WaitAsync(TestTimeouts.Wait);
         time.Advance(TimeSpan.FromMinutes(1));
         resume.SetResult();
 
-        using var response = await upload.WaitAsync(TestTimeout);
+        using var response = await upload.WaitAsync(TestTimeouts.Wait);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("piece-1;piece-2;", await response.Content.ReadAsStringAsync());
     }
@@ -93,7 +93,7 @@ public sealed class ReadTimeoutTests
             await Task.Delay(System.Threading.Timeout.Infinite, cancellationToken);
         });
         await using var host = await ServingHost.StartAsync(
-            Config("http://backend", Backend(upstream.Address, readTimeout: "00:00:00.5")),
+            Config(upstream.Address, readTimeout: "00:00:00.5"),
             services: services => services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = null));
 
         // A raw client, because HttpClient sends its whole body before it reads an answer.
@@ -116,7 +116,7 @@ public sealed class ReadTimeoutTests
             await socket.SendAsync(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nthe start"), cancellationToken);
             await WaitForCloseAsync(socket, cancellationToken);
         });
-        await using var host = await ServingHost.StartAsync(Config("http://backend", Backend(upstream.Address, readTimeout: "00:00:00.5")));
+        await using var host = await ServingHost.StartAsync(Config(upstream.Address, readTimeout: "00:00:00.5"));
 
         using var client = await RawClient.ConnectAsync(host.Port);
         await client.SendAsync("GET /file HTTP/1.1\r\nHost: localhost\r\n\r\n");
@@ -135,14 +135,18 @@ public sealed class ReadTimeoutTests
             await RawUpstream.ReadHeadAsync(socket, cancellationToken);
             await WaitForCloseAsync(socket, cancellationToken);
         });
-        await using var host = await ServingHost.StartAsync(Config("http://backend", Backend(upstream.Address, readTimeout: "00:00:00.5")));
+        await using var host = await ServingHost.StartAsync(Config(upstream.Address, readTimeout: "00:00:00.5"));
 
         using var response = await host.Client.GetAsync("/slow");
 
         Assert.Equal(HttpStatusCode.GatewayTimeout, response.StatusCode);
         var log = await host.Logs.WaitForEventAsync(3003);
-        Assert.Contains($"127.0.0.1:{upstream.Port}", log.Message, StringComparison.Ordinal);
+        Assert.Equal(("backend", $"127.0.0.1:{upstream.Port}"), (log.Field("Upstream"), log.Field("Server")));
     }
+
+    /// <summary>One location, <c>/</c>, passing to the group <c>backend</c> of one server with the given ReadTimeout and no retries.</summary>
+    private static string Config(string address, string readTimeout) =>
+        ServingJson.PassAll("http://backend", ServingJson.Upstream("backend", $$""" "ReadTimeout": "{{readTimeout}}", "Retries": 0 """, address));
 
     /// <summary>A client that stalls: the first flush of the response body waits until <see cref="Release"/>.</summary>
     private sealed class GatedFlush
@@ -187,7 +191,7 @@ public sealed class ReadTimeoutTests
             {
                 if (gate._flushing.TrySetResult())
                 {
-                    await gate._released.Task.WaitAsync(TestTimeout, cancellationToken);
+                    await gate._released.Task.WaitAsync(TestTimeouts.Wait, cancellationToken);
                 }
 
                 return await inner.FlushAsync(cancellationToken);

@@ -24,7 +24,7 @@ public sealed class RedirectTests
     public async Task LocationAndRefresh_ToTheUpstreamItself_AreRewrittenToTheClientFacingUrl()
     {
         await using var upstream = await SelfRedirectingUpstreamAsync();
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json(
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(
             $$"""{ "Match": "/impl_default/", "Proxy": { "Pass": "{{upstream.Address}}/replace_this/" } }"""));
         using var request = new HttpRequestMessage(HttpMethod.Get, "/impl_default/test.html");
         request.Headers.Host = "shop.example:8080";
@@ -42,8 +42,8 @@ public sealed class RedirectTests
     public async Task PassWithoutPath_KeepsThePath_AndRewritesTheOrigin()
     {
         await using var upstream = await SelfRedirectingUpstreamAsync();
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json(
-            """{ "Match": "/app/", "Proxy": { "Pass": "http://backend" } }""", ProxyTestConfig.Group("backend", "", upstream.Address)));
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(
+            """{ "Match": "/app/", "Proxy": { "Pass": "http://backend" } }""", ServingJson.Upstream("backend", "", upstream.Address)));
 
         using var client = NoRedirectClient(host);
         using var response = await client.GetAsync("/app/page");
@@ -55,7 +55,7 @@ public sealed class RedirectTests
     public async Task RewriteOff_LeavesTheUpstreamsUrl()
     {
         await using var upstream = await SelfRedirectingUpstreamAsync();
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json(
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(
             $$"""{ "Match": "/off/", "Proxy": { "Pass": "{{upstream.Address}}/", "RewriteRedirects": false } }"""));
 
         using var client = NoRedirectClient(host);
@@ -73,7 +73,7 @@ public sealed class RedirectTests
             context.Response.Headers.Location = "https://login.example/start?from=%2Fx";
             return Task.CompletedTask;
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.Json(
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(
             $$"""{ "Match": "/", "Proxy": { "Pass": "{{upstream.Address}}/" } }"""));
 
         using var client = NoRedirectClient(host);
@@ -83,5 +83,5 @@ public sealed class RedirectTests
     }
 
     private static HttpClient NoRedirectClient(ServingHost host) =>
-        new(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = host.Client.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        new(new SocketsHttpHandler { AllowAutoRedirect = false }) { BaseAddress = host.Client.BaseAddress, Timeout = TestTimeouts.Wait };
 }

@@ -22,10 +22,10 @@ public sealed class StreamingTests
         {
             context.Response.ContentType = "text/event-stream";
             await context.Response.WriteAsync("data: one\n\n");
-            await second.Task.WaitAsync(TestTimeout);
+            await second.Task.WaitAsync(TestTimeouts.Wait);
             await context.Response.WriteAsync("data: two\n\n");
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var response = await host.Client.GetAsync("/events", HttpCompletionOption.ResponseHeadersRead);
         var body = await response.Content.ReadAsStreamAsync();
@@ -48,11 +48,11 @@ public sealed class StreamingTests
             await context.Response.WriteAsync("chunk-0;");
             for (var i = 0; i < released.Length; i++)
             {
-                await released[i].Task.WaitAsync(TestTimeout);
+                await released[i].Task.WaitAsync(TestTimeouts.Wait);
                 await context.Response.WriteAsync($"chunk-{i + 1};");
             }
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var response = await host.Client.GetAsync("/chunks", HttpCompletionOption.ResponseHeadersRead);
         var body = await response.Content.ReadAsStreamAsync();
@@ -80,10 +80,10 @@ public sealed class StreamingTests
             var rest = await ReadToEndAsync(body);
             await context.Response.WriteAsync($"{context.Request.Headers.TransferEncoding}|{first}|{rest}");
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var content = new GatedContent("piece-1;", firstArrived.Task, "piece-2;");
-        using var response = await host.Client.PostAsync("/upload", content).WaitAsync(TestTimeout);
+        using var response = await host.Client.PostAsync("/upload", content).WaitAsync(TestTimeouts.Wait);
 
         Assert.Equal("chunked|piece-1;|piece-2;", await response.Content.ReadAsStringAsync());
     }
@@ -100,7 +100,7 @@ public sealed class StreamingTests
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\nConnection: close\r\n\r\n"
                 + "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 42\r\n\r\n"), cancellationToken);
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         var response = await host.SendRawAsync("GET /chunked HTTP/1.1");
 
@@ -122,13 +122,13 @@ public sealed class StreamingTests
                 "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\nConnection: close\r\n\r\n"
                 + "5\r\nhello\r\n0\r\nX-Checksum: 42\r\n\r\n"), cancellationToken);
         });
-        await using var host = await ServingHost.StartAsync(Config(upstream.Address), protocols: HttpProtocols.Http2);
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
         using var client = new HttpClient
         {
             BaseAddress = host.Client.BaseAddress,
             DefaultRequestVersion = HttpVersion.Version20,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
-            Timeout = TestTimeout,
+            Timeout = TestTimeouts.Wait,
         };
 
         using var response = await client.GetAsync("/trailers");

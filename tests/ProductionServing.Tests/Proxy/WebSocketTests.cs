@@ -17,8 +17,6 @@ namespace ProductionServing.Tests.Proxy;
 /// </summary>
 public sealed class WebSocketTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-
     [Theory]
     [InlineData(WebSocketMessageType.Text)]
     [InlineData(WebSocketMessageType.Binary)]
@@ -26,8 +24,8 @@ public sealed class WebSocketTests
     {
         // YARP WebSocketTests.WebSocketMessageTypes, plus a message larger than the tunnel's buffer.
         await using var upstream = await StartEchoAsync();
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
-        using var timeout = new CancellationTokenSource(Timeout);
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
 
         foreach (var message in new[] { "hello", new string('x', 100_000) })
@@ -50,8 +48,8 @@ public sealed class WebSocketTests
         // RFC 8441 (YARP WebSocketTests "WebSocketsH2ToH1"): an extended CONNECT from an HTTP/2 client goes
         // upstream as an HTTP/1.1 upgrade with a Sec-WebSocket-Key of the proxy's; the client gets 200.
         await using var upstream = await StartEchoAsync();
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
-        using var timeout = new CancellationTokenSource(Timeout);
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address), protocols: HttpProtocols.Http2);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
         using var client = new ClientWebSocket();
         client.Options.HttpVersion = HttpVersion.Version20;
@@ -83,13 +81,13 @@ public sealed class WebSocketTests
             upstreamSaw.TrySetResult((result.CloseStatus, result.CloseStatusDescription));
             await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "acknowledged", context.RequestAborted);
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
-        using var timeout = new CancellationTokenSource(Timeout);
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
 
         await client.CloseAsync(WebSocketCloseStatus.PolicyViolation, "client leaves", timeout.Token);
 
-        Assert.Equal((WebSocketCloseStatus.PolicyViolation, "client leaves"), await upstreamSaw.Task.WaitAsync(Timeout));
+        Assert.Equal((WebSocketCloseStatus.PolicyViolation, "client leaves"), await upstreamSaw.Task.WaitAsync(TestTimeouts.Wait));
         Assert.Equal(WebSocketState.Closed, client.State);
         Assert.Equal(WebSocketCloseStatus.NormalClosure, client.CloseStatus);
         Assert.Equal("acknowledged", client.CloseStatusDescription);
@@ -106,8 +104,8 @@ public sealed class WebSocketTests
             await socket.CloseAsync((WebSocketCloseStatus)4000, "upstream leaves", context.RequestAborted);
             upstreamClosed.TrySetResult(socket.State);
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
-        using var timeout = new CancellationTokenSource(Timeout);
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
 
         await client.SendAsync("close, please"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
@@ -117,7 +115,7 @@ public sealed class WebSocketTests
         Assert.Equal((WebSocketCloseStatus)4000, result.CloseStatus);
         Assert.Equal("upstream leaves", result.CloseStatusDescription);
         await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "ok", timeout.Token);
-        Assert.Equal(WebSocketState.Closed, await upstreamClosed.Task.WaitAsync(Timeout));
+        Assert.Equal(WebSocketState.Closed, await upstreamClosed.Task.WaitAsync(TestTimeouts.Wait));
     }
 
     [Fact]
@@ -139,15 +137,15 @@ public sealed class WebSocketTests
 
             upstreamEnded.TrySetResult();
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
-        using var timeout = new CancellationTokenSource(Timeout);
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
         await client.SendAsync("hi"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
         await ReceiveAsync(client, timeout.Token);
 
         client.Abort();
 
-        await upstreamEnded.Task.WaitAsync(Timeout);
+        await upstreamEnded.Task.WaitAsync(TestTimeouts.Wait);
     }
 
     [Fact]
@@ -158,8 +156,8 @@ public sealed class WebSocketTests
             await socket.ReceiveAsync(new byte[1024], context.RequestAborted);
             context.Abort();
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
-        using var timeout = new CancellationTokenSource(Timeout);
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
 
         await client.SendAsync("go away"u8.ToArray(), WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
@@ -174,9 +172,9 @@ public sealed class WebSocketTests
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var upstream = await StartEchoAsync();
         await using var host = await ServingHost.StartAsync(
-            ProxyTestConfig.PassAll("http://backend", $$""" "backend": { "Servers": [ { "Address": "{{upstream.Address}}" } ], "ReadTimeout": "00:00:01" } """),
+            ServingJson.PassAll("http://backend", $$""" "backend": { "Servers": [ { "Address": "{{upstream.Address}}" } ], "ReadTimeout": "00:00:01" } """),
             services: services => services.AddSingleton<TimeProvider>(time));
-        using var timeout = new CancellationTokenSource(Timeout);
+        using var timeout = new CancellationTokenSource(TestTimeouts.Wait);
         using var client = await ConnectAsync(host, timeout.Token);
 
         time.Advance(TimeSpan.FromMinutes(5));
@@ -194,7 +192,7 @@ public sealed class WebSocketTests
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             await context.Response.WriteAsync("no sockets for you");
         });
-        await using var host = await ServingHost.StartAsync(ProxyTestConfig.PassAll(upstream.Address));
+        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
 
         using var client = await RawClient.ConnectAsync(host.Port);
         await client.SendAsync("GET /ws HTTP/1.1\r\nHost: localhost\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"

@@ -163,7 +163,7 @@ public sealed class InternalRedirectTests : IAsyncLifetime, IDisposable
     /// </summary>
     private async Task<ServingHost> StartAsync(bool withStatic)
     {
-        var root = _site.Root.Replace("\\", "\\\\", StringComparison.Ordinal);
+        var root = ServingJson.Escape(_site.Root);
         var statics = !withStatic ? "" : $$"""
             { "Match": "/files/", "Internal": true, "Static": { "Alias": "{{root}}/" } },
             { "Match": "/try-proxy/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/storage/fallback" ] } },

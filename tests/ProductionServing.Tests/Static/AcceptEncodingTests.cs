@@ -11,9 +11,9 @@ namespace ProductionServing.Tests.Static;
 public sealed class AcceptEncodingTests
 {
     [Theory]
-    // §12.5.3: no header means no preference: send the file as is.
+    // RFC 9110 §12.5.3: no header means no preference: send the file as is.
     [InlineData(null, true, true, "Identity")]
-    // §12.5.3: an empty field value means the client wants no coding.
+    // RFC 9110 §12.5.3: an empty field value means the client wants no coding.
     [InlineData("", true, true, "Identity")]
     // What browsers send: Brotli wins the tie at q=1 when it exists.
     [InlineData("gzip, deflate, br", true, true, "Brotli")]
@@ -23,16 +23,16 @@ public sealed class AcceptEncodingTests
     [InlineData("gzip, deflate, br, zstd", false, false, "Identity")]
     [InlineData("gzip, deflate", true, false, "Identity")]
     [InlineData("deflate, zstd", true, true, "Identity")]
-    // §12.4.2: the highest q wins; a tie goes to Brotli.
+    // RFC 9110 §12.4.2: the highest q wins; a tie goes to Brotli.
     [InlineData("br;q=0.5, gzip", true, true, "Gzip")]
     [InlineData("gzip;q=0.8, br;q=0.8", true, true, "Brotli")]
     [InlineData("br;q=0.001, gzip;q=0.002", true, true, "Gzip")]
     [InlineData("br;q=1.000, gzip;q=0.999", true, true, "Brotli")]
     [InlineData("br;q=1.0, gzip;q=1", true, true, "Brotli")]
-    // §12.4.2: q=0 means "not acceptable".
+    // RFC 9110 §12.4.2: q=0 means "not acceptable".
     [InlineData("br;q=0", true, false, "Identity")]
     [InlineData("br;q=0.000, gzip", true, true, "Gzip")]
-    // §12.5.3: "*" matches any coding not listed, and its q=0 refuses them.
+    // RFC 9110 §12.5.3: "*" matches any coding not listed, and its q=0 refuses them.
     [InlineData("*", true, true, "Brotli")]
     [InlineData("*", false, true, "Gzip")]
     [InlineData("*;q=0", true, true, "Identity")]
@@ -46,13 +46,13 @@ public sealed class AcceptEncodingTests
     [InlineData("identity;q=0.5, br", true, true, "Brotli")]
     [InlineData("identity, br", true, true, "Brotli")]
     [InlineData("identity;q=0, *;q=0", true, true, "Identity")]
-    // §8.4.1: coding names are case-insensitive; x-gzip is gzip (§8.4.1.3); the q name too (§12.4.2).
+    // RFC 9110 §8.4.1: coding names are case-insensitive; x-gzip is gzip (§8.4.1.3); the q name too (§12.4.2).
     [InlineData("GZIP", false, true, "Gzip")]
     [InlineData("Br", true, true, "Brotli")]
     [InlineData("x-gzip", true, true, "Gzip")]
     [InlineData("X-GZIP;q=0.9, br;q=0.8", true, true, "Gzip")]
     [InlineData("br;Q=0.5, gzip;q=0.4", true, true, "Brotli")]
-    // §5.6.1: OWS around commas and semicolons, empty elements.
+    // RFC 9110 §5.6.1: OWS around commas and semicolons, empty elements.
     [InlineData(" br ; q=0.9 , gzip;q=0.8 ", true, true, "Brotli")]
     [InlineData(", ,gzip,", true, true, "Gzip")]
     [InlineData("\tgzip\t;\tq=0.5", true, true, "Gzip")]

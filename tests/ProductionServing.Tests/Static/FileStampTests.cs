@@ -1,4 +1,5 @@
 using ProductionServing.Static;
+using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Static;
 
@@ -7,14 +8,9 @@ public sealed class FileStampTests : IDisposable
 {
     private readonly string _path = Path.Combine(Path.GetTempPath(), $"ps-stamp-{Guid.NewGuid():N}.bin");
 
-    [Fact]
+    [LinuxFact("statx is Linux's; elsewhere the stamp is FileInfo's size and time")]
     public void Stamp_OnLinux_ComesFromStatx_WithInodeAndChangeTime()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return; // statx is Linux's; elsewhere the stamp is FileInfo's size and time.
-        }
-
         File.WriteAllBytes(_path, [1, 2, 3]);
 
         Assert.True(FileStamp.TryRead(_path, out var stamp));
@@ -26,14 +22,9 @@ public sealed class FileStampTests : IDisposable
         Assert.Equal(mtime, stamp.ModifiedSeconds * TimeSpan.TicksPerSecond + stamp.ModifiedNanoseconds / 100);
     }
 
-    [Fact]
+    [LinuxFact("the change time comes from statx")]
     public void SameSizeAndSameModificationTime_StillChangesTheStamp()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return; // the change time comes from statx.
-        }
-
         var time = new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         File.WriteAllBytes(_path, [1, 2, 3]);
         File.SetLastWriteTimeUtc(_path, time);

@@ -78,14 +78,9 @@ public sealed class FolderCacheTests : IDisposable
         await FileVersions.UntilServedAsync(host.Client, "/docs/", "<h1>docs, rewritten</h1>"u8.ToArray(), before);
     }
 
-    [Fact]
+    [LinuxFact("a change the watch cannot see needs the watch (inotify) and a hard link (ln)")]
     public async Task LargeIndex_ChangedUnseen_IsServedByTheNextRequest()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         // A trusted folder decision names its index file, never vouches for it: the file keeps its own
         // rule, and one above the in-memory limit is checked on every request. Written through a hard
         // link from outside the root, the change is one the watch cannot see.
@@ -146,14 +141,9 @@ public sealed class FolderCacheTests : IDisposable
         await AssertAnswersAsync(host, "/app/", HttpStatusCode.NotFound);
     }
 
-    [Fact]
+    [LinuxFact("swaps the link atomically with mv -T")]
     public async Task FolderLinkSwapped_ServesTheNewTarget()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return; // mv -T
-        }
-
         // A link inside the root to one release of a folder, swapped atomically for the next.
         _site.Write("releases/1/index.html", "release 1");
         _site.Write("releases/2/index.htm", "release 2");
@@ -169,14 +159,9 @@ public sealed class FolderCacheTests : IDisposable
         await UntilAnsweredAsync(host, "/app/", "200 release 2", "200 release 1");
     }
 
-    [Fact]
+    [LinuxFact("swaps the root link atomically with mv -T, and reads the watch (inotify)")]
     public async Task RootLinkSwappedByADeployment_ServesTheNewReleasesIndex()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         // Capistrano's layout: the root is "current", a link to one release, replaced atomically.
         var releases = Path.Combine(_site.Folder, "releases");
         Directory.CreateDirectory(Path.Combine(releases, "1"));
@@ -243,14 +228,9 @@ public sealed class FolderCacheTests : IDisposable
         await AssertAnswersAsync(host, "/.hidden/", HttpStatusCode.NotFound);
     }
 
-    [Fact]
+    [LinuxFact("swaps a link atomically with mv -T; only a watched folder (inotify) is trusted for a period")]
     public async Task ChangeTheWatchCannotSee_IsServedOnceTheTrustPeriodIsOver()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         // /docs is a link to a link outside the root that points back in: the folder stays inside the
         // root, but the outer link is in no watched folder, so swapping it moves no generation.
         _site.Write("r1/page.txt", "no index here");
@@ -271,14 +251,9 @@ public sealed class FolderCacheTests : IDisposable
         await AssertAnswersAsync(host, "/docs2/", HttpStatusCode.OK, "index of r2");
     }
 
-    [Fact]
+    [LinuxFact("the folder limit is the watch's (inotify); elsewhere nothing is watched")]
     public async Task UnwatchedFolder_IsCheckedOnEveryRequest()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return; // elsewhere nothing is watched: the same as here
-        }
-
         // More subfolders than a watch takes: every request decides again, so the next one sees a change.
         for (var i = 0; i <= FolderWatch.MaxFolders; i++)
         {
@@ -326,11 +301,10 @@ public sealed class FolderCacheTests : IDisposable
     private static async Task RunAsync(string command, params string[] arguments)
     {
         using var process = System.Diagnostics.Process.Start(command, arguments);
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await process.WaitForExitAsync().WaitAsync(TestTimeouts.Wait);
         Assert.Equal(0, process.ExitCode);
     }
 
-    private Task<ServingHost> StartAsync(string root, string? staticSettings = null) => ServingHost.StartAsync($$"""
-        { "ProductionServing": { "Locations": [ { "Match": "/", "Static": { "Root": "{{root}}" {{(staticSettings is null ? "" : "," + staticSettings)}} } } ] } }
-        """, services: services => services.AddSingleton<TimeProvider>(_time));
+    private Task<ServingHost> StartAsync(string root, string staticSettings = "") => ServingHost.StartAsync(
+        ServingJson.Config(ServingJson.StaticRoot(root, staticSettings)), services: services => services.AddSingleton<TimeProvider>(_time));
 }

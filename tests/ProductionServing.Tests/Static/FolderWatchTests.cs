@@ -15,20 +15,17 @@ namespace ProductionServing.Tests.Static;
 /// </summary>
 public sealed class FolderWatchTests : IDisposable
 {
+    private const string Inotify = "the folder watch is inotify; elsewhere every request checks the disk";
+
     private readonly StaticSite _site = new();
     private readonly FakeTimeProvider _time = new();
 
     public void Dispose() => _site.Dispose();
 
-    [Fact]
+    [LinuxFact(Inotify)]
     public async Task RewrittenFile_IsNoticedByTheWatch()
     {
         const int size = 16;
-        if (!OperatingSystem.IsLinux())
-        {
-            return; // elsewhere every request checks the disk
-        }
-
         _site.RandomBytes("w.bin", size, seed: 1); // before the watch starts: no event of its own arrives late
         await using var host = await StartAsync(_site.Root);
         var before = await host.Client.GetAsync(StaticFileTests.Uri("/w.bin"));
@@ -39,14 +36,9 @@ public sealed class FolderWatchTests : IDisposable
         await FileVersions.UntilServedAsync(host.Client, "/w.bin", after, before);
     }
 
-    [Fact]
+    [LinuxFact(Inotify)]
     public async Task StreamedFile_IsCheckedOnEveryRequest()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         // Above the in-memory limit a file is opened by path for each response, so it is never trusted
         // without a stat: the next request after a change gets the new version, never an aborted
         // transfer, even for a change the watch cannot see (written through a hard link from outside).
@@ -106,14 +98,9 @@ public sealed class FolderWatchTests : IDisposable
         Assert.Equal("back again", await host.Client.GetStringAsync(StaticFileTests.Uri("/hello.txt")));
     }
 
-    [Fact]
+    [LinuxFact(Inotify)]
     public async Task ChangeTheWatchCannotSee_IsServedOnceTheTrustPeriodIsOver()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         // A hard link from outside the root: writing through it touches no watched folder.
         var outside = Path.Combine(_site.Folder, "outside.bin");
         File.WriteAllBytes(outside, new byte[64]);
@@ -137,14 +124,9 @@ public sealed class FolderWatchTests : IDisposable
         Assert.Equal(changed, await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/linked.bin")));
     }
 
-    [Fact]
+    [LinuxFact(Inotify)]
     public async Task RootSymlinkSwappedByADeployment_ServesTheNewRelease_NeverA404()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         // Capistrano's layout: the root is "current", a link to one release, replaced atomically.
         var releases = Path.Combine(_site.Folder, "releases");
         Directory.CreateDirectory(Path.Combine(releases, "1"));
@@ -169,14 +151,9 @@ public sealed class FolderWatchTests : IDisposable
         await FileVersions.UntilServedAsync(host.Client, "/app.txt", "release 2, patched"u8.ToArray(), swapped);
     }
 
-    [Fact]
+    [LinuxFact(Inotify)]
     public async Task FolderTheRootLinksTo_ReplacedByRename_IsWatchedAgain()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         // The root is a link to releases/live; a deployment renames live away and another folder to live.
         // Nothing on the root's own path changes: only the parents of its real path see it.
         var releases = Path.Combine(_site.Folder, "releases");
@@ -213,14 +190,9 @@ public sealed class FolderWatchTests : IDisposable
         await FileVersions.UntilServedAsync(host.Client, "/page.txt", "two, longer"u8.ToArray(), before);
     }
 
-    [Fact]
+    [LinuxFact(Inotify)]
     public async Task Watch_WhileTheFolderIsMissing_TrustsNothing_AndWatchesItAgainOnceItIsBack()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         var folder = Path.Combine(_site.Folder, "watched");
         Directory.CreateDirectory(folder);
         using var watch = FolderWatch.Start(folder, _time, NullLogger.Instance);
@@ -243,14 +215,9 @@ public sealed class FolderWatchTests : IDisposable
         await Poll.UntilAsync(() => watch.Generation > again, "the new folder is watched");
     }
 
-    [Fact]
+    [LinuxFact(Inotify)]
     public void Watch_OfAFolderWithTooManySubfolders_TrustsNothing_AndSaysSo()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         var folder = Path.Combine(_site.Folder, "huge");
         for (var i = 0; i <= FolderWatch.MaxFolders; i++)
         {
@@ -307,7 +274,7 @@ public sealed class FolderWatchTests : IDisposable
         // A single file has no folder to watch: every request compares its stamp, so a change is
         // served by the very next request.
         _site.Write("one.txt", "first");
-        await using var host = await StartAsync(_site.Root, $$"""{ "Match": "= /one", "Static": { "Alias": "{{_site.Path_("one.txt")}}" } }""");
+        await using var host = await StartAsync(_site.Root, $$"""{ "Match": "= /one", "Static": { "Alias": "{{ServingJson.Escape(_site.Path_("one.txt"))}}" } }""");
         Assert.Equal("first", await host.Client.GetStringAsync(StaticFileTests.Uri("/one")));
         Assert.Equal("first", await host.Client.GetStringAsync(StaticFileTests.Uri("/one"))); // checked, not trusted
 
@@ -319,11 +286,11 @@ public sealed class FolderWatchTests : IDisposable
     private static async Task RunAsync(string command, params string[] arguments)
     {
         using var process = System.Diagnostics.Process.Start(command, arguments);
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await process.WaitForExitAsync().WaitAsync(TestTimeouts.Wait);
         Assert.Equal(0, process.ExitCode);
     }
 
-    private Task<ServingHost> StartAsync(string root, string? extraLocation = null) => ServingHost.StartAsync($$"""
-        { "ProductionServing": { "Locations": [ {{(extraLocation is null ? "" : extraLocation + ",")}} { "Match": "/", "Static": { "Root": "{{root}}" } } ] } }
-        """, services: services => services.AddSingleton<TimeProvider>(_time));
+    private Task<ServingHost> StartAsync(string root, string? extraLocation = null) => ServingHost.StartAsync(
+        ServingJson.Config((extraLocation is null ? "" : extraLocation + ", ") + ServingJson.StaticRoot(root)),
+        services: services => services.AddSingleton<TimeProvider>(_time));
 }

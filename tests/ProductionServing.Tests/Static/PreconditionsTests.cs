@@ -90,10 +90,10 @@ public sealed class PreconditionsTests
     [InlineData("GET", "If-Match", "\"foo\"", "If-None-Match", ETag, "PreconditionFailed")]
     // Step 2 before step 3: a failed If-Unmodified-Since wins too.
     [InlineData("GET", "If-Unmodified-Since", Before, "If-None-Match", ETag, "PreconditionFailed")]
-    // §13.1.4: If-Unmodified-Since is ignored when If-Match is present.
+    // RFC 9110 §13.1.4: If-Unmodified-Since is ignored when If-Match is present.
     [InlineData("GET", "If-Match", ETag, "If-Unmodified-Since", Before, "Proceed")]
     [InlineData("GET", "If-Match", "\"foo\"", "If-Unmodified-Since", After, "PreconditionFailed")]
-    // §13.1.3: If-Modified-Since is ignored when If-None-Match is present, either way.
+    // RFC 9110 §13.1.3: If-Modified-Since is ignored when If-None-Match is present, either way.
     [InlineData("GET", "If-None-Match", "\"foo\"", "If-Modified-Since", After, "Proceed")]
     [InlineData("GET", "If-None-Match", ETag, "If-Modified-Since", Before, "NotModified")]
     // Both pass: a satisfied If-Match goes on to If-None-Match.

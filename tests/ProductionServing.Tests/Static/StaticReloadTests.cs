@@ -13,19 +13,16 @@ namespace ProductionServing.Tests.Static;
 /// </summary>
 public sealed class StaticReloadTests : IDisposable
 {
+    private const string WatchedOnLinux = "a cache hit shows only under the folder watch (inotify); elsewhere every request checks the disk";
+
     private readonly StaticSite _site = new();
     private readonly FakeTimeProvider _time = new();
 
     public void Dispose() => _site.Dispose();
 
-    [Fact]
+    [LinuxFact(WatchedOnLinux)]
     public async Task ReloadThatTouchesAnotherLocation_KeepsTheCachedFiles()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         await using var host = await StartAsync();
         var (before, after) = await CacheThenChangeUnseenAsync(host);
 
@@ -37,14 +34,9 @@ public sealed class StaticReloadTests : IDisposable
         Assert.Equal(after, await host.Client.GetByteArrayAsync(new Uri("/linked.bin", UriKind.Relative)));
     }
 
-    [Fact]
+    [LinuxFact(WatchedOnLinux)]
     public async Task ReloadThatChangesOnlyHowTheLocationAnswers_KeepsTheCachedFiles()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         await using var host = await StartAsync();
         var (before, _) = await CacheThenChangeUnseenAsync(host);
 
@@ -55,14 +47,9 @@ public sealed class StaticReloadTests : IDisposable
         Assert.Equal(before, await response.Content.ReadAsByteArrayAsync());
     }
 
-    [Fact]
+    [LinuxFact(WatchedOnLinux)]
     public async Task ReloadThatChangesWhatTheLocationFinds_StartsAFreshCache()
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return;
-        }
-
         await using var host = await StartAsync();
         var (_, after) = await CacheThenChangeUnseenAsync(host);
 
@@ -79,7 +66,7 @@ public sealed class StaticReloadTests : IDisposable
         File.WriteAllBytes(outside, before);
         using (var link = System.Diagnostics.Process.Start("ln", [outside, _site.Path_("linked.bin")]))
         {
-            await link.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            await link.WaitForExitAsync().WaitAsync(TestTimeouts.Wait);
             Assert.Equal(0, link.ExitCode);
         }
 
@@ -98,10 +85,7 @@ public sealed class StaticReloadTests : IDisposable
         return (before, after);
     }
 
-    private Task<ServingHost> StartAsync() => ServingHost.StartAsync($$"""
-        { "ProductionServing": { "Locations": [
-            { "Match": "/", "Static": { "Root": "{{_site.Root}}" } },
-            { "Match": "/api/", "App": { "Pool": "default" } }
-        ] } }
-        """, services: services => services.AddSingleton<TimeProvider>(_time));
+    private Task<ServingHost> StartAsync() => ServingHost.StartAsync(
+        ServingJson.Config(ServingJson.StaticRoot(_site.Root) + """, { "Match": "/api/", "App": { "Pool": "default" } }"""),
+        services: services => services.AddSingleton<TimeProvider>(_time));
 }
