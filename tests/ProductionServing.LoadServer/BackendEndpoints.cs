@@ -12,7 +12,7 @@ namespace ProductionServing.LoadServer;
 /// </summary>
 internal static class BackendEndpoints
 {
-    /// <summary>The size of <c>GET /json</c>'s body, in bytes: the "100-byte JSON GET".</summary>
+    /// <summary>The size of <c>GET /json</c>'s body, in bytes: the proxy suite's "100-byte JSON GET" (tests/load/README.md).</summary>
     public const int JsonLength = 100;
 
     /// <summary>The size of <c>GET /1m.bin</c>'s body, in bytes.</summary>

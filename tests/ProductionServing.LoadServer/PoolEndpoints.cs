@@ -10,7 +10,7 @@ namespace ProductionServing.LoadServer;
 /// </summary>
 internal static class PoolEndpoints
 {
-    /// <summary>How long <c>GET /block</c> blocks its thread, in milliseconds (the blocking app code).</summary>
+    /// <summary>How long <c>GET /block</c> blocks its thread, in milliseconds: blocking app code for the isolation benchmark (tests/load/README.md).</summary>
     public const int BlockMilliseconds = 50;
 
     /// <summary>How long <c>GET /work</c> takes, in milliseconds, without holding a thread.</summary>
