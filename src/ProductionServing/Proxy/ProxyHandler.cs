@@ -76,7 +76,7 @@ internal sealed class ProxyHandler : LocationHandler
             return AnswerUnadmitted(context, failure, AttemptFailure.None, null);
         }
 
-        return RunAsync(request, upgrade, server);
+        return RunAsync(context, request.Path, request.UriChanged, request.HandedOff, upgrade, server);
     }
 
     private async Task WaitThenRunAsync(ServingRequest request, WebSocketHandshake upgrade,
@@ -89,14 +89,17 @@ internal sealed class ProxyHandler : LocationHandler
             return;
         }
 
-        await RunAsync(request, upgrade, server).ConfigureAwait(false);
+        await RunAsync(request.Context, request.Path, request.UriChanged, request.HandedOff, upgrade, server).ConfigureAwait(false);
     }
 
     /// <summary>The attempts, the first on <paramref name="server"/> (acquired), the rest on servers acquired here.</summary>
-    private async Task RunAsync(ServingRequest request, WebSocketHandshake upgrade, UpstreamServer server)
+    /// <remarks>
+    /// Takes the parts of the <see cref="ServingRequest"/> it uses, not the value: its state lives on the
+    /// heap for the whole exchange, and every field it holds is allocated with it.
+    /// </remarks>
+    private async Task RunAsync(HttpContext context, string path, bool uriChanged, bool handedOff, WebSocketHandshake upgrade,
+        UpstreamServer server)
     {
-        var context = request.Context;
-        var path = request.Path;
         var group = _group;
         var settings = group.Settings;
         List<UpstreamServer>? tried = null;
@@ -120,7 +123,7 @@ internal sealed class ProxyHandler : LocationHandler
             StreamingRequestContent? content = null;
             try
             {
-                using var message = CreateMessage(request, server, upgrade, out content);
+                using var message = CreateMessage(context, path, uriChanged, handedOff, server, upgrade, out content);
 
                 // ReadTimeout bounds the wait for the response headers, then each read of the body
                 // (nginx's proxy_read_timeout: between two successive reads). The client going away cancels it too.
@@ -260,16 +263,15 @@ internal sealed class ProxyHandler : LocationHandler
     /// <see cref="UriCacheLimit"/> entries (client-chosen keys must not grow memory), each target
     /// at most <see cref="UriCacheMaxTarget"/> characters; a reload starts a new one.
     /// </summary>
-    private Uri UpstreamUriFor(in ServingRequest request, UpstreamServer server)
+    private Uri UpstreamUriFor(HttpContext context, string path, bool uriChanged, UpstreamServer server)
     {
         // A request whose URI an internal redirect or an error handler changed goes upstream under its
         // new path, rebuilt from Request.Path and Request.QueryString (nginx: "the complete normalized
         // request URI is passed when processing the changed URI"), not as the client's raw target.
-        var context = request.Context;
-        var target = request.UriChanged || Routing.RequestPath.IsReExecuted(context) ? null : context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        var target = uriChanged || Routing.RequestPath.IsReExecuted(context) ? null : context.Features.Get<IHttpRequestFeature>()?.RawTarget;
         if (string.IsNullOrEmpty(target) || target.Length > UriCacheMaxTarget)
         {
-            return UpstreamUri.Build(server.Origin(_scheme), target, context, request.Path, _prefix, _passPath);
+            return UpstreamUri.Build(server.Origin(_scheme), target, context, path, _prefix, _passPath);
         }
 
         var key = new UriKey(server, target);
@@ -278,7 +280,7 @@ internal sealed class ProxyHandler : LocationHandler
             return uri;
         }
 
-        uri = UpstreamUri.Build(server.Origin(_scheme), target, context, request.Path, _prefix, _passPath);
+        uri = UpstreamUri.Build(server.Origin(_scheme), target, context, path, _prefix, _passPath);
         if (Interlocked.Increment(ref _uriCount) > UriCacheLimit)
         {
             // Full (a scan of junk targets fills it as well as real traffic): start again rather than
@@ -292,11 +294,11 @@ internal sealed class ProxyHandler : LocationHandler
         return uri;
     }
 
-    private HttpRequestMessage CreateMessage(in ServingRequest servingRequest, UpstreamServer server, WebSocketHandshake upgrade, out StreamingRequestContent? content)
+    private HttpRequestMessage CreateMessage(HttpContext context, string path, bool uriChanged, bool handedOff, UpstreamServer server, WebSocketHandshake upgrade,
+        out StreamingRequestContent? content)
     {
-        var context = servingRequest.Context;
         var request = context.Request;
-        var uri = UpstreamUriFor(servingRequest, server);
+        var uri = UpstreamUriFor(context, path, uriChanged, server);
         var message = new HttpRequestMessage(HttpMethodOf(request.Method), uri)
         {
             Version = HttpVersion.Version11,
@@ -309,7 +311,7 @@ internal sealed class ProxyHandler : LocationHandler
 
         // A WebSocket handshake has no body: what follows it (an HTTP/2 stream's data) is the tunnel's.
         // After an X-Accel-Redirect the body was the app's, and what is forwarded is a GET.
-        if (upgrade == WebSocketHandshake.None && !servingRequest.HandedOff
+        if (upgrade == WebSocketHandshake.None && !handedOff
             && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == true)
         {
             content = new StreamingRequestContent(request.BodyReader, request.ContentLength, context.RequestAborted);
