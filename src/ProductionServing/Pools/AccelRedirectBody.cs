@@ -23,6 +23,8 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
 {
     public const string HeaderName = "X-Accel-Redirect";
 
+    private const int DiscardSize = 4096;
+
     private static readonly object ConnectionKey = new();
 
     private HttpContext _context;
@@ -30,6 +32,7 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
     private BodyStream? _stream;
     private byte[]? _discard;
     private State _state;
+    private volatile bool _withdrawn;
 
     private AccelRedirectBody(HttpContext context, IHttpResponseBodyFeature inner)
     {
@@ -56,6 +59,7 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
                 reused._context = context;
                 reused._inner = inner;
                 reused._state = State.Undecided;
+                reused._withdrawn = false;
                 reused.Target = null;
                 return reused;
             }
@@ -79,7 +83,13 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
     public PipeWriter Writer => this;
 
     /// <summary>Decides (if the app has not written anything yet) and tells whether the app handed off.</summary>
-    public bool IsRedirect() => Decide() == State.Redirect;
+    public bool IsRedirect() => !_withdrawn && Decide() == State.Redirect;
+
+    /// <summary>
+    /// The pool answered for the app (its <c>RequestTimeout</c>): that answer stands, whatever the app
+    /// had set, and the request is not handed off.
+    /// </summary>
+    public void Withdraw() => _withdrawn = true;
 
     public void DisableBuffering() => _inner.DisableBuffering();
 
@@ -162,9 +172,19 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
         return _state = State.Redirect;
     }
 
-    private Memory<byte> Discard(int sizeHint) => _discard is { } buffer && buffer.Length >= sizeHint
-        ? buffer
-        : _discard = new byte[Math.Max(sizeHint, 4096)];
+    /// <summary>
+    /// Where a handed-off app's writes go. The buffer lives as long as the connection's watch, so only
+    /// a small one is kept; a larger size asked for gets a buffer for that write alone.
+    /// </summary>
+    private Memory<byte> Discard(int sizeHint)
+    {
+        if (sizeHint > DiscardSize)
+        {
+            return new byte[sizeHint];
+        }
+
+        return _discard ??= new byte[DiscardSize];
+    }
 
     /// <summary>
     /// <see cref="HttpResponse.Body"/> for the app: the same decision, then the real body stream (so

@@ -37,6 +37,7 @@ internal sealed class RequestDeadline : IDisposable
     private readonly WorkerThread? _worker;
     private readonly TimeSpan _timeout;
     private readonly IHttpResponseBodyFeature? _responseBody;
+    private readonly AccelRedirectBody? _watch;
     private readonly CancellationToken _original;
     private readonly CancellationTokenSource _source;
     private readonly ITimer _timer;
@@ -54,7 +55,8 @@ internal sealed class RequestDeadline : IDisposable
         // The server's own body: an app's X-Accel-Redirect watch (or anything else between) must not
         // swallow the answer given for stuck code.
         var body = context.Features.Get<IHttpResponseBodyFeature>();
-        _responseBody = body is AccelRedirectBody watch ? watch.Inner : body;
+        _watch = body as AccelRedirectBody;
+        _responseBody = _watch is null ? body : _watch.Inner;
         _original = context.RequestAborted;
         _source = CancellationTokenSource.CreateLinkedTokenSource(_original);
         context.RequestAborted = _source.Token;
@@ -96,10 +98,19 @@ internal sealed class RequestDeadline : IDisposable
     /// <param name="closeConnection">Whether the 504 ends the HTTP/1.x connection (a given-up request's app still holds it).</param>
     public TimeoutOutcome Answer(bool closeConnection = false)
     {
+        // The 504 (or the abort) is the answer, even if the app had set X-Accel-Redirect.
+        _watch?.Withdraw();
         if (_context.Response.HasStarted)
         {
             ErrorResponse.Abort(_context, ServingError.RequestTimeout);
             return TimeoutOutcome.Aborted;
+        }
+
+        // The app's own response body (compression, buffering) or the X-Accel-Redirect watch (which
+        // discards what a handing-off app writes) must not take the answer: it goes through the server's.
+        if (_responseBody is not null)
+        {
+            _context.Features.Set(_responseBody);
         }
 
         try
@@ -156,14 +167,6 @@ internal sealed class RequestDeadline : IDisposable
 
     private void GiveUp()
     {
-        // The stuck code may have put its own response body (compression, buffering) in place: answer
-        // through the server's.
-        var started = _context.Response.HasStarted;
-        if (!started && _responseBody is not null)
-        {
-            _context.Features.Set(_responseBody);
-        }
-
         // The connection is closed after the answer: the stuck code still holds the request, so the
         // connection cannot serve another one (HTTP/2 streams are independent and need no such thing).
         var outcome = Answer(closeConnection: true);

@@ -11,7 +11,8 @@ namespace ProductionServing.Tests.Pools;
 /// A ServingHost whose app has controllable endpoints: <c>/gate/{id}</c> waits (asynchronously, honouring
 /// <c>RequestAborted</c>) until the test opens the gate, <c>/block/{id}</c> blocks its thread until
 /// <see cref="Unblock"/>, <c>/thread</c> reports the thread it runs on before and after awaits, and
-/// <c>/throw</c> throws, <c>/partial/{id}</c> sends part of its response then waits at its gate, and
+/// <c>/throw</c> throws, <c>/partial/{id}</c> sends part of its response then waits at its gate (with
+/// <c>?accel=/path</c> it sets <c>X-Accel-Redirect</c> first, so what it sends is discarded), and
 /// <c>/work</c> does a moment of async work, and <c>/syncio/{id}</c> reads the request body and writes
 /// a 4 MiB answer with blocking calls. It counts what started and how many ran at once.
 /// </summary>
@@ -148,6 +149,11 @@ internal sealed class PoolTestApp : IAsyncDisposable
                     await context.Response.WriteAsync($"{before}\n{afterYield}\n{afterDelay}");
                     break;
                 case "partial":
+                    if (context.Request.Query["accel"] is { Count: > 0 } accel)
+                    {
+                        context.Response.Headers["X-Accel-Redirect"] = accel.ToString();
+                    }
+
                     await context.Response.WriteAsync("partial ");
                     await context.Response.Body.FlushAsync();
                     Signal(_started, id).TrySetResult();

@@ -37,6 +37,25 @@ public sealed class RequestTimeoutTests
     }
 
     [Fact]
+    public async Task AppThatHandedOff_ThenHonouredTheTimeout_Gets504_NotTheHandOff()
+    {
+        // The app set X-Accel-Redirect and wrote (discarded, as a handing-off app's body is), then ran past
+        // RequestTimeout: the pool's 504 answers, and the path the app named is not served.
+        var (app, time) = await StartAsync(""" "p": { "MaxConcurrency": 2, "RequestTimeout": "00:00:02" } """);
+        await using var _ = app;
+        var a = app.Client.GetAsync("/partial/a?accel=/work");
+        await app.Started("a");
+
+        time.Advance(TimeSpan.FromSeconds(2));
+        using var answer = await a;
+
+        Assert.Equal(HttpStatusCode.GatewayTimeout, answer.StatusCode);
+        Assert.Equal("504 Gateway Timeout\n", await answer.Content.ReadAsStringAsync());
+        Assert.False(answer.Headers.Contains("X-Accel-Redirect"));
+        Assert.Equal(0, app.WorkStarted);
+    }
+
+    [Fact]
     public async Task TimeoutAfterTheResponseStarted_AbortsTheConnection()
     {
         var (app, time) = await StartAsync(""" "p": { "MaxConcurrency": 2, "RequestTimeout": "00:00:02" } """);
