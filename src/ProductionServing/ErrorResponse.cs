@@ -65,7 +65,7 @@ internal static class ErrorResponse
     /// <returns>A completed task.</returns>
     public static Task Answer(HttpContext context, ServingError error, int statusCode, Exception? exception = null, bool closeConnection = false)
     {
-        context.Features.Set(new ServingErrorFeature(error, exception));
+        context.Features.Set(ServingErrorFeature.For(error, exception));
         var response = context.Response;
         if (response.HasStarted)
         {
@@ -115,7 +115,7 @@ internal static class ErrorResponse
     /// <param name="exception">The cause, when there is one.</param>
     public static void Abort(HttpContext context, ServingError error, Exception? exception = null)
     {
-        context.Features.Set(new ServingErrorFeature(error, exception));
+        context.Features.Set(ServingErrorFeature.For(error, exception));
         context.Abort();
     }
 

@@ -8,12 +8,15 @@ namespace ProductionServing;
 /// </summary>
 /// <remarks>
 /// A sealed class rather than an interface: ProductionServing is its only producer, so there is nothing
-/// for an app to implement. Absent on requests that ended without such an error. When a request meets
-/// several (a retry after a failed attempt, say), the last one is recorded.
+/// for an app to implement. Absent on requests that ended without such an error (a failed proxy attempt
+/// that a retry made good records nothing). When a request meets several, the last one is recorded.
+/// Immutable: one instance per error without an exception serves every request.
 /// </remarks>
 public sealed class ServingErrorFeature
 {
-    internal ServingErrorFeature(ServingError error, Exception? exception)
+    private static readonly ServingErrorFeature[] WithoutException = CreateShared();
+
+    private ServingErrorFeature(ServingError error, Exception? exception)
     {
         Error = error;
         Exception = exception;
@@ -24,4 +27,26 @@ public sealed class ServingErrorFeature
 
     /// <summary>The exception behind the error, when there was one (an upstream's connection failure, say); otherwise <see langword="null"/>.</summary>
     public Exception? Exception { get; }
+
+    /// <summary>The feature for <paramref name="error"/>: a shared one without an exception, so an overload of 503s allocates none.</summary>
+    internal static ServingErrorFeature For(ServingError error, Exception? exception) =>
+        exception is null && (uint)error < (uint)WithoutException.Length ? WithoutException[(int)error] : new ServingErrorFeature(error, exception);
+
+    private static ServingErrorFeature[] CreateShared()
+    {
+        var values = Enum.GetValues<ServingError>();
+        var max = 0;
+        foreach (var value in values)
+        {
+            max = Math.Max(max, (int)value);
+        }
+
+        var shared = new ServingErrorFeature[max + 1];
+        for (var i = 0; i < shared.Length; i++)
+        {
+            shared[i] = new ServingErrorFeature((ServingError)i, null);
+        }
+
+        return shared;
+    }
 }
