@@ -39,6 +39,9 @@ internal sealed class FileLookup
 
     /// <summary>Request paths found to be folders (with or without their trailing slash), and their index files.</summary>
     private readonly ConcurrentDictionary<string, FolderEntry> _folders = new(StringComparer.Ordinal);
+
+    /// <summary>One array per distinct index list its locations have given (<see cref="IndexNames"/>).</summary>
+    private readonly List<string[]> _indexLists = [];
     private volatile bool _retired;
     private ResolvedRoot? _realRoot;
 
@@ -66,6 +69,47 @@ internal sealed class FileLookup
 
     /// <summary>Tells when cached entries need no check against the disk.</summary>
     public FolderWatch Watch { get; }
+
+    /// <summary>
+    /// The array to pass to <see cref="FindIndex"/> for a location's <c>Index</c>: the same one for the
+    /// same list, so the index decisions of its folders (recognized by that array) outlive a reload
+    /// that keeps this lookup, and are shared by locations that list the same names.
+    /// </summary>
+    public string[] IndexNames(IList<string> names)
+    {
+        lock (_indexLists)
+        {
+            foreach (var known in _indexLists)
+            {
+                if (SameNames(known, names))
+                {
+                    return known;
+                }
+            }
+
+            string[] list = [.. names];
+            _indexLists.Add(list);
+            return list;
+        }
+
+        static bool SameNames(string[] known, IList<string> names)
+        {
+            if (known.Length != names.Count)
+            {
+                return false;
+            }
+
+            for (var i = 0; i < known.Length; i++)
+            {
+                if (!string.Equals(known[i], names[i], StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+    }
 
     /// <summary>What <paramref name="path"/> (a normalized request path) names, with its current entry when it is a file.</summary>
     public FileKind Find(string path, out FileEntry? entry)
@@ -108,7 +152,7 @@ internal sealed class FileLookup
     /// (nginx's <c>index</c>). False when none is.
     /// </summary>
     /// <param name="path">The folder's request path, ending in '/'.</param>
-    /// <param name="names">The location's index names, in order; the same array on every call.</param>
+    /// <param name="names">The location's index names, in order, from <see cref="IndexNames"/>.</param>
     /// <param name="indexPath">The index file's request path (its cache key).</param>
     /// <param name="entry">The index file's current entry.</param>
     public bool FindIndex(string path, string[] names, [NotNullWhen(true)] out string? indexPath, [NotNullWhen(true)] out FileEntry? entry)

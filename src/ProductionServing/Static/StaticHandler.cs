@@ -23,7 +23,7 @@ internal sealed class StaticHandler : LocationHandler
     public StaticHandler(StaticOptions options, FileLookup files, ILogger logger)
     {
         Files = files;
-        _index = [.. options.Index];
+        _index = files.IndexNames(options.Index);
         _autoIndex = options.AutoIndex;
         _allowHidden = options.AllowHiddenFiles;
         _tryFiles = TryFilesPlan.Compile(options.TryFiles);
