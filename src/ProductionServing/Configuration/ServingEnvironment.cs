@@ -25,7 +25,5 @@ internal sealed class ServingEnvironment(string contentRoot, string webRoot, Fil
     /// <summary>Worker pools with their queues and threads, kept across reloads.</summary>
     public PoolRegistry Pools { get; } = pools;
 
-    public TimeProvider Time { get; } = time;
-
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
 }

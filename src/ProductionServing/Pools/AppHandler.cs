@@ -15,9 +15,6 @@ internal sealed class AppHandler(WorkerPool? pool) : LocationHandler
 
     public override string? PoolName => pool?.Name;
 
-    /// <summary>The pool the app runs in; <see langword="null"/> runs it directly.</summary>
-    public WorkerPool? Pool => pool;
-
     public override Task HandleAsync(ServingRequest request)
     {
         var context = request.Context;

@@ -12,7 +12,8 @@ namespace ProductionServing.Pools;
 /// <remarks>
 /// Made per request, never reused, and so are the stream and writer it hands out: app code may keep
 /// them (or this feature) past its request, and they must still lead to that request's response, never
-/// to the next request the worker runs. The stream and writer are made on first use: an app usually
+/// to the next request the worker runs (beneath them, the server's body may be reused by the
+/// connection's next request, as Kestrel's own is). The stream and writer are made on first use: an app usually
 /// touches one of them, or neither.
 /// </remarks>
 internal sealed class ContextFreeResponseBody(IHttpResponseBodyFeature server) : IHttpResponseBodyFeature
