@@ -33,6 +33,7 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
     private byte[]? _discard;
     private State _state;
     private volatile bool _withdrawn;
+    private ServingRequest _held;
 
     private AccelRedirectBody(HttpContext context, IHttpResponseBodyFeature inner)
     {
@@ -74,6 +75,17 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
 
     /// <summary>The response body this one stands in for.</summary>
     public IHttpResponseBodyFeature Inner => _inner;
+
+    /// <summary>Holds <paramref name="request"/> until its app ends, for what follows it (one request at a time per watch).</summary>
+    public void Hold(in ServingRequest request) => _held = request;
+
+    /// <summary>The held request; the watch lets go of it (it must not keep a finished request's configuration alive on an idle connection).</summary>
+    public ServingRequest Release()
+    {
+        var request = _held;
+        _held = default;
+        return request;
+    }
 
     /// <summary>The path the app handed off to, once decided; null when the app's own response stands.</summary>
     public string? Target { get; private set; }

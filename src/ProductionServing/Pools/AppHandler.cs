@@ -35,28 +35,43 @@ internal sealed class AppHandler(WorkerPool? pool) : LocationHandler
 
         if (!app.IsCompletedSuccessfully)
         {
-            return HandOffWhenDoneAsync(app, request, body, original);
+            // The watch holds the request while the app runs: the state of this async method, allocated
+            // for every app that does not end at once (always on a dedicated pool), stays two references.
+            body.Hold(request);
+            return HandOffWhenDoneAsync(app, body);
         }
 
         context.Features.Set(original);
         return IsHandOff(context, body) ? request.Flow.HandOffAsync(request, body.Target!) : Task.CompletedTask;
     }
 
-    private static async Task HandOffWhenDoneAsync(Task app, ServingRequest request, AccelRedirectBody body, IHttpResponseBodyFeature original)
+    private static async Task HandOffWhenDoneAsync(Task app, AccelRedirectBody body)
     {
         try
         {
             await app;
         }
-        finally
+        catch
         {
-            request.Context.Features.Set(original);
+            Restore(body);
+            throw;
         }
 
-        if (IsHandOff(request.Context, body))
-        {
-            await request.Flow.HandOffAsync(request, body.Target!);
-        }
+        await HandOffIfAsked(body);
+    }
+
+    private static Task HandOffIfAsked(AccelRedirectBody body)
+    {
+        var request = Restore(body);
+        return IsHandOff(request.Context, body) ? request.Flow.HandOffAsync(request, body.Target!) : Task.CompletedTask;
+    }
+
+    /// <summary>Puts the server's response body back once the app has ended, and returns the request the watch held.</summary>
+    private static ServingRequest Restore(AccelRedirectBody body)
+    {
+        var request = body.Release();
+        request.Context.Features.Set(body.Inner);
+        return request;
     }
 
     /// <summary>
