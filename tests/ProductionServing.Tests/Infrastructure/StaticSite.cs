@@ -91,6 +91,33 @@ internal sealed class StaticSite : IDisposable
 
     public static string Sha256(byte[] bytes) => Convert.ToHexString(SHA256.HashData(bytes));
 
+    /// <summary>Runs a file tool (<c>ln</c>, <c>mv</c>: hard links and atomic renames, which .NET has no call for) and checks that it succeeded.</summary>
+    public static async Task RunAsync(string command, params string[] arguments)
+    {
+        using var process = System.Diagnostics.Process.Start(command, arguments);
+        await process.WaitForExitAsync().WaitAsync(TestTimeouts.Wait);
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    /// <summary>
+    /// Rewrites the file at <paramref name="path"/> in place with random bytes of the same length and
+    /// moves its modification time on: through a hard link in the root, a change the folder's watch
+    /// cannot see (the file's own folder is outside the watched tree).
+    /// </summary>
+    /// <returns>The new content.</returns>
+    public static byte[] RewriteInPlace(string path, int seed)
+    {
+        var after = new byte[new FileInfo(path).Length];
+        new Random(seed).NextBytes(after);
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Write))
+        {
+            file.Write(after);
+        }
+
+        File.SetLastWriteTimeUtc(path, File.GetLastWriteTimeUtc(path).AddSeconds(5));
+        return after;
+    }
+
     public void Dispose()
     {
         try

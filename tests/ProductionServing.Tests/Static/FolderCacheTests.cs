@@ -88,19 +88,12 @@ public sealed class FolderCacheTests : IDisposable
         var before = new byte[200 * 1024];
         File.WriteAllBytes(outside, before);
         Directory.CreateDirectory(_site.Path_("big"));
-        await RunAsync("ln", outside, _site.Path_("big/index.html"));
+        await StaticSite.RunAsync("ln", outside, _site.Path_("big/index.html"));
         await using var host = await StartAsync(_site.Root);
         Assert.Equal(before, await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/big/")));
         Assert.Equal(before, await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/big/")));
 
-        var after = new byte[before.Length];
-        new Random(5).NextBytes(after);
-        using (var file = new FileStream(outside, FileMode.Open, FileAccess.Write))
-        {
-            file.Write(after);
-        }
-
-        File.SetLastWriteTimeUtc(outside, File.GetLastWriteTimeUtc(outside).AddSeconds(5));
+        var after = StaticSite.RewriteInPlace(outside, seed: 5);
 
         Assert.Equal(after, await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/big/")));
     }
@@ -154,7 +147,7 @@ public sealed class FolderCacheTests : IDisposable
         await AssertAnswersAsync(host, "/app/", HttpStatusCode.OK, "release 1");
 
         Directory.CreateSymbolicLink(_site.Path_("app.next"), "releases/2");
-        await RunAsync("mv", "-T", _site.Path_("app.next"), _site.Path_("app"));
+        await StaticSite.RunAsync("mv", "-T", _site.Path_("app.next"), _site.Path_("app"));
 
         await UntilAnsweredAsync(host, "/app/", "200 release 2", "200 release 1");
     }
@@ -180,7 +173,7 @@ public sealed class FolderCacheTests : IDisposable
 
         var next = Path.Combine(_site.Folder, "current.next");
         Directory.CreateSymbolicLink(next, Path.Combine(releases, "2"));
-        await RunAsync("mv", "-T", next, current);
+        await StaticSite.RunAsync("mv", "-T", next, current);
 
         // Asked once the new release is watched: while the watch is set up again nothing is trusted at
         // all, and a request then would find the new index even if the old decision outlived the swap.
@@ -243,7 +236,7 @@ public sealed class FolderCacheTests : IDisposable
         await AssertAnswersAsync(host, "/docs2/", HttpStatusCode.Forbidden);
 
         Directory.CreateSymbolicLink(hop + ".next", _site.Path_("r2"));
-        await RunAsync("mv", "-T", hop + ".next", hop);
+        await StaticSite.RunAsync("mv", "-T", hop + ".next", hop);
 
         // Trusted without looking at the disk until the period is over (what makes a hit free), then decided again.
         await AssertAnswersAsync(host, "/docs2/", HttpStatusCode.Forbidden);
@@ -297,13 +290,6 @@ public sealed class FolderCacheTests : IDisposable
         Assert.Equal(previous, answer);
         return false;
     }, $"{path} answers {expected}");
-
-    private static async Task RunAsync(string command, params string[] arguments)
-    {
-        using var process = System.Diagnostics.Process.Start(command, arguments);
-        await process.WaitForExitAsync().WaitAsync(TestTimeouts.Wait);
-        Assert.Equal(0, process.ExitCode);
-    }
 
     private Task<ServingHost> StartAsync(string root, string staticSettings = "") => ServingHost.StartAsync(
         ServingJson.Config(ServingJson.StaticRoot(root, staticSettings)), services: services => services.AddSingleton<TimeProvider>(_time));

@@ -45,19 +45,12 @@ public sealed class FolderWatchTests : IDisposable
         var outside = Path.Combine(_site.Folder, "outside-big.bin");
         var before = new byte[200 * 1024];
         File.WriteAllBytes(outside, before);
-        await RunAsync("ln", outside, _site.Path_("big.bin"));
+        await StaticSite.RunAsync("ln", outside, _site.Path_("big.bin"));
         await using var host = await StartAsync(_site.Root);
         await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/big.bin"));
         await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/big.bin"));
 
-        var after = new byte[before.Length];
-        new Random(5).NextBytes(after);
-        using (var file = new FileStream(outside, FileMode.Open, FileAccess.Write))
-        {
-            file.Write(after);
-        }
-
-        File.SetLastWriteTimeUtc(outside, File.GetLastWriteTimeUtc(outside).AddSeconds(5));
+        var after = StaticSite.RewriteInPlace(outside, seed: 5);
 
         Assert.Equal(after, await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/big.bin")));
     }
@@ -104,19 +97,12 @@ public sealed class FolderWatchTests : IDisposable
         // A hard link from outside the root: writing through it touches no watched folder.
         var outside = Path.Combine(_site.Folder, "outside.bin");
         File.WriteAllBytes(outside, new byte[64]);
-        await RunAsync("ln", outside, _site.Path_("linked.bin"));
+        await StaticSite.RunAsync("ln", outside, _site.Path_("linked.bin"));
         await using var host = await StartAsync(_site.Root);
         Assert.Equal(new byte[64], await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/linked.bin")));
         await host.Client.GetAsync(StaticFileTests.Uri("/linked.bin")); // now trusted without a stat
 
-        var changed = new byte[64];
-        new Random(3).NextBytes(changed);
-        using (var file = new FileStream(outside, FileMode.Open, FileAccess.Write))
-        {
-            file.Write(changed);
-        }
-
-        File.SetLastWriteTimeUtc(outside, File.GetLastWriteTimeUtc(outside).AddSeconds(5));
+        var changed = StaticSite.RewriteInPlace(outside, seed: 3);
 
         // Trusted without a stat until the period is over (this is what makes a hit free), then checked.
         Assert.Equal(new byte[64], await host.Client.GetByteArrayAsync(StaticFileTests.Uri("/linked.bin")));
@@ -142,7 +128,7 @@ public sealed class FolderWatchTests : IDisposable
 
         var next = Path.Combine(_site.Folder, "current.next");
         Directory.CreateSymbolicLink(next, Path.Combine(releases, "2"));
-        await RunAsync("mv", "-T", next, current); // rename(2): the swap is atomic
+        await StaticSite.RunAsync("mv", "-T", next, current); // rename(2): the swap is atomic
         var swapped = await FileVersions.UntilServedAsync(host.Client, "/app.txt", "release two"u8.ToArray(), before);
         await host.Client.GetAsync(StaticFileTests.Uri("/app.txt")); // now trusted without a stat
 
@@ -281,13 +267,6 @@ public sealed class FolderWatchTests : IDisposable
         _site.Write("one.txt", "second, longer");
 
         Assert.Equal("second, longer", await host.Client.GetStringAsync(StaticFileTests.Uri("/one")));
-    }
-
-    private static async Task RunAsync(string command, params string[] arguments)
-    {
-        using var process = System.Diagnostics.Process.Start(command, arguments);
-        await process.WaitForExitAsync().WaitAsync(TestTimeouts.Wait);
-        Assert.Equal(0, process.ExitCode);
     }
 
     private Task<ServingHost> StartAsync(string root, string? extraLocation = null) => ServingHost.StartAsync(

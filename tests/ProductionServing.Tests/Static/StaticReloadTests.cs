@@ -64,23 +64,12 @@ public sealed class StaticReloadTests : IDisposable
         var outside = Path.Combine(_site.Folder, "outside.bin");
         var before = new byte[64];
         File.WriteAllBytes(outside, before);
-        using (var link = System.Diagnostics.Process.Start("ln", [outside, _site.Path_("linked.bin")]))
-        {
-            await link.WaitForExitAsync().WaitAsync(TestTimeouts.Wait);
-            Assert.Equal(0, link.ExitCode);
-        }
+        await StaticSite.RunAsync("ln", outside, _site.Path_("linked.bin"));
 
         Assert.Equal(before, await host.Client.GetByteArrayAsync(new Uri("/linked.bin", UriKind.Relative)));
         Assert.Equal(before, await host.Client.GetByteArrayAsync(new Uri("/linked.bin", UriKind.Relative)));
 
-        var after = new byte[64];
-        new Random(3).NextBytes(after);
-        using (var file = new FileStream(outside, FileMode.Open, FileAccess.Write))
-        {
-            file.Write(after);
-        }
-
-        File.SetLastWriteTimeUtc(outside, File.GetLastWriteTimeUtc(outside).AddSeconds(5));
+        var after = StaticSite.RewriteInPlace(outside, seed: 3);
         Assert.Equal(before, await host.Client.GetByteArrayAsync(new Uri("/linked.bin", UriKind.Relative)));
         return (before, after);
     }
