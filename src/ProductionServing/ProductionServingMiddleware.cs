@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using ProductionServing.Configuration;
+using ProductionServing.Diagnostics;
 using ProductionServing.Routing;
 
 namespace ProductionServing;
@@ -19,12 +20,15 @@ internal sealed class ProductionServingMiddleware
     internal const int MaxInternalRedirects = 10;
 
     private readonly ServingConfigHolder _holder;
+    private readonly RequestObserver _observer;
     private readonly ILogger<ProductionServingMiddleware> _logger;
 
-    public ProductionServingMiddleware(RequestDelegate next, ServingConfigHolder holder, ILogger<ProductionServingMiddleware> logger)
+    public ProductionServingMiddleware(RequestDelegate next, ServingConfigHolder holder, RequestObserver observer,
+        ILogger<ProductionServingMiddleware> logger)
     {
         Next = next;
         _holder = holder;
+        _observer = observer;
         _logger = logger;
     }
 
@@ -34,6 +38,46 @@ internal sealed class ProductionServingMiddleware
     public Task Invoke(HttpContext context)
     {
         var snapshot = _holder.Current;
+        var start = _observer.Time.GetTimestamp();
+        var record = snapshot.RecordsRequests ? new RequestRecord(start) : null;
+        Task served;
+        try
+        {
+            served = Serve(context, snapshot, record);
+        }
+        catch
+        {
+            _observer.Ended(context, start, record, threw: true);
+            throw;
+        }
+
+        if (served.IsCompletedSuccessfully)
+        {
+            _observer.Ended(context, start, record, threw: false);
+            return served;
+        }
+
+        return EndWhenDoneAsync(served, context, start, record);
+    }
+
+    /// <summary>The slow branch: the request's end is observed once its handler (or the app) has ended.</summary>
+    private async Task EndWhenDoneAsync(Task served, HttpContext context, long start, RequestRecord? record)
+    {
+        try
+        {
+            await served.ConfigureAwait(false);
+        }
+        catch
+        {
+            _observer.Ended(context, start, record, threw: true);
+            throw;
+        }
+
+        _observer.Ended(context, start, record, threw: false);
+    }
+
+    private Task Serve(HttpContext context, ServingSnapshot snapshot, RequestRecord? record)
+    {
         if (!RequestPath.TryGetMatchPath(context, out var path))
         {
             RoutingLog.RequestTargetRejected(_logger, context.Features.Get<IHttpRequestFeature>()?.RawTarget);
@@ -54,8 +98,8 @@ internal sealed class ProductionServingMiddleware
 
         // Seam: the location's directives that act before its handler go here, in this order: Allow,
         // RateLimit, MaxBodySize. Those that shape the response (Compress, Headers) wrap it here too,
-        // before the handler starts it, and the access log and metrics observe the request's end.
-        return Dispatch(new ServingRequest(context, path, location, snapshot, this, redirects: 0, handedOff: false));
+        // before the handler starts it. The access log and metrics observe the request's end in Invoke.
+        return Dispatch(new ServingRequest(context, path, location, snapshot, this, redirects: 0, handedOff: false, record));
     }
 
     /// <summary>
@@ -84,7 +128,7 @@ internal sealed class ProductionServingMiddleware
         var request = context.Request;
         request.Path = new PathString(path);
         request.QueryString = new QueryString(query.Length == 0 ? null : query);
-        return Dispatch(new ServingRequest(context, path, location, from.Snapshot, this, redirects, handedOff || from.HandedOff));
+        return Dispatch(new ServingRequest(context, path, location, from.Snapshot, this, redirects, handedOff || from.HandedOff, from.Record));
     }
 
     /// <summary>
@@ -98,7 +142,7 @@ internal sealed class ProductionServingMiddleware
             return ErrorResponse.Answer(from.Context, ServingError.RedirectLoop);
         }
 
-        return Dispatch(new ServingRequest(from.Context, from.Path, from.Snapshot.AppFallback, from.Snapshot, this, redirects, from.HandedOff));
+        return Dispatch(new ServingRequest(from.Context, from.Path, from.Snapshot.AppFallback, from.Snapshot, this, redirects, from.HandedOff, from.Record));
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ProductionServing;
 using ProductionServing.Configuration;
+using ProductionServing.Diagnostics;
 using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Static;
@@ -57,6 +58,9 @@ public static class ProductionServingServiceCollectionExtensions
     private static void AddCore(IServiceCollection services)
     {
         services.AddOptions();
+        services.AddMetrics();
+        services.TryAddSingleton<ServingMetrics>();
+        services.TryAddSingleton<RequestObserver>();
         services.TryAddSingleton<FileCacheBudget>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<UpstreamRegistry>();

@@ -25,6 +25,12 @@ public sealed class ServingErrorFeature
     /// <summary>What went wrong.</summary>
     public ServingError Error { get; }
 
+    /// <summary>
+    /// The error's <c>error.type</c>: the name metrics, logs, the access log and the status page give it
+    /// (<c>upstream_reset</c>, <c>queue_full</c>, …; README, "Why a request failed").
+    /// </summary>
+    public string ErrorType => Diagnostics.ErrorTypes.Of(Error);
+
     /// <summary>The exception behind the error, when there was one (an upstream's connection failure, say); otherwise <see langword="null"/>.</summary>
     public Exception? Exception { get; }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using ProductionServing.Configuration;
+using ProductionServing.Diagnostics;
 using ProductionServing.Routing;
 
 namespace ProductionServing;
@@ -12,8 +13,9 @@ namespace ProductionServing;
 internal readonly struct ServingRequest
 {
     public ServingRequest(HttpContext context, string path, Location location, ServingSnapshot snapshot, ProductionServingMiddleware flow,
-        int redirects, bool handedOff)
+        int redirects, bool handedOff, RequestRecord? record)
     {
+        Record = record;
         Context = context;
         Path = path;
         Location = location;
@@ -45,6 +47,12 @@ internal readonly struct ServingRequest
     /// method became GET (unless it was HEAD), as nginx does for the handoff.
     /// </summary>
     public bool HandedOff { get; }
+
+    /// <summary>
+    /// Where the request's time goes (queue wait, upstream attempts, bytes sent), for the access log and the
+    /// status page; null when neither is on, and handlers then record nothing there.
+    /// </summary>
+    public RequestRecord? Record { get; }
 
     /// <summary>Whether the path is no longer the client's (an internal redirect changed it): forward it rebuilt, not the raw target.</summary>
     public bool UriChanged => Redirects > 0;

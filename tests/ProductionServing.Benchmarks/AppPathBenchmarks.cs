@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ProductionServing.Configuration;
+using ProductionServing.Diagnostics;
 
 namespace ProductionServing.Benchmarks;
 
@@ -46,7 +47,8 @@ public class AppPathBenchmarks
             })
             .BuildServiceProvider();
         _middleware = new ProductionServingMiddleware(static context => context.Response.Body.WriteAsync(Body, 0, Body.Length),
-            _services.GetRequiredService<ServingConfigHolder>(), NullLogger<ProductionServingMiddleware>.Instance);
+            _services.GetRequiredService<ServingConfigHolder>(), _services.GetRequiredService<RequestObserver>(),
+            NullLogger<ProductionServingMiddleware>.Instance);
         _context = new DefaultHttpContext();
         _context.Response.Body = Stream.Null;
         _request = _context.Features.Get<IHttpRequestFeature>()!;

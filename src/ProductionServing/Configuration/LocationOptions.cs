@@ -27,6 +27,13 @@ public sealed class LocationOptions
     /// </summary>
     public bool Internal { get; set; }
 
+    /// <summary>
+    /// Whether requests this location serves are written to the access log (when one is configured);
+    /// <see langword="false"/> is nginx's <c>access_log off</c>, for health checks and noisy assets.
+    /// Default: <see langword="true"/>.
+    /// </summary>
+    public bool AccessLog { get; set; } = true;
+
     /// <summary>Serve files from disk. Default: <see langword="null"/>. Exactly one handler must be set.</summary>
     public StaticOptions? Static { get; set; }
 

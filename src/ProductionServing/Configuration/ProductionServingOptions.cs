@@ -40,9 +40,20 @@ public sealed class ProductionServingOptions
     public FileCacheOptions FileCache { get; set; } = new();
 
     /// <summary>
-    /// The live status page. Default: <see langword="null"/> (off).
+    /// The live status page, its JSON and the location explainer. Default: <see langword="null"/> (off).
     /// </summary>
     public StatusOptions? Status { get; set; }
+
+    /// <summary>The access log. Default: <see langword="null"/> (off).</summary>
+    public AccessLogOptions? AccessLog { get; set; }
+
+    /// <summary>
+    /// Adds a <c>Server-Timing</c> header (W3C Server Timing) to each response with where its time went:
+    /// the pool's queue wait, the upstream's connect and first-byte times and the attempts. Browsers' developer
+    /// tools show it. Default: <see langword="false"/>: the figures describe the servers behind, which not
+    /// every site wants to tell its clients.
+    /// </summary>
+    public bool ServerTiming { get; set; }
 
     /// <summary>Problems found while reading configuration keys, reported by the validator with all others.</summary>
     internal List<string> BindingErrors { get; } = [];

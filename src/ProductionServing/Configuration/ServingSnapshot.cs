@@ -16,9 +16,10 @@ internal sealed class ServingSnapshot
     private readonly string _fingerprint;
     private readonly List<Location> _locations;
 
-    private ServingSnapshot(string fingerprint, List<Location> locations, Location unmatched, Location appFallback)
+    private ServingSnapshot(string fingerprint, List<Location> locations, Location unmatched, Location appFallback, bool recordsRequests)
     {
         _fingerprint = fingerprint;
+        RecordsRequests = recordsRequests;
         _locations = locations;
         Matcher = new LocationMatcher(locations);
         Unmatched = unmatched;
@@ -40,6 +41,12 @@ internal sealed class ServingSnapshot
     public Location AppFallback { get; }
 
     public int LocationCount => _locations.Count;
+
+    /// <summary>
+    /// Whether requests keep a <see cref="Diagnostics.RequestRecord"/> of where their time went: for the
+    /// access log, the status page's recent requests and the <c>Server-Timing</c> header.
+    /// </summary>
+    public bool RecordsRequests { get; }
 
     /// <summary>Compiles validated options.</summary>
     public static ServingSnapshot Compile(ProductionServingOptions options, ServingEnvironment environment)
@@ -114,7 +121,8 @@ internal sealed class ServingSnapshot
 
         return new ServingSnapshot(Fingerprint(options), locations,
             unmatched: Create(root, isInternal: false, webRoot is null ? defaultApp : webRoot, index: -1, match: null),
-            appFallback: Create(root, isInternal: false, defaultApp, index: -1, match: "@app"));
+            appFallback: Create(root, isInternal: false, defaultApp, index: -1, match: "@app"),
+            recordsRequests: options.AccessLog is not null || options.Status is not null || options.ServerTiming);
     }
 
     private static Location Create(LocationPattern pattern, bool isInternal, LocationHandler handler, int index, string? match) =>

@@ -1,0 +1,74 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace ProductionServing.Diagnostics;
+
+/// <summary>
+/// Observes each request's end, once, after internal redirects and whatever the handler did: records
+/// the request metrics, names the location as <c>http.route</c> on ASP.NET Core's own request metric,
+/// and hands the request to the access log and the status page when they are on.
+/// </summary>
+internal sealed class RequestObserver(ServingMetrics metrics, TimeProvider time)
+{
+    private const string RouteTag = "http.route";
+
+    public ServingMetrics Metrics { get; } = metrics;
+
+    public TimeProvider Time { get; } = time;
+
+    /// <summary>Observes the end of a request that the middleware took at <paramref name="start"/>.</summary>
+    /// <param name="context">The request.</param>
+    /// <param name="start">A timestamp of <see cref="Time"/>.</param>
+    /// <param name="record">Where its time went, when something reads it.</param>
+    /// <param name="threw">Whether the handler's task ended with an exception (the app threw).</param>
+    public void Ended(HttpContext context, long start, RequestRecord? record, bool threw)
+    {
+        var location = context.Features.Get<ServingLocation>();
+        var response = context.Response;
+
+        // An exception that escapes becomes Kestrel's 500 (when nothing was sent yet) after this runs.
+        var statusCode = threw && !response.HasStarted ? StatusCodes.Status500InternalServerError : response.StatusCode;
+        var errorType = ErrorTypeOf(context, threw);
+        if (location is not null)
+        {
+            NameRoute(context, location);
+        }
+
+        Metrics.RequestEnded(location, statusCode, errorType, Time.GetElapsedTime(start));
+
+        // Seams: the access log and the status page's recent requests read the record here.
+        _ = record;
+    }
+
+    /// <summary>The request's <c>error.type</c>, or null when it succeeded.</summary>
+    public static string? ErrorTypeOf(HttpContext context, bool threw)
+    {
+        if (context.Features.Get<ServingErrorFeature>() is { } error)
+        {
+            return error.ErrorType;
+        }
+
+        if (context.RequestAborted.IsCancellationRequested)
+        {
+            return ErrorTypes.ClientAborted;
+        }
+
+        return threw ? ErrorTypes.AppException : null;
+    }
+
+    /// <summary>
+    /// ASP.NET Core's <c>http.server.request.duration</c> takes <c>http.route</c> from the endpoint routing
+    /// chose; a request a static or proxy location served never reaches routing, so without this every such
+    /// request lands in one series with no route. The location's <c>Match</c> is its route (low-cardinality,
+    /// as the convention asks). An app location leaves the route to the app's endpoint, which knows it better.
+    /// The feature exists only while someone listens to that metric.
+    /// </summary>
+    private static void NameRoute(HttpContext context, ServingLocation location)
+    {
+        if (location.Handler != ServingHandler.App && location.Match is { } match
+            && context.Features.Get<IHttpMetricsTagsFeature>() is { } tags)
+        {
+            tags.Tags.Add(new KeyValuePair<string, object?>(RouteTag, match));
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+
+namespace ProductionServing.Diagnostics;
+
+/// <summary>
+/// The instruments of the <c>ProductionServing</c> meter (README, "Metrics", lists each with its unit, tags
+/// and meaning). Names follow the OpenTelemetry conventions: dotted lower-case, UCUM units, durations in
+/// seconds, and tags from closed sets (a location is its <c>Match</c> text, never the request's path).
+/// </summary>
+/// <remarks>
+/// What the built-in meters already measure is not measured again: ASP.NET Core's
+/// <c>http.server.request.duration</c> gets the location as <c>http.route</c> (see
+/// <see cref="RequestObserver"/>), Kestrel counts connections, and <c>System.Net.Http</c> counts the
+/// upstream connections and their requests. These instruments add what only ProductionServing knows:
+/// which location and handler served a request and why it failed, the file cache, the upstream servers'
+/// attempts and health, and the pools' queues. Each record method checks <c>Enabled</c> first, so an
+/// instrument no listener observes costs a field read (ASP.NET Core's <c>RateLimitingMetrics</c> does the same).
+/// </remarks>
+internal sealed partial class ServingMetrics
+{
+    public const string MeterName = "ProductionServing";
+
+    /// <summary>The tag of a location's <c>Match</c> text (absent when no location matched).</summary>
+    public const string LocationTag = "production_serving.location";
+
+    /// <summary>The tag of the handler that served a request: <c>static</c>, <c>proxy</c> or <c>app</c>.</summary>
+    public const string HandlerTag = "production_serving.handler";
+
+    /// <summary>The tag of an upstream group's name.</summary>
+    public const string UpstreamTag = "production_serving.upstream";
+
+    /// <summary>The tag of a worker pool's name.</summary>
+    public const string PoolTag = "production_serving.pool";
+
+    /// <summary>OpenTelemetry's attribute for why an operation failed; the values are <see cref="ErrorTypes"/>.</summary>
+    public const string ErrorTypeTag = "error.type";
+
+    /// <summary>OpenTelemetry's attribute for the response's status code.</summary>
+    public const string StatusCodeTag = "http.response.status_code";
+
+    private readonly Histogram<double> _requestDuration;
+    private readonly Counter<long> _cacheRequests;
+    private readonly Counter<long> _staticBytesSent;
+    private readonly Counter<long> _accessLogDropped;
+
+    public ServingMetrics(IMeterFactory meterFactory)
+    {
+        Meter = meterFactory.Create(MeterName);
+        _requestDuration = Meter.CreateHistogram(
+            "production_serving.request.duration",
+            unit: "s",
+            description: "Time ProductionServing took to serve a request, from its middleware to the handler's end, by the location and handler that served it.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+        _cacheRequests = Meter.CreateCounter<long>(
+            "production_serving.static.cache.requests",
+            unit: "{request}",
+            description: "Static file requests answered from the file cache (hit) or from disk (miss).");
+        _staticBytesSent = Meter.CreateCounter<long>(
+            "production_serving.static.bytes_sent",
+            unit: "By",
+            description: "Bytes of file content sent by static locations (body bytes, after ranges).");
+        _accessLogDropped = Meter.CreateCounter<long>(
+            "production_serving.access_log.dropped",
+            unit: "{line}",
+            description: "Access-log lines dropped because the file writer's buffer was full.");
+    }
+
+    /// <summary>
+    /// The boundaries OpenTelemetry's HTTP conventions advise for durations in seconds (the same as
+    /// <c>http.server.request.duration</c>), so both can be read on one dashboard.
+    /// </summary>
+    public static IReadOnlyList<double> DurationBuckets { get; } =
+        [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+    public Meter Meter { get; }
+
+    public bool RequestDurationEnabled => _requestDuration.Enabled;
+
+    /// <summary>Records a request's end: <paramref name="location"/> is the one that finally served it (after internal redirects).</summary>
+    /// <remarks>A request answered before any location was selected (a malformed target) has no location and no handler tag.</remarks>
+    public void RequestEnded(ServingLocation? location, int statusCode, string? errorType, TimeSpan duration)
+    {
+        if (_requestDuration.Enabled)
+        {
+            RequestEndedCore(location, statusCode, errorType, duration);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RequestEndedCore(ServingLocation? location, int statusCode, string? errorType, TimeSpan duration)
+    {
+        var tags = new TagList { { StatusCodeTag, StatusCodes.Boxed(statusCode) } };
+        if (location is not null)
+        {
+            tags.Add(HandlerTag, HandlerName(location.Handler));
+            if (location.Match is { } match)
+            {
+                tags.Add(LocationTag, match);
+            }
+        }
+
+        if (errorType is not null)
+        {
+            tags.Add(ErrorTypeTag, errorType);
+        }
+
+        _requestDuration.Record(duration.TotalSeconds, tags);
+    }
+
+    /// <summary>Counts a static request answered from the cache or from disk.</summary>
+    public void StaticCacheLookup(ServingLocation location, bool hit)
+    {
+        if (_cacheRequests.Enabled)
+        {
+            _cacheRequests.Add(1, new KeyValuePair<string, object?>(LocationTag, location.Match),
+                new KeyValuePair<string, object?>("production_serving.cache.result", hit ? "hit" : "miss"));
+        }
+    }
+
+    /// <summary>Counts file content sent by a static location.</summary>
+    public void StaticBytesSent(ServingLocation location, long bytes)
+    {
+        if (_staticBytesSent.Enabled && bytes > 0)
+        {
+            _staticBytesSent.Add(bytes, new KeyValuePair<string, object?>(LocationTag, location.Match));
+        }
+    }
+
+    public void AccessLogDropped(long lines)
+    {
+        if (lines > 0)
+        {
+            _accessLogDropped.Add(lines);
+        }
+    }
+
+    /// <summary>The value of <see cref="HandlerTag"/>.</summary>
+    public static string HandlerName(ServingHandler handler) => handler switch
+    {
+        ServingHandler.Static => "static",
+        ServingHandler.Proxy => "proxy",
+        _ => "app",
+    };
+
+    /// <summary>Status codes boxed once, so a tag costs no allocation (ASP.NET Core's hosting metrics keep the same cache).</summary>
+    private static class StatusCodes
+    {
+        private static readonly object[] Values = CreateValues();
+
+        public static object Boxed(int statusCode) => (uint)(statusCode - 100) < (uint)Values.Length ? Values[statusCode - 100] : statusCode;
+
+        private static object[] CreateValues()
+        {
+            var values = new object[500];
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = i + 100;
+            }
+
+            return values;
+        }
+    }
+}
