@@ -16,10 +16,12 @@ internal sealed class ServingSnapshot
     private readonly string _fingerprint;
     private readonly List<Location> _locations;
 
-    private ServingSnapshot(string fingerprint, List<Location> locations, Location unmatched, Location appFallback, bool recordsRequests)
+    private ServingSnapshot(string fingerprint, List<Location> locations, Location unmatched, Location appFallback, bool recordsRequests,
+        bool serverTiming)
     {
         _fingerprint = fingerprint;
         RecordsRequests = recordsRequests;
+        ServerTiming = serverTiming;
         _locations = locations;
         Matcher = new LocationMatcher(locations);
         Unmatched = unmatched;
@@ -47,6 +49,9 @@ internal sealed class ServingSnapshot
     /// access log, the status page's recent requests and the <c>Server-Timing</c> header.
     /// </summary>
     public bool RecordsRequests { get; }
+
+    /// <summary>Whether handlers add a <c>Server-Timing</c> header (<see cref="Diagnostics.ServerTiming"/>).</summary>
+    public bool ServerTiming { get; }
 
     /// <summary>Compiles validated options.</summary>
     public static ServingSnapshot Compile(ProductionServingOptions options, ServingEnvironment environment)
@@ -122,7 +127,8 @@ internal sealed class ServingSnapshot
         return new ServingSnapshot(Fingerprint(options), locations,
             unmatched: Create(root, isInternal: false, webRoot is null ? defaultApp : webRoot, index: -1, match: null),
             appFallback: Create(root, isInternal: false, defaultApp, index: -1, match: "@app"),
-            recordsRequests: options.AccessLog is not null || options.Status is not null || options.ServerTiming);
+            recordsRequests: options.AccessLog is not null || options.Status is not null || options.ServerTiming,
+            serverTiming: options.ServerTiming);
     }
 
     private static Location Create(LocationPattern pattern, bool isInternal, LocationHandler handler, int index, string? match) =>
