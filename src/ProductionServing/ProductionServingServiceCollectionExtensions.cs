@@ -76,7 +76,7 @@ public static class ProductionServingServiceCollectionExtensions
             var webRoot = provider.GetService<IWebHostEnvironment>()?.WebRootPath is { Length: > 0 } web ? web : Path.Combine(contentRoot, "wwwroot");
             return new ServingEnvironment(contentRoot, webRoot, provider.GetRequiredService<FileCacheBudget>(),
                 provider.GetRequiredService<UpstreamRegistry>(), provider.GetRequiredService<PoolRegistry>(), provider.GetRequiredService<TimeProvider>(),
-                provider.GetRequiredService<ILoggerFactory>());
+                provider.GetRequiredService<ILoggerFactory>(), provider.GetRequiredService<ServingMetrics>());
         });
         services.TryAddSingleton<ServingConfigHolder>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProductionServingOptions>, ProductionServingOptionsValidator>());

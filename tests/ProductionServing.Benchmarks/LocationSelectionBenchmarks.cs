@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Microsoft.Extensions.DependencyInjection;
 using ProductionServing.Configuration;
 using ProductionServing.Routing;
 
@@ -42,12 +43,15 @@ public class LocationSelectionBenchmarks
             throw new InvalidOperationException(result.FailureMessage);
         }
 
-        var environment = new ServingEnvironment(AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "wwwroot"),
-            new ProductionServing.Static.FileCacheBudget(),
+        var budget = new ProductionServing.Static.FileCacheBudget();
+        var meters = new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddMetrics().BuildServiceProvider()
+            .GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        var environment = new ServingEnvironment(AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "wwwroot"), budget,
             new ProductionServing.Proxy.UpstreamRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
             new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
             TimeProvider.System,
-            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+            new ProductionServing.Diagnostics.ServingMetrics(meters, budget));
         _matcher = ServingSnapshot.Compile(options, environment).Matcher;
         _prefixPath = $"/section{Prefixes / 2:D5}/index.html";
         _deepPrefixPath = $"/section{Prefixes - 1:D5}/a/rather/deep/path/to/some/resource/file.json";

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using ProductionServing.Diagnostics;
 using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Static;
@@ -7,8 +8,11 @@ namespace ProductionServing.Configuration;
 
 /// <summary>What compiling a configuration needs from the host: folders, the shared file cache, upstream and pool state, time, logging.</summary>
 internal sealed class ServingEnvironment(string contentRoot, string webRoot, FileCacheBudget fileCacheBudget, UpstreamRegistry upstreams,
-    PoolRegistry pools, TimeProvider time, ILoggerFactory loggerFactory)
+    PoolRegistry pools, TimeProvider time, ILoggerFactory loggerFactory, ServingMetrics metrics)
 {
+    /// <summary>The <c>ProductionServing</c> meter's instruments, for the handlers compiled here.</summary>
+    public ServingMetrics Metrics { get; } = metrics;
+
     /// <summary>Static locations' cached files and folder watches, kept across reloads.</summary>
     public FileLookupRegistry Files { get; } = new(fileCacheBudget, time, loggerFactory);
 

@@ -73,14 +73,14 @@ internal sealed class ServingSnapshot
                     throw new InvalidOperationException($"Locations[{i}].Match: {problem}");
                 }
 
-                statics[i] = location.Static is null ? null : CompileStatic(location.Static, patterns[i], options, environment, logger);
+                statics[i] = location.Static is null ? null : CompileStatic(location.Static, patterns[i], location.Match, options, environment, logger);
             }
 
             // With no locations configured and a web root on disk, existing files of the web root are served
             // and everything else goes to the app: nginx's "try_files $uri @app".
             if (options.Locations.Count == 0 && Directory.Exists(environment.WebRoot))
             {
-                webRoot = CompileStatic(new StaticOptions { TryFiles = ["$uri", "@app"] }, root, options, environment, logger);
+                webRoot = CompileStatic(new StaticOptions { TryFiles = ["$uri", "@app"] }, root, match: null, options, environment, logger);
             }
 
             snapshot = Assemble(options, environment, patterns, statics, webRoot, root);
@@ -97,13 +97,13 @@ internal sealed class ServingSnapshot
         return snapshot;
     }
 
-    private static StaticHandler CompileStatic(StaticOptions options, LocationPattern pattern, ProductionServingOptions serving,
+    private static StaticHandler CompileStatic(StaticOptions options, LocationPattern pattern, string? match, ProductionServingOptions serving,
         ServingEnvironment environment, ILogger logger)
     {
         var folder = Path.GetFullPath(options.Alias ?? options.Root ?? environment.WebRoot, environment.ContentRoot);
         var files = environment.Files.Get(new FileLookupKey(folder, options.Alias is null ? null : pattern.Pattern, options.AllowHiddenFiles,
             options.Precompressed, options.DefaultContentType, serving.FileCache.MaxFileSize));
-        return new StaticHandler(options, files, logger);
+        return new StaticHandler(options, files, logger, environment.Metrics, match);
     }
 
     private static ServingSnapshot Assemble(ProductionServingOptions options, ServingEnvironment environment, LocationPattern[] patterns,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
+using ProductionServing.Static;
 
 namespace ProductionServing.Diagnostics;
 
@@ -37,6 +38,9 @@ internal sealed partial class ServingMetrics
     /// <summary>OpenTelemetry's attribute for why an operation failed; the values are <see cref="ErrorTypes"/>.</summary>
     public const string ErrorTypeTag = "error.type";
 
+    /// <summary>The tag of a static request's cache outcome: <c>hit</c> or <c>miss</c>.</summary>
+    public const string CacheResultTag = "production_serving.cache.result";
+
     /// <summary>OpenTelemetry's attribute for the response's status code.</summary>
     public const string StatusCodeTag = "http.response.status_code";
 
@@ -45,7 +49,7 @@ internal sealed partial class ServingMetrics
     private readonly Counter<long> _staticBytesSent;
     private readonly Counter<long> _accessLogDropped;
 
-    public ServingMetrics(IMeterFactory meterFactory)
+    public ServingMetrics(IMeterFactory meterFactory, FileCacheBudget fileCache)
     {
         Meter = meterFactory.Create(MeterName);
         _requestDuration = Meter.CreateHistogram(
@@ -61,6 +65,16 @@ internal sealed partial class ServingMetrics
             "production_serving.static.bytes_sent",
             unit: "By",
             description: "Bytes of file content sent by static locations (body bytes, after ranges).");
+        Meter.CreateObservableUpDownCounter(
+            "production_serving.static.cache.size",
+            fileCache.GetUsed,
+            unit: "By",
+            description: "Bytes of file content the static locations hold in memory (bounded by FileCache.SizeLimit).");
+        Meter.CreateObservableUpDownCounter(
+            "production_serving.static.cache.entries",
+            fileCache.GetEntries,
+            unit: "{file}",
+            description: "Files the static locations know (with their content in memory or not).");
         _accessLogDropped = Meter.CreateCounter<long>(
             "production_serving.access_log.dropped",
             unit: "{line}",
@@ -109,22 +123,25 @@ internal sealed partial class ServingMetrics
         _requestDuration.Record(duration.TotalSeconds, tags);
     }
 
-    /// <summary>Counts a static request answered from the cache or from disk.</summary>
-    public void StaticCacheLookup(ServingLocation location, bool hit)
+    /// <summary>
+    /// Counts a file a static location answered with: whether its content is held in memory (a cache hit)
+    /// or read from disk (a miss: larger than <c>FileCache.MaxFileSize</c>, or the cache's <c>SizeLimit</c> was
+    /// reached), and the body bytes sent (none for HEAD, 304 and 412).
+    /// </summary>
+    /// <param name="location">The location's <c>Match</c>, or null for the configuration-free web root.</param>
+    /// <param name="inMemory">Whether the content came from the cache.</param>
+    /// <param name="bytes">Body bytes sent.</param>
+    public void StaticFileSent(string? location, bool inMemory, long bytes)
     {
         if (_cacheRequests.Enabled)
         {
-            _cacheRequests.Add(1, new KeyValuePair<string, object?>(LocationTag, location.Match),
-                new KeyValuePair<string, object?>("production_serving.cache.result", hit ? "hit" : "miss"));
+            _cacheRequests.Add(1, new KeyValuePair<string, object?>(LocationTag, location),
+                new KeyValuePair<string, object?>(CacheResultTag, inMemory ? "hit" : "miss"));
         }
-    }
 
-    /// <summary>Counts file content sent by a static location.</summary>
-    public void StaticBytesSent(ServingLocation location, long bytes)
-    {
-        if (_staticBytesSent.Enabled && bytes > 0)
+        if (bytes > 0 && _staticBytesSent.Enabled)
         {
-            _staticBytesSent.Add(bytes, new KeyValuePair<string, object?>(LocationTag, location.Match));
+            _staticBytesSent.Add(bytes, new KeyValuePair<string, object?>(LocationTag, location));
         }
     }
 

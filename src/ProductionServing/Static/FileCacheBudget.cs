@@ -7,6 +7,7 @@ namespace ProductionServing.Static;
 internal sealed class FileCacheBudget
 {
     private long _used;
+    private long _entries;
 
     public long Limit { get; set; } = new FileCacheOptions().SizeLimit;
 
@@ -33,4 +34,16 @@ internal sealed class FileCacheBudget
     }
 
     public void Release(long bytes) => Interlocked.Add(ref _used, -bytes);
+
+    /// <summary>Files known to the static locations' lookups, cached content or not.</summary>
+    public long Entries => Volatile.Read(ref _entries);
+
+    /// <summary>A lookup remembered a file (<paramref name="delta"/> 1) or forgot one (-1).</summary>
+    public void CountEntry(int delta) => Interlocked.Add(ref _entries, delta);
+
+    /// <summary>For the observable instrument: <see cref="Used"/>.</summary>
+    public long GetUsed() => Used;
+
+    /// <summary>For the observable instrument: <see cref="Entries"/>.</summary>
+    public long GetEntries() => Entries;
 }

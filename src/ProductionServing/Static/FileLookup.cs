@@ -229,7 +229,12 @@ internal sealed class FileLookup
         else if (_retired)
         {
             // A request of a configuration that a reload has replaced: nothing would ever release it.
+            _budget.CountEntry(1);
             Evict(path, entry);
+        }
+        else
+        {
+            _budget.CountEntry(1);
         }
 
         return FileKind.File;
@@ -287,6 +292,7 @@ internal sealed class FileLookup
     {
         if (_entries.TryRemove(new KeyValuePair<string, FileEntry>(path, entry)))
         {
+            _budget.CountEntry(-1);
             entry.Release(_budget);
         }
     }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Win32.SafeHandles;
+using ProductionServing.Diagnostics;
 
 namespace ProductionServing.Static;
 
@@ -26,17 +27,23 @@ internal sealed class StaticFileSender
     private readonly StringValues _cacheControl;
     private readonly int _maxRanges;
     private readonly ILogger _logger;
+    private readonly ServingMetrics _metrics;
+    private readonly string? _location;
 
     /// <param name="files">The location's files: an entry found stale is evicted there.</param>
     /// <param name="cacheControl">The location's <c>CacheControl</c>, if any.</param>
     /// <param name="maxRanges">The location's <c>MaxRanges</c>.</param>
     /// <param name="logger">For transfer problems.</param>
-    public StaticFileSender(FileLookup files, string? cacheControl, int maxRanges, ILogger logger)
+    /// <param name="metrics">Cache hits and bytes sent.</param>
+    /// <param name="location">The location's <c>Match</c>, their tag (null for the configuration-free web root).</param>
+    public StaticFileSender(FileLookup files, string? cacheControl, int maxRanges, ILogger logger, ServingMetrics metrics, string? location)
     {
         _files = files;
         _cacheControl = cacheControl;
         _maxRanges = maxRanges;
         _logger = logger;
+        _metrics = metrics;
+        _location = location;
     }
 
     /// <param name="context">The request.</param>
@@ -84,9 +91,11 @@ internal sealed class StaticFileSender
         switch (Preconditions.Evaluate(request, entry.ETagText, entry.LastModified))
         {
             case PreconditionResult.NotModified:
+                _metrics.StaticFileSent(_location, entry.Bytes is not null, 0);
                 response.StatusCode = StatusCodes.Status304NotModified;
                 return Task.CompletedTask;
             case PreconditionResult.PreconditionFailed:
+                _metrics.StaticFileSent(_location, entry.Bytes is not null, 0);
                 response.StatusCode = StatusCodes.Status412PreconditionFailed;
                 return Task.CompletedTask;
         }
@@ -101,6 +110,7 @@ internal sealed class StaticFileSender
             switch (RangeRequest.Parse(range.ToString(), entry.Length, _maxRanges, out var ranges))
             {
                 case RangeOutcome.Unsatisfiable:
+                    _metrics.StaticFileSent(_location, entry.Bytes is not null, 0);
                     response.StatusCode = StatusCodes.Status416RangeNotSatisfiable;
                     headers.ContentRange = string.Create(CultureInfo.InvariantCulture, $"bytes */{entry.Length}");
                     response.ContentLength = 0;
@@ -110,12 +120,14 @@ internal sealed class StaticFileSender
                 // several ranges of a precompressed variant get the whole variant instead.
                 case RangeOutcome.Partial when ranges.Length == 1 || entry.ContentEncoding.Count == 0:
                     SetContentHeaders(headers, entry);
+                    _metrics.StaticFileSent(_location, entry.Bytes is not null, ContentBytes(ranges));
                     return SendRangesAsync(context, path, entry, ranges);
             }
         }
 
         SetContentHeaders(headers, entry);
         response.ContentLength = entry.Length;
+        _metrics.StaticFileSent(_location, entry.Bytes is not null, isHead ? 0 : entry.Length);
         if (isHead)
         {
             return Task.CompletedTask;
@@ -124,6 +136,18 @@ internal sealed class StaticFileSender
         return entry.Bytes is { } bytes
             ? WriteAsync(response, bytes, context.RequestAborted)
             : StreamFileAsync(context, path, entry, new ByteRange(0, entry.Length));
+    }
+
+    /// <summary>The file bytes of a range response (a multipart body's framing is not file content).</summary>
+    private static long ContentBytes(ByteRange[] ranges)
+    {
+        long total = 0;
+        foreach (var range in ranges)
+        {
+            total += range.Length;
+        }
+
+        return total;
     }
 
     private static void SetContentHeaders(IHeaderDictionary headers, FileEntry entry)

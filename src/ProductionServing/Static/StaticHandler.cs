@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using ProductionServing.Configuration;
+using ProductionServing.Diagnostics;
 using ProductionServing.Routing;
 
 namespace ProductionServing.Static;
@@ -20,14 +21,16 @@ internal sealed class StaticHandler : LocationHandler
     /// <param name="options">The location's settings.</param>
     /// <param name="files">The location's files and their cache.</param>
     /// <param name="logger">For transfer problems.</param>
-    public StaticHandler(StaticOptions options, FileLookup files, ILogger logger)
+    /// <param name="metrics">Cache hits and bytes sent.</param>
+    /// <param name="location">The location's <c>Match</c> (null for the configuration-free web root).</param>
+    public StaticHandler(StaticOptions options, FileLookup files, ILogger logger, ServingMetrics metrics, string? location)
     {
         Files = files;
         _index = files.IndexNames(options.Index);
         _autoIndex = options.AutoIndex;
         _allowHidden = options.AllowHiddenFiles;
         _tryFiles = TryFilesPlan.Compile(options.TryFiles);
-        _sender = new StaticFileSender(files, options.CacheControl, options.MaxRanges, logger);
+        _sender = new StaticFileSender(files, options.CacheControl, options.MaxRanges, logger, metrics, location);
     }
 
     public override ServingHandler Kind => ServingHandler.Static;

@@ -53,10 +53,17 @@ internal static class TestConfig
     public static ServingEnvironment Environment(string? contentRoot = null)
     {
         var root = contentRoot ?? Path.Combine(Path.GetTempPath(), "ps-no-content-root");
-        return new ServingEnvironment(root, Path.Combine(root, "wwwroot"), new ProductionServing.Static.FileCacheBudget(),
+        var budget = new ProductionServing.Static.FileCacheBudget();
+        return new ServingEnvironment(root, Path.Combine(root, "wwwroot"), budget,
             new ProductionServing.Proxy.UpstreamRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
             new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
             TimeProvider.System,
-            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
+            Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+            new ProductionServing.Diagnostics.ServingMetrics(MeterFactory, budget));
     }
+
+    /// <summary>A meter factory outside a host, for what is compiled here (nothing listens to it).</summary>
+    private static System.Diagnostics.Metrics.IMeterFactory MeterFactory { get; } =
+        new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddMetrics().BuildServiceProvider()
+            .GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
 }
