@@ -10,6 +10,9 @@ using ProductionServing.LoadServer;
 //   ProductionServing.LoadServer --mode backend --urls http://127.0.0.1:PORT
 //   ProductionServing.LoadServer --mode proxy --upstream http://127.0.0.1:PORT --urls http://127.0.0.1:PORT
 //   ProductionServing.LoadServer --mode <app|limiter|pool-default|pool-dedicated|pool-isolation|pool-fifo|pool-lifo> --urls http://127.0.0.1:PORT
+// Any mode also takes --metrics <ours|all> (a MeterListener observes every instrument of the
+// ProductionServing meter, or of every meter: what an exporter costs the request path) and, for the
+// library's modes, --access-log <file> (the access log on, written to that file).
 // The static suite uses the first three modes; the proxy suite puts a proxy (this library's is
 // --mode proxy) in front of --mode backend; the pools suite runs one app behind nothing, a
 // concurrency limiter or a worker pool (PoolModes).
@@ -71,7 +74,13 @@ else if (mode != "backend")
     PoolModes.AddServices(builder.Services, mode!);
 }
 
+if (builder.Configuration["access-log"] is { } accessLog)
+{
+    builder.Services.AddProductionServing(options => options.AccessLog = new AccessLogOptions { Path = Path.GetFullPath(accessLog) });
+}
+
 var app = builder.Build();
+using var listener = MetricsListener.Start(builder.Configuration["metrics"]);
 try
 {
     switch (mode)
