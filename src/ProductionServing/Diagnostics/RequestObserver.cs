@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -34,6 +35,11 @@ internal sealed class RequestObserver(ServingMetrics metrics, TimeProvider time)
             NameRoute(context, location);
         }
 
+        if (Activity.Current is { IsAllDataRequested: true } activity)
+        {
+            TagSpan(activity, location, errorType);
+        }
+
         Metrics.RequestEnded(location, statusCode, errorType, Time.GetElapsedTime(start));
 
         // Seams: the access log and the status page's recent requests read the record here.
@@ -54,6 +60,31 @@ internal sealed class RequestObserver(ServingMetrics metrics, TimeProvider time)
         }
 
         return threw ? ErrorTypes.AppException : null;
+    }
+
+    /// <summary>
+    /// The request's span (ASP.NET Core's activity, when a tracer samples it) gets the same names as the
+    /// metrics: the location, the handler and <c>error.type</c>, and <c>http.route</c> where routing never ran.
+    /// </summary>
+    private static void TagSpan(Activity activity, ServingLocation? location, string? errorType)
+    {
+        if (location is not null)
+        {
+            activity.SetTag(ServingMetrics.HandlerTag, ServingMetrics.HandlerName(location.Handler));
+            if (location.Match is { } match)
+            {
+                activity.SetTag(ServingMetrics.LocationTag, match);
+                if (location.Handler != ServingHandler.App)
+                {
+                    activity.SetTag(RouteTag, match);
+                }
+            }
+        }
+
+        if (errorType is not null)
+        {
+            activity.SetTag(ServingMetrics.ErrorTypeTag, errorType);
+        }
     }
 
     /// <summary>
