@@ -45,7 +45,7 @@ public class LocationSelectionBenchmarks
         var environment = new ServingEnvironment(AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "wwwroot"),
             new ProductionServing.Static.FileCacheBudget(),
             new ProductionServing.Proxy.UpstreamRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
-            new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
+            new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, WorkerPoolBenchmarks.UnreadMetrics()),
             TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
         _matcher = ServingSnapshot.Compile(options, environment).Matcher;
