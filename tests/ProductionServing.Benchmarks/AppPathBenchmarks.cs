@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -14,7 +15,9 @@ namespace ProductionServing.Benchmarks;
 /// selection, the <c>X-Accel-Redirect</c> watch on the app's response, and the pool's admission. The
 /// app writes a short body, as through <c>Results.Text</c>. <see cref="WithStatic"/> adds a static
 /// location to the configuration (which decided, before the handoff applied to every location, whether
-/// app responses were watched at all).
+/// app responses were watched at all). <see cref="Listened"/> attaches a listener to every instrument of the
+/// <c>ProductionServing</c> meter, whose callbacks do nothing: what the instruments cost once observed,
+/// without an exporter's own work.
 /// </summary>
 [MemoryDiagnoser]
 public class AppPathBenchmarks
@@ -25,9 +28,13 @@ public class AppPathBenchmarks
     private ProductionServingMiddleware _middleware = null!;
     private DefaultHttpContext _context = null!;
     private IHttpRequestFeature _request = null!;
+    private MeterListener? _listener;
 
     [Params(false, true)]
     public bool WithStatic { get; set; }
+
+    [Params(false, true)]
+    public bool Listened { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -53,16 +60,44 @@ public class AppPathBenchmarks
         _context.Response.Body = Stream.Null;
         _request = _context.Features.Get<IHttpRequestFeature>()!;
         _request.Method = HttpMethods.Get;
+        if (Listened)
+        {
+            _listener = Listen();
+        }
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _services.Dispose();
+    public void Cleanup()
+    {
+        _listener?.Dispose();
+        _services.Dispose();
+    }
 
     [Benchmark(Description = "app, Pool: null")]
     public Task Direct() => Invoke("/direct");
 
     [Benchmark(Description = "app, default pool")]
     public Task Pooled() => Invoke("/pooled");
+
+    /// <summary>A listener on every ProductionServing instrument, whose callbacks do nothing.</summary>
+    private static MeterListener Listen()
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = static (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == ServingMetrics.MeterName)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<double>(static (_, _, _, _) => { });
+        listener.SetMeasurementEventCallback<long>(static (_, _, _, _) => { });
+        listener.SetMeasurementEventCallback<int>(static (_, _, _, _) => { });
+        listener.Start();
+        return listener;
+    }
 
     private Task Invoke(string path)
     {

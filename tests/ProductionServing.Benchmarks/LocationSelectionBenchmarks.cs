@@ -48,7 +48,7 @@ public class LocationSelectionBenchmarks
             .GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
         var environment = new ServingEnvironment(AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "wwwroot"), budget,
             new ProductionServing.Proxy.UpstreamRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
-            new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
+            new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, WorkerPoolBenchmarks.UnreadMetrics()),
             TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
             new ProductionServing.Diagnostics.ServingMetrics(meters, budget));

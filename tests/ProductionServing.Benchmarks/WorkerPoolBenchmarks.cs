@@ -1,7 +1,10 @@
+using System.Diagnostics.Metrics;
 using BenchmarkDotNet.Attributes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using ProductionServing.Diagnostics;
 using ProductionServing.Pools;
 
 namespace ProductionServing.Benchmarks;
@@ -54,8 +57,9 @@ public class WorkerPoolBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _shared = new WorkerPool("shared", new PoolOptions(), TimeProvider.System, NullLogger.Instance);
-        _dedicated = new WorkerPool("dedicated", new PoolOptions { DedicatedThreads = true, Workers = 1 }, TimeProvider.System, NullLogger.Instance);
+        var metrics = UnreadMetrics();
+        _shared = new WorkerPool("shared", new PoolOptions(), TimeProvider.System, NullLogger.Instance, metrics);
+        _dedicated = new WorkerPool("dedicated", new PoolOptions { DedicatedThreads = true, Workers = 1 }, TimeProvider.System, NullLogger.Instance, metrics);
 
         _get = new DefaultHttpContext();
         _get.Features.Set<IHttpRequestBodyDetectionFeature>(new BodyDetection(canHaveBody: false));
@@ -120,6 +124,10 @@ public class WorkerPoolBenchmarks
         await first;
         await second;
     }
+
+    /// <summary>The instruments, with no listener.</summary>
+    internal static ServingMetrics UnreadMetrics() =>
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 
     /// <summary>What Kestrel says of a GET without a body (no Content-Length, no Transfer-Encoding) and of a POST with one.</summary>
     private sealed class BodyDetection(bool canHaveBody) : IHttpRequestBodyDetectionFeature

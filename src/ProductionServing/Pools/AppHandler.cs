@@ -25,7 +25,7 @@ internal sealed class AppHandler(WorkerPool? pool) : LocationHandler
         Task app;
         try
         {
-            app = pool is null ? request.Flow.Next(context) : pool.InvokeAsync(context, request.Flow.Next);
+            app = pool is null ? request.Flow.Next(context) : pool.InvokeAsync(context, request.Flow.Next, request.Record, request.Snapshot.ServerTiming);
         }
         catch
         {

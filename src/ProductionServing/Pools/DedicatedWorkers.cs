@@ -55,29 +55,30 @@ internal sealed class DedicatedWorkers(string poolName, ILogger logger)
     }
 
     /// <summary>
-    /// Starts a fresh worker in place of a stuck one (which the pool abandons); returns the fresh one's
-    /// name, or <see langword="null"/> when there is nothing to replace: the stuck one is not among these
-    /// workers (the pool switched its threads off and on meanwhile), or the pool is shrinking or stopping.
+    /// Abandons a stuck worker and starts a fresh one in its place, unless the pool is shrinking or stopping
+    /// (<paramref name="fresh"/> is then <see langword="null"/>). Returns <see langword="false"/> when there
+    /// is nothing to replace: the stuck one is not among these workers (the pool switched its threads off
+    /// and on meanwhile).
     /// </summary>
-    public string? Replace(WorkerThread stuck)
+    public bool Replace(WorkerThread stuck, out string? fresh)
     {
+        fresh = null;
         if (!_all.Remove(stuck))
         {
-            return null;
+            return false;
         }
 
         Replacements++;
-        string? name = null;
         if (_all.Count < _target)
         {
-            var fresh = StartWorker();
-            _idle.Push(fresh);
-            name = fresh.Name;
+            var worker = StartWorker();
+            _idle.Push(worker);
+            fresh = worker.Name;
         }
 
         _ = stuck.Exited.ContinueWith(static (_, s) => ((ReplacedWorker)s!).Exited(), new ReplacedWorker(poolName, stuck.Name, logger),
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return name;
+        return true;
     }
 
     /// <summary>Ends every worker once idle; returns when those already idle have ended, busy ones follow their request.</summary>

@@ -1,20 +1,32 @@
 using Microsoft.Extensions.Logging;
+using ProductionServing.Diagnostics;
 
 namespace ProductionServing.Pools;
 
 /// <summary>
 /// Builds the pools of each configuration snapshot, keeping what a reload must not lose: a pool that
 /// stays (by name) keeps its running requests, its queue and its threads and only takes the new
-/// limits; a pool that goes serves what it already holds, then ends its threads.
+/// limits; a pool that goes serves what it already holds, then ends its threads. The pools in force are
+/// the ones the pool gauges of <see cref="ServingMetrics"/> report.
 /// </summary>
-internal sealed class PoolRegistry(TimeProvider time, ILoggerFactory loggerFactory)
+internal sealed class PoolRegistry
 {
     private readonly Lock _lock = new();
-    private readonly ILogger _logger = loggerFactory.CreateLogger("ProductionServing.Pools");
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly ServingMetrics _metrics;
     private readonly List<WorkerPool> _retiring = [];
     private Dictionary<string, WorkerPool> _pools = new(StringComparer.OrdinalIgnoreCase);
     private bool _stopping;
     private bool _workersStopped;
+
+    public PoolRegistry(TimeProvider time, ILoggerFactory loggerFactory, ServingMetrics metrics)
+    {
+        _time = time;
+        _logger = loggerFactory.CreateLogger("ProductionServing.Pools");
+        _metrics = metrics;
+        metrics.ObservePools(this);
+    }
 
     /// <summary>The pools in force (the <c>default</c> pool always among them).</summary>
     public IReadOnlyCollection<WorkerPool> Pools
@@ -134,7 +146,7 @@ internal sealed class PoolRegistry(TimeProvider time, ILoggerFactory loggerFacto
             return pool;
         }
 
-        pool = new WorkerPool(name, options, time, _logger);
+        pool = new WorkerPool(name, options, _time, _logger, _metrics);
         if (_stopping)
         {
             pool.BeginStopping();

@@ -66,7 +66,9 @@ internal sealed partial class WorkerPool
             catch (OperationCanceledException) when (deadline.TimedOut)
             {
                 // The app honoured the cancellation: answer for it (ASP.NET Core's request timeouts do the same).
-                PoolLog.RequestTimedOut(_logger, Name, timeout, deadline.Answer());
+                var outcome = deadline.Answer();
+                PoolLog.RequestTimedOut(_logger, Name, timeout, outcome);
+                _metrics.PoolRequestTimedOut(Name, outcome);
             }
             finally
             {
@@ -89,6 +91,7 @@ internal sealed partial class WorkerPool
     public bool GiveUp(WorkerThread? worker, TimeSpan timeout, TimeoutOutcome outcome)
     {
         string? replacement = null;
+        var replaced = false;
         int replacements;
         bool freed;
         lock (_lock)
@@ -99,7 +102,7 @@ internal sealed partial class WorkerPool
                 _stuck++;
                 if (worker is not null)
                 {
-                    replacement = _workers?.Replace(worker);
+                    replaced = _workers?.Replace(worker, out replacement) ?? false;
                     worker.Abandon();
                 }
 
@@ -109,6 +112,12 @@ internal sealed partial class WorkerPool
             }
 
             replacements = _workers?.Replacements ?? 0;
+        }
+
+        _metrics.PoolRequestTimedOut(Name, outcome);
+        if (replaced)
+        {
+            _metrics.PoolWorkerReplaced(Name);
         }
 
         if (!freed)

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using ProductionServing.Diagnostics;
 
 namespace ProductionServing.Pools;
 
@@ -24,6 +25,7 @@ internal sealed partial class WorkerPool
     private StandingQueue _standing = new();
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly ServingMetrics _metrics;
     private readonly long _interval;
     private PoolSettings _settings;
     private DedicatedWorkers? _workers;
@@ -37,11 +39,12 @@ internal sealed partial class WorkerPool
     private long _rejected;
     private long _lastReport;
 
-    public WorkerPool(string name, PoolOptions options, TimeProvider time, ILogger logger)
+    public WorkerPool(string name, PoolOptions options, TimeProvider time, ILogger logger, ServingMetrics metrics)
     {
         Name = name;
         _time = time;
         _logger = logger;
+        _metrics = metrics;
         _interval = ToTimestamp(StandingQueue.Interval);
         _settings = null!;
         Configure(options);
@@ -122,7 +125,11 @@ internal sealed partial class WorkerPool
     }
 
     /// <summary>Runs the app for <paramref name="context"/> through the pool, or answers 503.</summary>
-    public Task InvokeAsync(HttpContext context, RequestDelegate next)
+    /// <param name="context">The request.</param>
+    /// <param name="next">The app.</param>
+    /// <param name="record">Where the request's time goes (its queue wait is written there), or null.</param>
+    /// <param name="serverTiming">Whether the queue wait goes into a <c>Server-Timing</c> header before the app runs (only with a record).</param>
+    public Task InvokeAsync(HttpContext context, RequestDelegate next, RequestRecord? record = null, bool serverTiming = false)
     {
         PoolRejection rejection;
         PoolWaiter? waiter = null;
@@ -132,9 +139,13 @@ internal sealed partial class WorkerPool
             rejection = TryEnter(out worker, ref waiter);
         }
 
-        return rejection != PoolRejection.None ? Reject(context, rejection)
-            : waiter is null ? RunAsync(context, next, worker)
-            : WaitThenRunAsync(context, next, waiter);
+        if (waiter is not null)
+        {
+            return WaitThenRunAsync(context, next, waiter, record, serverTiming);
+        }
+
+        WaitEnded(context, 0, rejection, record, serverTiming);
+        return rejection != PoolRejection.None ? Reject(context, rejection) : RunAsync(context, next, worker);
     }
 
     /// <summary>New arrivals get 503 from now on; queued and running requests go on.</summary>
@@ -259,7 +270,7 @@ internal sealed partial class WorkerPool
         return PoolRejection.None;
     }
 
-    private async Task WaitThenRunAsync(HttpContext context, RequestDelegate next, PoolWaiter waiter)
+    private async Task WaitThenRunAsync(HttpContext context, RequestDelegate next, PoolWaiter waiter, RequestRecord? record, bool serverTiming)
     {
         // QueueTimeout counts from the moment it joined the queue, not from now.
         var remaining = _settings.QueueTimeout - _time.GetElapsedTime(waiter.EnqueuedAt);
@@ -277,6 +288,9 @@ internal sealed partial class WorkerPool
             await registration.DisposeAsync();
         }
 
+        // The wait ends when the request goes on (to the app or its 503), not when a slot was handed over:
+        // the hop to the thread pool in between is time the client waited too.
+        WaitEnded(context, _time.GetTimestamp() - waiter.EnqueuedAt, rejection, record, serverTiming);
         if (rejection == PoolRejection.ClientGone)
         {
             // As without a pool: the canceled request ends with OperationCanceledException, which the
@@ -421,16 +435,20 @@ internal sealed partial class WorkerPool
 
     private Task Reject(HttpContext context, PoolRejection rejection)
     {
+        var error = ErrorOf(rejection);
         PoolLog.Rejected(_logger, Name, rejection);
         ReportOverload(rejection);
-        return ErrorResponse.Answer(context, rejection switch
-        {
-            PoolRejection.QueueFull => ServingError.PoolQueueFull,
-            PoolRejection.QueueTimeout => ServingError.PoolQueueTimeout,
-            PoolRejection.Shed => ServingError.PoolShed,
-            _ => ServingError.PoolShuttingDown,
-        });
+        _metrics.PoolRejected(Name, ErrorTypes.Of(error));
+        return ErrorResponse.Answer(context, error);
     }
+
+    private static ServingError ErrorOf(PoolRejection rejection) => rejection switch
+    {
+        PoolRejection.QueueFull => ServingError.PoolQueueFull,
+        PoolRejection.QueueTimeout => ServingError.PoolQueueTimeout,
+        PoolRejection.Shed => ServingError.PoolShed,
+        _ => ServingError.PoolShuttingDown,
+    };
 
     /// <summary>One warning per pool at most every 10 seconds while it turns requests away, with the count.</summary>
     private void ReportOverload(PoolRejection rejection)

@@ -1,14 +1,20 @@
+using System.Diagnostics.Metrics;
 using System.Text;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ProductionServing.Configuration;
+using ProductionServing.Diagnostics;
 
 namespace ProductionServing.Tests.Infrastructure;
 
 /// <summary>Builds configuration and options the way an app does, from JSON text.</summary>
 internal static class TestConfig
 {
+    /// <summary>Instruments for what is built outside a host (no test reads them: metrics tests read a host's own).</summary>
+    public static ServingMetrics Metrics { get; } =
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+
     public static IConfigurationRoot FromJson(string json) =>
         new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build();
 
@@ -56,7 +62,7 @@ internal static class TestConfig
         var budget = new ProductionServing.Static.FileCacheBudget();
         return new ServingEnvironment(root, Path.Combine(root, "wwwroot"), budget,
             new ProductionServing.Proxy.UpstreamRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
-            new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
+            new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, Metrics),
             TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
             new ProductionServing.Diagnostics.ServingMetrics(MeterFactory, budget));

@@ -19,7 +19,7 @@ public sealed class RequestDeadlineTests
     public async Task GivenUpRequest_UnderAServerThatStartsAtTheFirstWrite_Gets504WithConnectionClose()
     {
         var time = new FakeTimeProvider();
-        var pool = new WorkerPool("p", new PoolOptions { RequestTimeout = TimeSpan.FromSeconds(1) }, time, NullLogger.Instance);
+        var pool = new WorkerPool("p", new PoolOptions { RequestTimeout = TimeSpan.FromSeconds(1) }, time, NullLogger.Instance, TestConfig.Metrics);
         var response = new StartsAtFirstWrite();
         var context = new DefaultHttpContext();
         context.Features.Set<IHttpResponseFeature>(response);
