@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Microsoft.Extensions.DependencyInjection;
 using ProductionServing.Configuration;
 using ProductionServing.Routing;
 
@@ -43,15 +42,14 @@ public class LocationSelectionBenchmarks
             throw new InvalidOperationException(result.FailureMessage);
         }
 
-        var budget = new ProductionServing.Static.FileCacheBudget();
-        var meters = new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddMetrics().BuildServiceProvider()
-            .GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-        var environment = new ServingEnvironment(AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "wwwroot"), budget,
+        var metrics = WorkerPoolBenchmarks.UnreadMetrics();
+        var environment = new ServingEnvironment(AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+            new ProductionServing.Static.FileCacheBudget(),
             new ProductionServing.Proxy.UpstreamRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
-            new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, WorkerPoolBenchmarks.UnreadMetrics()),
+            new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, metrics),
             TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
-            new ProductionServing.Diagnostics.ServingMetrics(meters, budget));
+            metrics);
         _matcher = ServingSnapshot.Compile(options, environment).Matcher;
         _prefixPath = $"/section{Prefixes / 2:D5}/index.html";
         _deepPrefixPath = $"/section{Prefixes - 1:D5}/a/rather/deep/path/to/some/resource/file.json";

@@ -127,7 +127,7 @@ public class WorkerPoolBenchmarks
 
     /// <summary>The instruments, with no listener.</summary>
     internal static ServingMetrics UnreadMetrics() =>
-        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>(), new ProductionServing.Static.FileCacheBudget());
 
     /// <summary>What Kestrel says of a GET without a body (no Content-Length, no Transfer-Encoding) and of a POST with one.</summary>
     private sealed class BodyDetection(bool canHaveBody) : IHttpRequestBodyDetectionFeature

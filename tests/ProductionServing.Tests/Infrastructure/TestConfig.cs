@@ -13,7 +13,7 @@ internal static class TestConfig
 {
     /// <summary>Instruments for what is built outside a host (no test reads them: metrics tests read a host's own).</summary>
     public static ServingMetrics Metrics { get; } =
-        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>(), new ProductionServing.Static.FileCacheBudget());
 
     public static IConfigurationRoot FromJson(string json) =>
         new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build();
@@ -65,11 +65,6 @@ internal static class TestConfig
             new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, Metrics),
             TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
-            new ProductionServing.Diagnostics.ServingMetrics(MeterFactory, budget));
+            Metrics);
     }
-
-    /// <summary>A meter factory outside a host, for what is compiled here (nothing listens to it).</summary>
-    private static System.Diagnostics.Metrics.IMeterFactory MeterFactory { get; } =
-        new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddMetrics().BuildServiceProvider()
-            .GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
 }
