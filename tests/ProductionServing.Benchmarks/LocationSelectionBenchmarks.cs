@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Microsoft.Extensions.DependencyInjection;
 using ProductionServing.Configuration;
 using ProductionServing.Routing;
 
@@ -44,7 +45,9 @@ public class LocationSelectionBenchmarks
 
         var environment = new ServingEnvironment(AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "wwwroot"),
             new ProductionServing.Static.FileCacheBudget(),
-            new ProductionServing.Proxy.UpstreamRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
+            new ProductionServing.Proxy.UpstreamRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+                new ProductionServing.Diagnostics.ServingMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider()
+                    .GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>())),
             new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
             TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);

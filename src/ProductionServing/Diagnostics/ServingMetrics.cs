@@ -65,6 +65,7 @@ internal sealed partial class ServingMetrics
             "production_serving.access_log.dropped",
             unit: "{line}",
             description: "Access-log lines dropped because the file writer's buffer was full.");
+        CreateUpstreamInstruments();
     }
 
     /// <summary>

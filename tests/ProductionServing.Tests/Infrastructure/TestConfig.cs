@@ -54,7 +54,9 @@ internal static class TestConfig
     {
         var root = contentRoot ?? Path.Combine(Path.GetTempPath(), "ps-no-content-root");
         return new ServingEnvironment(root, Path.Combine(root, "wwwroot"), new ProductionServing.Static.FileCacheBudget(),
-            new ProductionServing.Proxy.UpstreamRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
+            new ProductionServing.Proxy.UpstreamRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,
+                new ProductionServing.Diagnostics.ServingMetrics(new ServiceCollection().AddMetrics().BuildServiceProvider()
+                    .GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>())),
             new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
             TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);

@@ -1,5 +1,8 @@
+using System.Diagnostics.Metrics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using ProductionServing.Diagnostics;
 using ProductionServing.Proxy;
 
 namespace ProductionServing.Tests.Proxy;
@@ -12,6 +15,13 @@ internal static class TestGroups
 {
     // Built once: a group needs a pool, but these tests never send through it.
     private static readonly UpstreamTransport Transport = new(TimeSpan.FromSeconds(5));
+
+    /// <summary>
+    /// The instruments of groups built without a host: one set for all, on a meter factory of their own, so
+    /// nothing these tests do reaches a host's instruments (the first registry built is the one it observes).
+    /// </summary>
+    public static ServingMetrics Metrics { get; } =
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 
     public static UpstreamServerOptions Server(int index, int weight = 1, bool backup = false, int? maxConnections = null) => new()
     {
@@ -43,7 +53,7 @@ internal static class TestGroups
             servers[i].Configure(options.Servers[i], options, onlyServer: servers.Length == 1);
         }
 
-        return new UpstreamGroup("test", options, servers, Transport, new UpstreamGroup.WaitQueue(), time ?? TimeProvider.System, NullLogger.Instance);
+        return new UpstreamGroup("test", options, servers, Transport, new UpstreamGroup.WaitQueue(), time ?? TimeProvider.System, NullLogger.Instance, Metrics);
     }
 
     /// <summary>Compiles <paramref name="options"/> as the group <c>test</c> through <paramref name="registry"/>: a second build is a reload.</summary>
