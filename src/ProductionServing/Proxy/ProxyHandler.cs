@@ -236,9 +236,13 @@ internal sealed class ProxyHandler : LocationHandler
         clientError is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } ? ServingError.RequestBodyTooLarge : ServingError.InvalidRequestBody;
 
     /// <summary>Answers a client whose body failed with 413 when it was too large, else with Kestrel's status for it, or 400.</summary>
-    private static Task AnswerBodyError(HttpContext context, Exception clientError) => BodyErrorOf(clientError) is var error && error == ServingError.RequestBodyTooLarge
-        ? ErrorResponse.Answer(context, error, clientError)
-        : ErrorResponse.Answer(context, error, clientError is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest, clientError);
+    private static Task AnswerBodyError(HttpContext context, Exception clientError)
+    {
+        var error = BodyErrorOf(clientError);
+        return error == ServingError.RequestBodyTooLarge
+            ? ErrorResponse.Answer(context, error, clientError)
+            : ErrorResponse.Answer(context, error, clientError is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest, clientError);
+    }
 
     /// <summary>Classifies and logs a failed send.</summary>
     private AttemptFailure Failed(HttpContext context, UpstreamServer server, Exception ex, StreamingRequestContent? content, CancellationTokenSource timeout)
