@@ -39,6 +39,7 @@ internal static class ErrorResponse
         ServingError.DirectoryListingDenied => StatusCodes.Status403Forbidden,
         ServingError.InternalLocation or ServingError.FileNotFound or ServingError.UnsafeRedirect or ServingError.TryFilesStatus => StatusCodes.Status404NotFound,
         ServingError.MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
+        ServingError.RequestBodyTooLarge => StatusCodes.Status413PayloadTooLarge,
         ServingError.NoLiveUpstream or ServingError.UpstreamConnectFailed or ServingError.UpstreamReset or ServingError.UpstreamInvalidResponse
             or ServingError.UpstreamRequestUnsendable or ServingError.UpstreamResponseAborted => StatusCodes.Status502BadGateway,
         ServingError.UpstreamQueueFull or ServingError.UpstreamQueueTimeout or ServingError.PoolQueueFull or ServingError.PoolQueueTimeout

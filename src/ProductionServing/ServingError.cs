@@ -43,7 +43,10 @@ public enum ServingError
     /// <summary>A static file changed or was truncated while it was being sent: the connection is aborted.</summary>
     FileChanged,
 
-    /// <summary>The client's request body failed while it was forwarded (too large, malformed, cut off): Kestrel's status, else 400.</summary>
+    /// <summary>
+    /// The client's request body failed while it was forwarded (malformed, cut off): Kestrel's status, else 400.
+    /// A body Kestrel refuses as too large is <see cref="RequestBodyTooLarge"/>.
+    /// </summary>
     InvalidRequestBody,
 
     /// <summary>502: every server of the upstream group is down (nginx's "no live upstreams").</summary>
@@ -90,4 +93,10 @@ public enum ServingError
 
     /// <summary>504: the app ran past its pool's <c>RequestTimeout</c> (or the connection is aborted, when its response had started).</summary>
     RequestTimeout,
+
+    /// <summary>
+    /// 413: the client's request body is larger than the server accepts (Kestrel's <c>MaxRequestBodySize</c>),
+    /// found while the body was being forwarded.
+    /// </summary>
+    RequestBodyTooLarge,
 }

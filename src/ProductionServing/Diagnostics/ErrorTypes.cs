@@ -67,6 +67,7 @@ internal static class ErrorTypes
         ServingError.PoolShed => "queue_shed",
         ServingError.PoolShuttingDown => "shutting_down",
         ServingError.RequestTimeout => "request_timeout",
+        ServingError.RequestBodyTooLarge => "body_too_large",
         _ => "unknown",
     };
 }

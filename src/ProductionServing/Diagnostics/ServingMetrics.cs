@@ -80,6 +80,7 @@ internal sealed partial class ServingMetrics
             unit: "{line}",
             description: "Access-log lines dropped because the file writer's buffer was full.");
         CreatePoolInstruments();
+        CreateUpstreamInstruments();
     }
 
     /// <summary>

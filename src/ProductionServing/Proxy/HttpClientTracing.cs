@@ -7,9 +7,9 @@ namespace ProductionServing.Proxy;
 /// ActivitySource, or the legacy <c>HttpHandlerDiagnosticListener</c>). SocketsHttpHandler creates an
 /// Activity for every request made while an Activity is current, and ASP.NET Core makes one for every
 /// incoming request as soon as logging scopes or tracing are on: for a forwarded request that no one
-/// observes (and whose trace headers we do not write; the client's are forwarded) that Activity is
-/// garbage (README, "Upstream forwarding", has the measured cost). Forwarding then runs without the
-/// current Activity.
+/// observes, that Activity is garbage (README, "Upstream forwarding", has the measured cost). Forwarding
+/// then runs without the current Activity, and <see cref="TraceContext"/> writes the request Activity's
+/// trace context itself.
 /// </summary>
 internal static class HttpClientTracing
 {
@@ -34,8 +34,26 @@ internal static class HttpClientTracing
     /// <summary>The execution context with no async-local values (so no current Activity), once known.</summary>
     public static ExecutionContext? EmptyContext => Volatile.Read(ref s_empty);
 
-    /// <summary>True when an ActivityListener or a DiagnosticListener subscriber wants outgoing HTTP requests.</summary>
-    public static bool IsObserved => Probe.HasListeners() || Volatile.Read(ref s_legacy)?.IsEnabled() == true;
+    /// <summary>
+    /// True when an ActivityListener or a DiagnosticListener subscriber wants outgoing HTTP requests, and
+    /// the handler makes Activities at all (the app may turn that off with the
+    /// <c>System.Net.Http.EnableActivityPropagation</c> switch; then the handler writes no trace headers either).
+    /// </summary>
+    public static bool IsObserved => HandlerTraces && (Probe.HasListeners() || Volatile.Read(ref s_legacy)?.IsEnabled() == true);
+
+    /// <summary>SocketsHttpHandler's own reading of the switch and of its environment variable (DiagnosticsHandler.IsGloballyEnabled).</summary>
+    private static bool HandlerTraces { get; } = ReadHandlerTraces();
+
+    private static bool ReadHandlerTraces()
+    {
+        if (AppContext.TryGetSwitch("System.Net.Http.EnableActivityPropagation", out var enabled))
+        {
+            return enabled;
+        }
+
+        var variable = Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_HTTP_ENABLEACTIVITYPROPAGATION");
+        return !(variable == "0" || string.Equals(variable, "false", StringComparison.OrdinalIgnoreCase));
+    }
 
     private sealed class LegacyListenerFinder : IObserver<DiagnosticListener>
     {

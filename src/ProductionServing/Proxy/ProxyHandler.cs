@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
+using ProductionServing.Diagnostics;
 
 namespace ProductionServing.Proxy;
 
@@ -76,7 +77,7 @@ internal sealed class ProxyHandler : LocationHandler
             return AnswerUnadmitted(context, failure, AttemptFailure.None, null);
         }
 
-        return RunAsync(context, request.Path, request.UriChanged, request.HandedOff, upgrade, server);
+        return RunAsync(context, request.Path, request.UriChanged, request.HandedOff, upgrade, server, AttemptObserver.For(request, _group));
     }
 
     private async Task WaitThenRunAsync(ServingRequest request, WebSocketHandshake upgrade,
@@ -89,19 +90,19 @@ internal sealed class ProxyHandler : LocationHandler
             return;
         }
 
-        await RunAsync(request.Context, request.Path, request.UriChanged, request.HandedOff, upgrade, server).ConfigureAwait(false);
+        await RunAsync(request.Context, request.Path, request.UriChanged, request.HandedOff, upgrade, server, AttemptObserver.For(request, _group))
+            .ConfigureAwait(false);
     }
 
     /// <summary>The attempts, the first on <paramref name="server"/> (acquired), the rest on servers acquired here.</summary>
     /// <remarks>
     /// Takes the parts of the <see cref="ServingRequest"/> it uses, not the value: its state lives on the
-    /// heap for the whole exchange, and every field it holds is allocated with it.
+    /// heap for the whole exchange, and every field it holds is allocated with it. For the same reason the
+    /// group and its settings are read through <c>this</c> rather than kept in locals.
     /// </remarks>
     private async Task RunAsync(HttpContext context, string path, bool uriChanged, bool handedOff, WebSocketHandshake upgrade,
-        UpstreamServer server)
+        UpstreamServer server, AttemptObserver? observer)
     {
-        var group = _group;
-        var settings = group.Settings;
         List<UpstreamServer>? tried = null;
         var lastFailure = AttemptFailure.None;
         Exception? lastError = null;
@@ -109,7 +110,7 @@ internal sealed class ProxyHandler : LocationHandler
         {
             if (attempt > 0)
             {
-                var (next, admission) = await group.AcquireAsync(context, path, tried).ConfigureAwait(false);
+                var (next, admission) = await _group.AcquireAsync(context, path, tried).ConfigureAwait(false);
                 if (next is null)
                 {
                     await AnswerUnadmitted(context, admission, lastFailure, lastError).ConfigureAwait(false);
@@ -119,26 +120,27 @@ internal sealed class ProxyHandler : LocationHandler
                 server = next;
             }
 
+            observer?.Started(server);
             var failure = AttemptFailure.None;
             StreamingRequestContent? content = null;
             try
             {
-                using var message = CreateMessage(context, path, uriChanged, handedOff, server, upgrade, out content);
+                using var message = CreateMessage(context, path, uriChanged, handedOff, server, upgrade, observer, out content);
 
                 // ReadTimeout bounds the wait for the response headers, then each read of the body
                 // (nginx's proxy_read_timeout: between two successive reads). The client going away cancels it too.
                 // Pooled only without a request body: a body send SocketsHttpHandler leaves running after a
                 // failed attempt still holds the source, which must then not belong to another request.
-                var timeout = content is null ? group.Timeouts.Rent() : new CancellationTokenSource(Timeout.InfiniteTimeSpan, group.Time);
+                var timeout = content is null ? _group.Timeouts.Rent() : new CancellationTokenSource(Timeout.InfiniteTimeSpan, _group.Time);
                 var clientGone = context.RequestAborted.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), timeout);
-                content?.UseReadTimeout(timeout, settings.ReadTimeout);
+                content?.UseReadTimeout(timeout, _group.Settings.ReadTimeout);
                 try
                 {
-                    timeout.CancelAfter(settings.ReadTimeout);
+                    timeout.CancelAfter(_group.Settings.ReadTimeout);
                     HttpResponseMessage? response = null;
                     try
                     {
-                        response = await SendAsync(group.Transport.Invoker, message, timeout.Token).ConfigureAwait(false);
+                        response = await SendAsync(_group.Transport.Invoker, message, timeout.Token).ConfigureAwait(false);
                     }
                     catch (Exception ex)
                     {
@@ -148,13 +150,21 @@ internal sealed class ProxyHandler : LocationHandler
 
                     if (response is not null)
                     {
+                        observer?.HeadersReceived(context, response);
                         using (response)
                         {
-                            await (upgrade != WebSocketHandshake.None && response.StatusCode == HttpStatusCode.SwitchingProtocols
-                                ? WebSocketTunnel.RunAsync(context, response, upgrade, server, group.Logger, timeout.Token)
-                                : ProxyResponse.SendAsync(context, response, group, server, _redirects, timeout)).ConfigureAwait(false);
+                            if (IsTunnel(upgrade, response))
+                            {
+                                await WebSocketTunnel.RunAsync(context, response, upgrade, server, _group.Logger, timeout.Token).ConfigureAwait(false);
+                            }
+                            else if (ProxyResponse.TryStart(context, response, _group, server, _redirects, timeout))
+                            {
+                                observer?.ResponseStarting(context.Response);
+                                await ProxyResponse.SendBodyAsync(context, response, _group, server, timeout).ConfigureAwait(false);
+                            }
                         }
 
+                        observer?.Ended(context, IsTunnel(upgrade, response));
                         return;
                     }
                 }
@@ -163,7 +173,7 @@ internal sealed class ProxyHandler : LocationHandler
                     clientGone.Dispose();
                     if (content is null)
                     {
-                        group.Timeouts.Return(timeout);
+                        _group.Timeouts.Return(timeout);
                     }
                     else
                     {
@@ -176,17 +186,20 @@ internal sealed class ProxyHandler : LocationHandler
             }
             finally
             {
-                group.Release(server);
+                _group.Release(server);
             }
 
+            // A client that broke off its body gets Kestrel's verdict (413 over MaxRequestBodySize, …) or
+            // 400; one that went away gets nothing.
+            var clientError = failure == AttemptFailure.Client && !context.RequestAborted.IsCancellationRequested ? content?.ClientError : null;
+            observer?.Failed(context.Response, clientError is not null ? ErrorTypes.Of(BodyErrorOf(clientError))
+                : failure == AttemptFailure.Client ? ErrorTypes.ClientAborted
+                : ErrorTypes.Of(AttemptFailures.ErrorOf(failure)));
             if (failure == AttemptFailure.Client)
             {
-                // A client that broke off its body gets Kestrel's verdict (413 over MaxRequestBodySize, …)
-                // or 400; one that went away gets nothing.
-                if (content?.ClientError is { } clientError && !context.RequestAborted.IsCancellationRequested)
+                if (clientError is not null)
                 {
-                    await ErrorResponse.Answer(context, ServingError.InvalidRequestBody,
-                        clientError is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest, clientError).ConfigureAwait(false);
+                    await AnswerBodyError(context, clientError).ConfigureAwait(false);
                 }
 
                 return;
@@ -199,10 +212,10 @@ internal sealed class ProxyHandler : LocationHandler
             }
 
             lastFailure = failure;
-            group.CountFailure(server);
+            _group.CountFailure(server);
 
             var resendable = content is null || !content.Started;
-            if (attempt >= settings.Retries || !resendable || failure == AttemptFailure.InvalidResponse
+            if (attempt >= _group.Settings.Retries || !resendable || failure == AttemptFailure.InvalidResponse
                 || (!AttemptFailures.NothingSent(failure) && !IsIdempotent(context.Request.Method)))
             {
                 await Answer(context, failure, lastError).ConfigureAwait(false);
@@ -211,8 +224,24 @@ internal sealed class ProxyHandler : LocationHandler
 
             tried ??= new List<UpstreamServer>(2);
             tried.Add(server);
-            ProxyLog.RetryingUpstream(group.Logger, group.Name, server.Name, attempt + 2);
+            ProxyLog.RetryingUpstream(_group.Logger, _group.Name, server.Name, attempt + 2);
         }
+    }
+
+    private static bool IsTunnel(WebSocketHandshake upgrade, HttpResponseMessage response) =>
+        upgrade != WebSocketHandshake.None && response.StatusCode == HttpStatusCode.SwitchingProtocols;
+
+    /// <summary>What a client whose body failed is answered: Kestrel refused it as too large (its <c>MaxRequestBodySize</c>), or it is malformed or cut off.</summary>
+    private static ServingError BodyErrorOf(Exception clientError) =>
+        clientError is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge } ? ServingError.RequestBodyTooLarge : ServingError.InvalidRequestBody;
+
+    /// <summary>Answers a client whose body failed with 413 when it was too large, else with Kestrel's status for it, or 400.</summary>
+    private static Task AnswerBodyError(HttpContext context, Exception clientError)
+    {
+        var error = BodyErrorOf(clientError);
+        return error == ServingError.RequestBodyTooLarge
+            ? ErrorResponse.Answer(context, error, clientError)
+            : ErrorResponse.Answer(context, error, clientError is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest, clientError);
     }
 
     /// <summary>Classifies and logs a failed send.</summary>
@@ -224,15 +253,29 @@ internal sealed class ProxyHandler : LocationHandler
     }
 
     /// <summary>
-    /// Sends without the incoming request's Activity as the parent when no one observes outgoing HTTP
-    /// tracing (<see cref="HttpClientTracing"/>): the send starts in the empty execution context, which
-    /// the handler captures for its continuations, and the caller's context, with the Activity its logs
-    /// carry, is restored before this returns. Restoring a captured context allocates nothing, where
-    /// setting <see cref="Activity.Current"/> to null would make a new one per request.
+    /// Sends with the request's trace context (<see cref="TraceContext"/>). When no one observes outgoing
+    /// HTTP tracing (<see cref="HttpClientTracing"/>), the request Activity's context is written here and
+    /// the send starts without a current Activity, so the handler makes none of its own: the send starts
+    /// in the empty execution context, which the handler captures for its continuations, and the caller's
+    /// context, with the Activity its logs carry, is restored before this returns. Restoring a captured
+    /// context allocates nothing, where setting <see cref="Activity.Current"/> to null would make a new one
+    /// per request.
     /// </summary>
     private static Task<HttpResponseMessage> SendAsync(HttpMessageInvoker invoker, HttpRequestMessage message, CancellationToken cancellationToken)
     {
-        if (Activity.Current is null || HttpClientTracing.IsObserved || ExecutionContext.Capture() is not { } caller)
+        var activity = Activity.Current;
+        if (activity is null || HttpClientTracing.IsObserved)
+        {
+            // Observed: the handler's Activity, a child of the request's, is written by TraceContext.Propagator.
+            return invoker.SendAsync(message, cancellationToken);
+        }
+
+        if (activity.IdFormat == ActivityIdFormat.W3C)
+        {
+            TraceContext.Inject(message, activity);
+        }
+
+        if (ExecutionContext.Capture() is not { } caller)
         {
             return invoker.SendAsync(message, cancellationToken);
         }
@@ -294,12 +337,12 @@ internal sealed class ProxyHandler : LocationHandler
         return uri;
     }
 
-    private HttpRequestMessage CreateMessage(HttpContext context, string path, bool uriChanged, bool handedOff, UpstreamServer server, WebSocketHandshake upgrade,
-        out StreamingRequestContent? content)
+    private UpstreamRequestMessage CreateMessage(HttpContext context, string path, bool uriChanged, bool handedOff, UpstreamServer server,
+        WebSocketHandshake upgrade, AttemptObserver? observer, out StreamingRequestContent? content)
     {
         var request = context.Request;
         var uri = UpstreamUriFor(context, path, uriChanged, server);
-        var message = new HttpRequestMessage(HttpMethodOf(request.Method), uri)
+        var message = new UpstreamRequestMessage(HttpMethodOf(request.Method), uri, observer)
         {
             Version = HttpVersion.Version11,
 
@@ -319,6 +362,11 @@ internal sealed class ProxyHandler : LocationHandler
         }
 
         ProxyHeaders.CopyRequestHeaders(context, message);
+        if (TraceContext.Current is not null)
+        {
+            TraceContext.RemoveClientHeaders(request.Headers, message.Headers);
+        }
+
         ForwardedHeaders.Apply(context, message.Headers);
         if (_preserveHost)
         {
@@ -376,18 +424,25 @@ internal sealed class ProxyHandler : LocationHandler
         {
             case AdmissionFailure.NoLiveServer:
                 ProxyLog.NoLiveUpstream(group.Logger, group.Name);
-                return Answer(context, ServingError.NoLiveUpstream, null);
+                return Reject(context, ServingError.NoLiveUpstream);
             case AdmissionFailure.QueueFull:
                 ProxyLog.UpstreamQueueRejected(group.Logger, group.Name, admission);
-                return Answer(context, ServingError.UpstreamQueueFull, null);
+                return Reject(context, ServingError.UpstreamQueueFull);
             case AdmissionFailure.QueueTimeout:
                 ProxyLog.UpstreamQueueRejected(group.Logger, group.Name, admission);
-                return Answer(context, ServingError.UpstreamQueueTimeout, null);
+                return Reject(context, ServingError.UpstreamQueueTimeout);
 
             // Canceled: the client is gone, there is no one to answer. AllTried cannot happen on a first attempt.
             default:
                 return Task.CompletedTask;
         }
+    }
+
+    /// <summary>Answers a request no server was given to, and counts it.</summary>
+    private Task Reject(HttpContext context, ServingError error)
+    {
+        _group.Metrics.UpstreamRejected(_group.Name, ErrorTypes.Of(error));
+        return Answer(context, error, null);
     }
 
     private static Task Answer(HttpContext context, AttemptFailure failure, Exception? exception) =>

@@ -17,24 +17,69 @@ internal static class ProxyResponse
     /// <summary>The read size for large bodies: the buffer size of YARP's StreamCopier and of our static file streaming.</summary>
     private const int LargeRead = 64 * 1024;
 
+    /// <summary>
+    /// Sets the status and headers, or answers 502 when the upstream's head cannot be forwarded as it is
+    /// (nothing was sent to the client yet, so it gets a clean error instead of a broken response).
+    /// Nothing is sent yet: the caller may still add headers, then sends the body with <see cref="SendBodyAsync"/>.
+    /// </summary>
     /// <param name="context">The client's request.</param>
     /// <param name="upstream">The upstream's response, headers received.</param>
     /// <param name="group">The group <paramref name="server"/> belongs to.</param>
     /// <param name="server">The server that answered.</param>
     /// <param name="redirects">The location's <c>RewriteRedirects</c>, or null when it is off.</param>
     /// <param name="timeout">The attempt's cancellation: <c>ReadTimeout</c> and the client going away.</param>
-    public static async Task SendAsync(HttpContext context, HttpResponseMessage upstream, UpstreamGroup group, UpstreamServer server,
+    /// <returns>True when the head is set; false when the client was answered 502 instead.</returns>
+    public static bool TryStart(HttpContext context, HttpResponseMessage upstream, UpstreamGroup group, UpstreamServer server,
         RedirectRewriter? redirects, CancellationTokenSource timeout)
     {
         // From here ReadTimeout runs only while a read from the upstream waits: a client that is slow to
         // take the body must not pass for an upstream that stalled.
-        var readTimer = new UpstreamReadTimer(timeout, group.Settings.ReadTimeout);
-        readTimer.Stop();
-        if (!TryStart(context, upstream, group, server, redirects))
+        new UpstreamReadTimer(timeout, group.Settings.ReadTimeout).Stop();
+
+        var response = context.Response;
+        Exception? invalid = InvalidHead(upstream);
+        if (invalid is null)
         {
-            return;
+            try
+            {
+                response.StatusCode = (int)upstream.StatusCode;
+                var connection = ProxyHeaders.ConnectionOf(upstream);
+                ProxyHeaders.CopyResponseHeaders(upstream.Headers, response.Headers, connection);
+                ProxyHeaders.CopyResponseHeaders(upstream.Content.Headers, response.Headers, connection);
+                if (upstream.Content.Headers.ContentLength is { } length)
+                {
+                    // Kept as a number: the copy above skips it, because enumerating it would format a string.
+                    response.ContentLength = length;
+                }
+
+                redirects?.Rewrite(context, server);
+                return true;
+            }
+            catch (InvalidOperationException ex)
+            {
+                // Kestrel refuses a header value it cannot send (a control or non-ASCII character).
+                invalid = ex;
+            }
         }
 
+        ProxyLog.UpstreamInvalidResponse(group.Logger, group.Name, server.Name, invalid);
+
+        // nginx counts an invalid header against the server whatever proxy_next_upstream says.
+        group.CountFailure(server);
+        ErrorResponse.Answer(context, ServingError.UpstreamInvalidResponse, invalid);
+        return false;
+    }
+
+    /// <summary>Sends the body of a response whose head <see cref="TryStart"/> set, then its trailers.</summary>
+    /// <param name="context">The client's request.</param>
+    /// <param name="upstream">The upstream's response.</param>
+    /// <param name="group">The group <paramref name="server"/> belongs to.</param>
+    /// <param name="server">The server that answered.</param>
+    /// <param name="timeout">The attempt's cancellation: <c>ReadTimeout</c> and the client going away.</param>
+    public static async Task SendBodyAsync(HttpContext context, HttpResponseMessage upstream, UpstreamGroup group, UpstreamServer server,
+        CancellationTokenSource timeout)
+    {
+        var readTimer = new UpstreamReadTimer(timeout, group.Settings.ReadTimeout);
         var logger = group.Logger;
         var writer = context.Response.BodyWriter;
         Stream? body = null;
@@ -112,46 +157,6 @@ internal static class ProxyResponse
         }
 
         CopyTrailers(context, upstream, group.Name, server.Name, logger);
-    }
-
-    /// <summary>
-    /// Sets the status and headers, or answers 502 when the upstream's head cannot be forwarded as it is
-    /// (nothing was sent to the client yet, so it gets a clean error instead of a broken response).
-    /// </summary>
-    private static bool TryStart(HttpContext context, HttpResponseMessage upstream, UpstreamGroup group, UpstreamServer server, RedirectRewriter? redirects)
-    {
-        var response = context.Response;
-        Exception? invalid = InvalidHead(upstream);
-        if (invalid is null)
-        {
-            try
-            {
-                response.StatusCode = (int)upstream.StatusCode;
-                var connection = ProxyHeaders.ConnectionOf(upstream);
-                ProxyHeaders.CopyResponseHeaders(upstream.Headers, response.Headers, connection);
-                ProxyHeaders.CopyResponseHeaders(upstream.Content.Headers, response.Headers, connection);
-                if (upstream.Content.Headers.ContentLength is { } length)
-                {
-                    // Kept as a number: the copy above skips it, because enumerating it would format a string.
-                    response.ContentLength = length;
-                }
-
-                redirects?.Rewrite(context, server);
-                return true;
-            }
-            catch (InvalidOperationException ex)
-            {
-                // Kestrel refuses a header value it cannot send (a control or non-ASCII character).
-                invalid = ex;
-            }
-        }
-
-        ProxyLog.UpstreamInvalidResponse(group.Logger, group.Name, server.Name, invalid);
-
-        // nginx counts an invalid header against the server whatever proxy_next_upstream says.
-        group.CountFailure(server);
-        ErrorResponse.Answer(context, ServingError.UpstreamInvalidResponse, invalid);
-        return false;
     }
 
     /// <summary>Why the upstream's status line and headers must not be forwarded, or null when they may.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using ProductionServing.Diagnostics;
 
 namespace ProductionServing.Proxy;
 
@@ -36,10 +37,12 @@ internal sealed class UpstreamGroup
     /// <param name="queue">The group's wait queue (kept across reloads by <see cref="UpstreamRegistry"/>, with its waiters).</param>
     /// <param name="time">The clock of passive health and queue timeouts.</param>
     /// <param name="logger">For upstream failures.</param>
+    /// <param name="metrics">For the upstream instruments.</param>
     public UpstreamGroup(string name, UpstreamOptions options, UpstreamServer[] servers, UpstreamTransport transport, WaitQueue queue,
-        TimeProvider time, ILogger logger)
+        TimeProvider time, ILogger logger, ServingMetrics metrics)
     {
         Name = name;
+        Metrics = metrics;
         Settings = new UpstreamSettings(options);
         Transport = transport;
         Time = time;
@@ -61,6 +64,9 @@ internal sealed class UpstreamGroup
 
     /// <summary>For upstream failures.</summary>
     public ILogger Logger { get; }
+
+    /// <summary>The upstream instruments.</summary>
+    public ServingMetrics Metrics { get; }
 
     /// <summary>The connection pool shared by the group's servers.</summary>
     public UpstreamTransport Transport { get; }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using ProductionServing.Diagnostics;
 
 namespace ProductionServing.Proxy;
 
@@ -6,9 +7,10 @@ namespace ProductionServing.Proxy;
 /// Builds the upstream groups of each configuration snapshot, keeping what a reload must not lose:
 /// a server whose group and address stay keeps its health and in-flight count, and a group whose
 /// connection settings stay keeps its connection pool. Old pools are never disposed, because a request
-/// of the old snapshot may still be using them; idle connections close on their own.
+/// of the old snapshot may still be using them; idle connections close on their own. The servers of the
+/// groups in force are what the upstream instruments report (<see cref="ServingMetrics.ObserveUpstreams"/>).
 /// </summary>
-internal sealed class UpstreamRegistry(TimeProvider time, ILoggerFactory loggerFactory)
+internal sealed class UpstreamRegistry
 {
     private readonly Lock _lock = new();
     private Dictionary<string, UpstreamServer> _servers = new(StringComparer.OrdinalIgnoreCase);
@@ -22,9 +24,20 @@ internal sealed class UpstreamRegistry(TimeProvider time, ILoggerFactory loggerF
     private Dictionary<string, UpstreamGroup.WaitQueue> _queues = new(StringComparer.OrdinalIgnoreCase);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public TimeProvider Time { get; } = time;
+    public UpstreamRegistry(TimeProvider time, ILoggerFactory loggerFactory, ServingMetrics metrics)
+    {
+        Time = time;
+        Logger = loggerFactory.CreateLogger("ProductionServing.Proxy");
+        Metrics = metrics;
+        metrics.ObserveUpstreams(this);
+    }
 
-    public ILogger Logger { get; } = loggerFactory.CreateLogger("ProductionServing.Proxy");
+    public TimeProvider Time { get; }
+
+    public ILogger Logger { get; }
+
+    /// <summary>The instruments the groups record to.</summary>
+    public ServingMetrics Metrics { get; }
 
     /// <summary>The groups of the snapshot in force (health checks probe these).</summary>
     public IReadOnlyCollection<UpstreamGroup> Groups
@@ -122,6 +135,6 @@ internal sealed class UpstreamRegistry(TimeProvider time, ILoggerFactory loggerF
 
         transports[name] = transport;
         var queue = queues[name] = _queues.TryGetValue(name, out var kept) ? kept : new UpstreamGroup.WaitQueue();
-        return new UpstreamGroup(name, upstream, built, transport, queue, Time, Logger);
+        return new UpstreamGroup(name, upstream, built, transport, queue, Time, Logger, Metrics);
     }
 }

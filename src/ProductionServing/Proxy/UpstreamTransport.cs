@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
+using System.Net.Sockets;
 using System.Text;
 
 namespace ProductionServing.Proxy;
@@ -8,8 +8,9 @@ namespace ProductionServing.Proxy;
 /// <summary>
 /// The connection pool to a group's servers: one <see cref="HttpMessageInvoker"/> on a
 /// <see cref="SocketsHttpHandler"/>, built once per group and reused across reloads while the
-/// settings it depends on are the same. Forwarded traffic gets no cookies, redirects, decompression,
-/// system proxy or trace headers: the client and the upstream see each other's bytes.
+/// settings it depends on are the same. Forwarded traffic gets no cookies, redirects, decompression or
+/// system proxy: the client and the upstream see each other's bytes, but for the trace context, which is
+/// the request's (<see cref="TraceContext"/>).
 /// </summary>
 internal sealed class UpstreamTransport
 {
@@ -25,8 +26,12 @@ internal sealed class UpstreamTransport
             ConnectTimeout = connectTimeout,
             EnableMultipleHttp2Connections = true,
 
-            // Propagating trace context is the app's choice, not the proxy's: forward what the client sent.
-            ActivityHeadersPropagator = DistributedContextPropagator.CreateNoOutputPropagator(),
+            // When outgoing HTTP tracing is observed, the handler's own Activity (a child of the request's)
+            // is the upstream call's span: this writes its traceparent and tracestate, and nothing else.
+            ActivityHeadersPropagator = TraceContext.Propagator,
+
+            // A connection opened for a forwarded request is timed for it (nginx's $upstream_connect_time).
+            ConnectCallback = ConnectAsync,
 
             // An idle pooled connection the upstream may already have closed is a reset waiting to
             // happen; nginx's keepalive_timeout default is 60 s, so let ours go well before.
@@ -48,4 +53,34 @@ internal sealed class UpstreamTransport
 
     /// <summary>Sends requests over the pool. Never disposed while a snapshot may still use it.</summary>
     public HttpMessageInvoker Invoker { get; }
+
+    /// <summary>
+    /// Opens a connection as SocketsHttpHandler does without a callback (a dual-mode socket with Nagle off;
+    /// the handler wraps the failures and applies <c>ConnectTimeout</c> to this as to its own), timing it
+    /// for the attempt whose request asked for it. The pool hands a new HTTP/1.1 connection to the oldest
+    /// request waiting, which is that one unless it found another connection meanwhile; a reused
+    /// connection never comes here, so an attempt that reuses one records no connect time.
+    /// </summary>
+    private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var observer = (context.InitialRequestMessage as UpstreamRequestMessage)?.Observer;
+        var pending = observer?.Connecting();
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+
+        if (pending is { } connection)
+        {
+            observer!.Connected(connection);
+        }
+
+        return new NetworkStream(socket, ownsSocket: true);
+    }
 }

@@ -59,9 +59,8 @@ internal static class TestConfig
     public static ServingEnvironment Environment(string? contentRoot = null)
     {
         var root = contentRoot ?? Path.Combine(Path.GetTempPath(), "ps-no-content-root");
-        var budget = new ProductionServing.Static.FileCacheBudget();
-        return new ServingEnvironment(root, Path.Combine(root, "wwwroot"), budget,
-            new ProductionServing.Proxy.UpstreamRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance),
+        return new ServingEnvironment(root, Path.Combine(root, "wwwroot"), new ProductionServing.Static.FileCacheBudget(),
+            new ProductionServing.Proxy.UpstreamRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, Metrics),
             new ProductionServing.Pools.PoolRegistry(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance, Metrics),
             TimeProvider.System,
             Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance,

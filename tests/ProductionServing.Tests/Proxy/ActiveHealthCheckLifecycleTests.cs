@@ -137,7 +137,7 @@ public sealed class ActiveHealthCheckLifecycleTests
         // Driven without a host: the in-memory configuration of ServingHost cannot delete keys.
         var time = new FakeTimeProvider();
         await using var a = await HealthCheckedUpstream.StartAsync("a", healthStatus: 503);
-        var registry = new UpstreamRegistry(time, NullLoggerFactory.Instance);
+        var registry = new UpstreamRegistry(time, NullLoggerFactory.Instance, TestGroups.Metrics);
         var logger = new FakeLogger<UpstreamHealthChecks>();
         var checks = new UpstreamHealthChecks(registry, time, logger);
         registry.Build(Options(a, new UpstreamHealthCheckOptions { Path = "/healthz", Interval = Interval, Timeout = ProbeTimeout }));

@@ -151,7 +151,7 @@ public sealed class AdmissionTests
     public async Task AfterAReload_AReleaseOfEitherSnapshotAdmitsAWaiterOfTheOther()
     {
         var options = Limited(maxConnections: 1, queueLimit: 10);
-        var registry = new UpstreamRegistry(TimeProvider.System, NullLoggerFactory.Instance);
+        var registry = new UpstreamRegistry(TimeProvider.System, NullLoggerFactory.Instance, TestGroups.Metrics);
         var old = Build(registry, options);
         var server = Acquire(old).Server!;
         var reloaded = Build(registry, options);
@@ -170,7 +170,7 @@ public sealed class AdmissionTests
     {
         var options = Limited(maxConnections: 1, queueLimit: 10);
         options.Servers.Add(Server(1, maxConnections: 1));
-        var registry = new UpstreamRegistry(TimeProvider.System, NullLoggerFactory.Instance);
+        var registry = new UpstreamRegistry(TimeProvider.System, NullLoggerFactory.Instance, TestGroups.Metrics);
         var old = Build(registry, options);
         var a = Acquire(old).Server!;
         var b = Acquire(old).Server!;

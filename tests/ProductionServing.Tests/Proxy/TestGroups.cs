@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging.Abstractions;
+using ProductionServing.Diagnostics;
 using ProductionServing.Proxy;
 
 namespace ProductionServing.Tests.Proxy;
@@ -12,6 +13,12 @@ internal static class TestGroups
 {
     // Built once: a group needs a pool, but these tests never send through it.
     private static readonly UpstreamTransport Transport = new(TimeSpan.FromSeconds(5));
+
+    /// <summary>
+    /// The instruments of groups built without a host: the tests' one set for all (<see cref="Infrastructure.TestConfig.Metrics"/>),
+    /// on a meter factory of its own, so nothing these tests do reaches a host's instruments.
+    /// </summary>
+    public static ServingMetrics Metrics => Infrastructure.TestConfig.Metrics;
 
     public static UpstreamServerOptions Server(int index, int weight = 1, bool backup = false, int? maxConnections = null) => new()
     {
@@ -43,7 +50,7 @@ internal static class TestGroups
             servers[i].Configure(options.Servers[i], options, onlyServer: servers.Length == 1);
         }
 
-        return new UpstreamGroup("test", options, servers, Transport, new UpstreamGroup.WaitQueue(), time ?? TimeProvider.System, NullLogger.Instance);
+        return new UpstreamGroup("test", options, servers, Transport, new UpstreamGroup.WaitQueue(), time ?? TimeProvider.System, NullLogger.Instance, Metrics);
     }
 
     /// <summary>Compiles <paramref name="options"/> as the group <c>test</c> through <paramref name="registry"/>: a second build is a reload.</summary>
