@@ -38,7 +38,8 @@ internal sealed class StatusMonitor : IDisposable
         MsPerTick = 1000.0 / time.TimestampFrequency;
     }
 
-    public StatusFigures Figures { get; } = new();
+    /// <summary>The figures since the status page (last) came into force.</summary>
+    public StatusFigures Figures { get; private set; } = new();
 
     public PoolRegistry Pools { get; }
 
@@ -58,8 +59,8 @@ internal sealed class StatusMonitor : IDisposable
     public bool IsRunning => _running;
 
     /// <summary>
-    /// Follows a configuration coming into force: starts counting the first time one has the status page,
-    /// and forgets the figures of locations, pools and servers it no longer has.
+    /// Follows a configuration coming into force: starts counting when one has the status page (afresh),
+    /// stops when one has not, and forgets the figures of locations, pools and servers it no longer has.
     /// </summary>
     public void Follow(ServingSnapshot snapshot)
     {
@@ -72,10 +73,15 @@ internal sealed class StatusMonitor : IDisposable
 
             if (!_running && snapshot.Status is not null)
             {
+                Figures = new StatusFigures();
                 Started = Time.GetUtcNow();
                 _listener = new StatusMeterListener(_metrics.Meter, Figures);
                 _timer = Time.CreateTimer(static state => ((StatusMonitor)state!).Sample(), this, SampleInterval, SampleInterval);
                 _running = true;
+            }
+            else if (_running && snapshot.Status is null)
+            {
+                Stop();
             }
 
             if (_running)
@@ -130,10 +136,18 @@ internal sealed class StatusMonitor : IDisposable
         lock (_lock)
         {
             _disposed = true;
-            _running = false;
-            _timer?.Dispose();
-            _listener?.Dispose();
+            Stop();
         }
+    }
+
+    /// <summary>Stops counting and sampling: no instrument stays enabled on the page's account (call under the lock).</summary>
+    private void Stop()
+    {
+        _running = false;
+        _timer?.Dispose();
+        _listener?.Dispose();
+        _timer = null;
+        _listener = null;
     }
 
     private RecentRequest Describe(HttpContext context, ServingLocation? location, int statusCode, string? errorType, long durationTicks, RequestRecord record)
