@@ -27,6 +27,7 @@ public sealed class NeverSelectedTests
         { ["~ ^/api/", "/api/v1/", "/ap", "~ ^/api/v2/.+"], [null, "Locations[0] ('~ ^/api/') matches every path under it", null, "Locations[0] ('~ ^/api/') matches every path this one"] },
         // A quantifier on the literal's last character: "^/ab?" does not cover "/ab/" (it is read as "/a" plus more).
         { ["~ ^/ab?", "/ab/"], [null, null] },
+        { ["^~ /ab", "~ ^/ab?"], [null, null] },
         // ~* covers case-sensitively too.
         { ["~* ^/API/", "/API/x/"], [null, "Locations[0] ('~* ^/API/') matches every path under it"] },
 
@@ -68,7 +69,7 @@ public sealed class NeverSelectedTests
     {
         string[] pool =
         [
-            "/", "/a", "/a/", "/ab", "/a/b", "/b/", "^~ /", "^~ /a/", "^~ /a/b", "^~ /b", "= /", "= /a", "= /a/b", "= /A",
+            "/", "/a", "/a/", "/ab", "/a/b", "/b/", "^~ /", "^~ /a/", "^~ /a/b", "^~ /ab", "^~ /b", "= /", "= /a", "= /a/b", "= /A",
             "~ /", "~ ^/a", "~ ^/a/", "~ ^/a$", "~ ^/ab?", "~ ^/a.*", "~ a", @"~ \.png$", "~ ^/b/.+", "~* ^/a", "~* ^/A/", "~* ^/a$",
             "~ ^/a/b", "~* b", "~ ^.+$",
         ];
