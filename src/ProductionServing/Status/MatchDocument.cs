@@ -87,7 +87,7 @@ internal static class MatchDocument
         json.WriteEndObject();
         json.WriteString("client_gets", winner.Internal
             ? "404: an internal location, reached only by an X-Accel-Redirect or a TryFiles path"
-            : "the location's handler");
+            : "served by the location's handler");
         if (trace.Winner is not null && winner.Feature.Index >= 0 && reasons[winner.Feature.Index] is { } never)
         {
             // The analysis claims only what it proves, so this contradiction means a wrong proof: show it rather than hide it.

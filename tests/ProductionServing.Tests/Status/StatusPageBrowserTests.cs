@@ -97,6 +97,12 @@ public sealed class StatusPageBrowserTests(ITestOutputHelper output)
         var screenshot = Path.Combine(Path.GetTempPath(), $"status-page-{Environment.ProcessId}.png");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
         output.WriteLine("Screenshot: " + screenshot);
+
+        // The same page for a dark color scheme.
+        await page.EmulateMediaAsync(new PageEmulateMediaOptions { ColorScheme = ColorScheme.Dark });
+        var dark = Path.Combine(Path.GetTempPath(), $"status-page-dark-{Environment.ProcessId}.png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = dark, FullPage = true });
+        output.WriteLine("Screenshot (dark): " + dark);
         Assert.Empty(problems);
     }
 
