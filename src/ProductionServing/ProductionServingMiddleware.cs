@@ -41,14 +41,21 @@ internal sealed class ProductionServingMiddleware
         var start = _observer.Time.GetTimestamp();
         var record = snapshot.RecordsRequests ? new RequestRecord(start) : null;
         Task served;
+        bool statusPage;
         try
         {
-            served = Serve(context, snapshot, record);
+            served = Serve(context, snapshot, record, out statusPage);
         }
         catch
         {
             _observer.Ended(context, start, record, threw: true);
             throw;
+        }
+
+        // The status page's own requests are not counted: its polling would be most of a quiet server's traffic.
+        if (statusPage)
+        {
+            return served;
         }
 
         if (served.IsCompletedSuccessfully)
@@ -76,15 +83,23 @@ internal sealed class ProductionServingMiddleware
         _observer.Ended(context, start, record, threw: false);
     }
 
-    private Task Serve(HttpContext context, ServingSnapshot snapshot, RequestRecord? record)
+    private Task Serve(HttpContext context, ServingSnapshot snapshot, RequestRecord? record, out bool statusPage)
     {
+        statusPage = false;
         if (!RequestPath.TryGetMatchPath(context, out var path))
         {
             RoutingLog.RequestTargetRejected(_logger, context.Features.Get<IHttpRequestFeature>()?.RawTarget);
             return ErrorResponse.Answer(context, ServingError.InvalidRequestTarget);
         }
 
-        // Seam: the status page is matched here, before every configured location.
+        // The status page is matched before every configured location (SPEC §3.5), for the clients it
+        // allows; for anyone else its paths go on to the locations, as if it did not exist.
+        if (snapshot.Status is { } status && status.TryServe(context, path, snapshot, _observer.Status, out var page))
+        {
+            statusPage = true;
+            return page;
+        }
+
         if (!TrySelect(snapshot, path, out var location))
         {
             return ErrorResponse.Answer(context, ServingError.RegexTimeout);

@@ -10,6 +10,7 @@ using ProductionServing.Diagnostics;
 using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Static;
+using ProductionServing.Status;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -65,6 +66,7 @@ public static class ProductionServingServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<UpstreamRegistry>();
         services.TryAddSingleton<PoolRegistry>();
+        services.TryAddSingleton<StatusMonitor>();
 
         // Enumerable, so that calling AddProductionServing twice still runs one set of health checks.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, UpstreamHealthChecks>());

@@ -41,24 +41,11 @@ internal sealed class ProductionServingOptionsValidator : IValidateOptions<Produ
             }
         }
 
-        if (options.Status is { Path: { } statusPath } && !statusPath.StartsWith('/'))
+        if (options.Status is { } status)
         {
-            errors.Add($"Status.Path: '{statusPath}' must start with '/'.");
+            StatusRules.Validate(status, errors);
         }
 
-        RejectUnavailable(options, errors);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
-
-    /// <summary>
-    /// Capabilities whose options exist but whose behaviour has not shipped yet are refused at startup
-    /// rather than accepted and silently ignored.
-    /// </summary>
-    private static void RejectUnavailable(ProductionServingOptions options, List<string> errors)
-    {
-        if (options.Status?.Path is not null)
-        {
-            errors.Add("Status.Path: the status page is not available in this version of ProductionServing yet; remove Status.");
-        }
     }
 }

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
+using ProductionServing.Routing;
+using ProductionServing.Status;
 
 namespace ProductionServing.Configuration;
 
@@ -19,6 +21,7 @@ internal sealed class ServingConfigHolder : IDisposable
     private readonly IOptionsFactory<ProductionServingOptions> _factory;
     private readonly ServingEnvironment _environment;
     private readonly ILogger<ServingConfigHolder> _logger;
+    private readonly StatusMonitor _status;
     private readonly List<IDisposable> _registrations = [];
     private readonly Lock _rebuildLock = new();
     private ServingSnapshot _current;
@@ -28,10 +31,12 @@ internal sealed class ServingConfigHolder : IDisposable
         IOptionsFactory<ProductionServingOptions> factory,
         IEnumerable<IOptionsChangeTokenSource<ProductionServingOptions>> changeSources,
         ServingEnvironment environment,
+        StatusMonitor status,
         ILogger<ServingConfigHolder> logger)
     {
         _factory = factory;
         _environment = environment;
+        _status = status;
         _logger = logger;
 
         // Tokens are taken before the first build, so a change made while it runs is not lost.
@@ -48,6 +53,7 @@ internal sealed class ServingConfigHolder : IDisposable
 
         _current = ServingSnapshot.Compile(_factory.Create(Options.DefaultName), environment);
         ConfigLog.Loaded(logger, _current.LocationCount);
+        InForce(_current);
         foreach (var source in sources)
         {
             _registrations.Add(ChangeToken.OnChange(source.GetChangeToken, Rebuild));
@@ -77,6 +83,13 @@ internal sealed class ServingConfigHolder : IDisposable
         }
     }
 
+    /// <summary>A configuration came into force: its location table is logged, and the status page follows it.</summary>
+    private void InForce(ServingSnapshot snapshot)
+    {
+        RoutingLog.LocationTable(_logger, snapshot.LocationCount, snapshot.Table);
+        _status.Follow(snapshot);
+    }
+
     private void Rebuild()
     {
         lock (_rebuildLock)
@@ -92,6 +105,7 @@ internal sealed class ServingConfigHolder : IDisposable
                 var next = ServingSnapshot.Compile(options, _environment);
                 Volatile.Write(ref _current, next);
                 ConfigLog.Reloaded(_logger, next.LocationCount);
+                InForce(next);
             }
             catch (Exception ex)
             {

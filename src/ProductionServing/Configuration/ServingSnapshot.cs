@@ -4,6 +4,7 @@ using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Routing;
 using ProductionServing.Static;
+using ProductionServing.Status;
 
 namespace ProductionServing.Configuration;
 
@@ -17,8 +18,9 @@ internal sealed class ServingSnapshot
     private readonly List<Location> _locations;
 
     private ServingSnapshot(string fingerprint, List<Location> locations, Location unmatched, Location appFallback, bool recordsRequests,
-        bool serverTiming)
+        bool serverTiming, StatusEndpoint? status)
     {
+        Status = status;
         _fingerprint = fingerprint;
         RecordsRequests = recordsRequests;
         ServerTiming = serverTiming;
@@ -43,6 +45,15 @@ internal sealed class ServingSnapshot
     public Location AppFallback { get; }
 
     public int LocationCount => _locations.Count;
+
+    /// <summary>The configured locations, in configuration order.</summary>
+    public IReadOnlyList<Location> Locations => _locations;
+
+    /// <summary>The location table as the log shows it (rendered when formatted).</summary>
+    public LocationTable.Text Table => new(_locations, Unmatched, Status?.Path);
+
+    /// <summary>The status page, matched before every location; null when it is off.</summary>
+    public StatusEndpoint? Status { get; }
 
     /// <summary>
     /// Whether requests keep a <see cref="Diagnostics.RequestRecord"/> of where their time went: for the
@@ -128,7 +139,8 @@ internal sealed class ServingSnapshot
             unmatched: Create(root, isInternal: false, webRoot is null ? defaultApp : webRoot, index: -1, match: null),
             appFallback: Create(root, isInternal: false, defaultApp, index: -1, match: "@app"),
             recordsRequests: options.AccessLog is not null || options.Status is not null || options.ServerTiming,
-            serverTiming: options.ServerTiming);
+            serverTiming: options.ServerTiming,
+            status: options.Status is { Path: { } statusPath } status ? new StatusEndpoint(statusPath, ClientNetworks.Parse(status.Allow)) : null);
     }
 
     private static Location Create(LocationPattern pattern, bool isInternal, LocationHandler handler, int index, string? match) =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using ProductionServing.Status;
 
 namespace ProductionServing.Diagnostics;
 
@@ -9,13 +10,16 @@ namespace ProductionServing.Diagnostics;
 /// the request metrics, names the location as <c>http.route</c> on ASP.NET Core's own request metric,
 /// and hands the request to the access log and the status page when they are on.
 /// </summary>
-internal sealed class RequestObserver(ServingMetrics metrics, TimeProvider time)
+internal sealed class RequestObserver(ServingMetrics metrics, TimeProvider time, StatusMonitor status)
 {
     private const string RouteTag = "http.route";
 
     public ServingMetrics Metrics { get; } = metrics;
 
     public TimeProvider Time { get; } = time;
+
+    /// <summary>The status page's live figures (inert until a configuration with the status page is in force).</summary>
+    public StatusMonitor Status { get; } = status;
 
     /// <summary>Observes the end of a request that the middleware took at <paramref name="start"/>.</summary>
     /// <param name="context">The request.</param>
@@ -40,10 +44,14 @@ internal sealed class RequestObserver(ServingMetrics metrics, TimeProvider time)
             TagSpan(activity, location, errorType);
         }
 
-        Metrics.RequestEnded(location, statusCode, errorType, Time.GetElapsedTime(start));
+        var end = Time.GetTimestamp();
+        Metrics.RequestEnded(location, statusCode, errorType, Time.GetElapsedTime(start, end));
 
         // Seams: the access log and the status page's recent requests read the record here.
-        _ = record;
+        if (record is not null)
+        {
+            Status.Observe(context, location, statusCode, errorType, end - start, record);
+        }
     }
 
     /// <summary>The request's <c>error.type</c>, or null when it succeeded.</summary>

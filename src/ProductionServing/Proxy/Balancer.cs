@@ -29,6 +29,25 @@ internal abstract class Balancer
     /// <param name="now">A <see cref="TimeProvider"/> timestamp.</param>
     public abstract UpstreamServer? Pick(HttpContext context, string path, List<UpstreamServer>? tried, long now);
 
+    /// <summary>
+    /// The server <see cref="Pick"/> would choose for the next request to <paramref name="path"/>, if no
+    /// other request came first, without changing the balancer's state (the status page's <c>match</c>
+    /// answer; never on the request path). False when that cannot be told: a random draw, or a key taken
+    /// from a request that does not exist here (an address, a header, a cookie).
+    /// </summary>
+    /// <param name="path">The normalized path.</param>
+    /// <param name="now">A <see cref="TimeProvider"/> timestamp.</param>
+    /// <param name="server">The server, or null when no server of the tier could take the request.</param>
+    /// <returns>Whether the choice is determined.</returns>
+    public virtual bool TryPeek(string path, long now, out UpstreamServer? server)
+    {
+        server = null;
+        return false;
+    }
+
+    /// <summary>The policy's name as configured (<see cref="BalancingPolicy"/>).</summary>
+    public abstract BalancingPolicy Policy { get; }
+
     /// <summary>Whether <paramref name="server"/> can take this request now.</summary>
     protected static bool IsCandidate(UpstreamServer server, List<UpstreamServer>? tried, long now) =>
         server.IsUp(now) && server.HasCapacity && (tried is null || !tried.Contains(server));

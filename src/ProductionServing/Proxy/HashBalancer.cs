@@ -54,6 +54,28 @@ internal sealed class HashBalancer : Balancer
         Array.Sort(_points, _owners);
     }
 
+    public override BalancingPolicy Policy => BalancingPolicy.Hash;
+
+    /// <summary>Determined for a <c>$uri</c> key (the path is the key); other keys come from a request that does not exist here.</summary>
+    public override bool TryPeek(string path, long now, out UpstreamServer? server)
+    {
+        if (!_key.TryComputeFromPath(path, out var hash))
+        {
+            server = null;
+            return false;
+        }
+
+        var start = Array.BinarySearch(_points, hash);
+        if (start < 0)
+        {
+            start = ~start;
+        }
+
+        var owner = _owners[start % _points.Length];
+        server = IsCandidate(Servers[owner], null, now) ? Servers[owner] : WalkOn(start, null, now);
+        return true;
+    }
+
     public override UpstreamServer? Pick(HttpContext context, string path, List<UpstreamServer>? tried, long now)
     {
         if (!_key.TryCompute(context, path, out var hash))

@@ -72,6 +72,21 @@ internal sealed class HashKey
         }
     }
 
+    /// <summary>The hash of a <c>$uri</c> key, which the path alone gives; false for every other key.</summary>
+    /// <param name="path">The normalized path.</param>
+    /// <param name="hash">The key's hash, or 0.</param>
+    /// <returns>Whether the key is <c>$uri</c> (a path is never empty).</returns>
+    public bool TryComputeFromPath(string path, out ulong hash)
+    {
+        if (_kind == Kind.Uri)
+        {
+            return TryHash(path, out hash);
+        }
+
+        hash = 0;
+        return false;
+    }
+
     /// <summary>64-bit FNV-1a over UTF-16 code units, with a final avalanche so nearby keys spread over the ring.</summary>
     public static ulong Hash(ReadOnlySpan<char> text)
     {

@@ -12,6 +12,52 @@ internal sealed class LeastRequestsBalancer(UpstreamServer[] servers) : Balancer
     private readonly Lock _lock = new();
     private readonly int[] _scores = new int[servers.Length];
 
+    public override BalancingPolicy Policy => BalancingPolicy.LeastRequests;
+
+    public override bool TryPeek(string path, long now, out UpstreamServer? server)
+    {
+        var servers = Servers;
+        var best = -1;
+        for (var i = 0; i < servers.Length; i++)
+        {
+            if (IsCandidate(servers[i], null, now) && (best < 0 || FewerPerWeight(servers[i], servers[best])))
+            {
+                best = i;
+            }
+        }
+
+        server = best < 0 ? null : servers[best];
+        if (best < 0)
+        {
+            return true;
+        }
+
+        // Ties share by smooth round robin, as in Pick; the scores are read, not changed.
+        lock (_lock)
+        {
+            var least = servers[best];
+            var chosen = -1;
+            var chosenScore = 0;
+            for (var i = best; i < servers.Length; i++)
+            {
+                var candidate = servers[i];
+                if (!IsCandidate(candidate, null, now) || FewerPerWeight(candidate, least) || FewerPerWeight(least, candidate))
+                {
+                    continue;
+                }
+
+                if (chosen < 0 || _scores[i] + candidate.Weight > chosenScore)
+                {
+                    chosen = i;
+                    chosenScore = _scores[i] + candidate.Weight;
+                }
+            }
+
+            server = servers[chosen < 0 ? best : chosen];
+            return true;
+        }
+    }
+
     public override UpstreamServer? Pick(HttpContext context, string path, List<UpstreamServer>? tried, long now)
     {
         var servers = Servers;

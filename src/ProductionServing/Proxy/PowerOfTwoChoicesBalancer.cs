@@ -10,6 +10,8 @@ namespace ProductionServing.Proxy;
 /// </summary>
 internal sealed class PowerOfTwoChoicesBalancer(UpstreamServer[] servers) : Balancer(servers)
 {
+    public override BalancingPolicy Policy => BalancingPolicy.PowerOfTwoChoices;
+
     public override UpstreamServer? Pick(HttpContext context, string path, List<UpstreamServer>? tried, long now)
     {
         var servers = Servers;

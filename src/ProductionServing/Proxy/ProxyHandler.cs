@@ -57,6 +57,9 @@ internal sealed class ProxyHandler : LocationHandler
 
     public override ServingHandler Kind => ServingHandler.Proxy;
 
+    /// <summary>The upstream group it forwards to.</summary>
+    public UpstreamGroup Group => _group;
+
     /// <summary>
     /// Forwards the request. A server is usually free at once: then the whole exchange is one async
     /// method (one allocation for its state), and only a wait in the <c>MaxConnections</c> queue adds another.

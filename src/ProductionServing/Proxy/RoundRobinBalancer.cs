@@ -17,6 +17,29 @@ internal sealed class RoundRobinBalancer(UpstreamServer[] servers) : Balancer(se
     private readonly Lock _lock = new();
     private readonly int[] _scores = new int[servers.Length];
 
+    public override BalancingPolicy Policy => BalancingPolicy.RoundRobin;
+
+    public override bool TryPeek(string path, long now, out UpstreamServer? server)
+    {
+        var servers = Servers;
+        lock (_lock)
+        {
+            var best = -1;
+            var bestScore = 0;
+            for (var i = 0; i < servers.Length; i++)
+            {
+                if (IsCandidate(servers[i], null, now) && (best < 0 || _scores[i] + servers[i].Weight > bestScore))
+                {
+                    best = i;
+                    bestScore = _scores[i] + servers[i].Weight;
+                }
+            }
+
+            server = best < 0 ? null : servers[best];
+            return true;
+        }
+    }
+
     public override UpstreamServer? Pick(HttpContext context, string path, List<UpstreamServer>? tried, long now)
     {
         var servers = Servers;

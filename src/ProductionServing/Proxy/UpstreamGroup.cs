@@ -172,6 +172,28 @@ internal sealed class UpstreamGroup
         return up ? AdmissionFailure.AllTried : AdmissionFailure.NoLiveServer;
     }
 
+    /// <summary>The group's balancing policy.</summary>
+    public BalancingPolicy Policy => _primaries.Policy;
+
+    /// <summary>
+    /// The server the next request to <paramref name="path"/> would get, as <see cref="AcquireAsync"/> chooses
+    /// (a primary, else a backup), without taking a slot or moving the balancer on: for the status page's
+    /// <c>match</c> answer. False when the balancer's choice cannot be told in advance (see <see cref="Balancer.TryPeek"/>).
+    /// </summary>
+    /// <param name="path">The normalized path.</param>
+    /// <param name="server">The server, or null when none could take the request now.</param>
+    /// <returns>Whether the choice is determined.</returns>
+    public bool TryPeek(string path, out UpstreamServer? server)
+    {
+        var now = Time.GetTimestamp();
+        if (!_primaries.TryPeek(path, now, out server))
+        {
+            return false;
+        }
+
+        return server is not null || _backups is null || _backups.TryPeek(path, now, out server);
+    }
+
     private async ValueTask<(UpstreamServer?, AdmissionFailure)> WaitAsync(HttpContext context, string path, List<UpstreamServer>? tried)
     {
         var waiter = new Waiter(this, tried);

@@ -83,6 +83,18 @@ internal sealed class LocationMatcher
         return prefix;
     }
 
+    /// <summary>The exact location of <paramref name="path"/>, or <see langword="null"/> (for the status page's explanation, not the request path).</summary>
+    public Location? FindExact(string path) => _exact.Count != 0 && _exact.TryGetValue(path, out var exact) ? exact : null;
+
+    /// <summary>The prefix location whose pattern is the longest prefix of <paramref name="path"/>, or <see langword="null"/>.</summary>
+    public Location? FindLongestPrefix(string path) => _prefixes.FindLongestPrefix(path);
+
+    /// <summary>How many regex locations there are; <see cref="RegexAt"/> gives them in configuration order.</summary>
+    public int RegexCount => _regexes.Length;
+
+    /// <summary>The regex location at <paramref name="position"/> (0-based, configuration order) and the regex it is matched with.</summary>
+    public (Location Location, Regex Regex) RegexAt(int position) => (_regexLocations[position], _regexes[position]);
+
     /// <summary>
     /// Runs a compiled regex once, so that the JIT compiles its code now rather than within the match
     /// timeout of a client's first request: on a busy machine that first compilation alone took longer

@@ -162,7 +162,7 @@ internal static class RequestPath
         context.Features.Get<IStatusCodeReExecuteFeature>() is not null || context.Features.Get<IExceptionHandlerFeature>() is not null;
 
     /// <summary>The path of an origin-form (<c>/p?q</c>) or absolute-form (<c>http://h/p?q</c>) target; empty for other forms.</summary>
-    private static ReadOnlySpan<char> PathPart(string? target)
+    public static ReadOnlySpan<char> PathPart(string? target)
     {
         if (string.IsNullOrEmpty(target))
         {

@@ -20,6 +20,10 @@ internal static partial class RoutingLog
         Message = "A client requested internal location {Match}; answered 404.")]
     public static partial void InternalLocationRequested(ILogger logger, string? match);
 
+    [LoggerMessage(EventId = 1104, EventName = "LocationTable", Level = LogLevel.Information,
+        Message = "ProductionServing locations in force ({LocationCount}; # is the index in Locations, regexes are numbered in the order they are tried):{Table}")]
+    public static partial void LocationTable(ILogger logger, int locationCount, LocationTable.Text table);
+
     [LoggerMessage(EventId = 2003, EventName = "InternalRedirectLoop", Level = LogLevel.Error,
         Message = "Internal redirects for {Path} exceeded {Limit} (TryFiles, X-Accel-Redirect or @app loop); answered 500.")]
     public static partial void InternalRedirectLoop(ILogger logger, string path, int limit);

@@ -67,6 +67,12 @@ internal sealed class FileLookup
         Watch = FolderWatch.Start(_root, time, logger);
     }
 
+    /// <summary>The folder (Root) or the folder or file (Alias), as a full path.</summary>
+    public string Root => _root;
+
+    /// <summary>Files whose entries are cached now (for the status page; counting takes the dictionary's locks, so never per request).</summary>
+    public int CachedFiles => _entries.Count;
+
     /// <summary>Tells when cached entries need no check against the disk.</summary>
     public FolderWatch Watch { get; }
 

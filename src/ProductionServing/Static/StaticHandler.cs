@@ -37,6 +37,15 @@ internal sealed class StaticHandler : LocationHandler
 
     public FileLookup Files { get; }
 
+    /// <summary>The location's <c>Index</c> names, in order.</summary>
+    public IReadOnlyList<string> IndexNames => _index;
+
+    /// <summary>Whether a folder without an index file gets a listing.</summary>
+    public bool AutoIndex => _autoIndex;
+
+    /// <summary>The location's <c>try_files</c>, or null.</summary>
+    public TryFilesPlan? TryFiles => _tryFiles;
+
     public override Task HandleAsync(ServingRequest request)
     {
         var context = request.Context;

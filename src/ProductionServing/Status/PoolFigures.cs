@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+
+namespace ProductionServing.Status;
+
+/// <summary>
+/// One pool's counts since the status page started (rejections by reason, request timeouts, replaced
+/// workers, queue waits: the pool instruments) and its busy and queued history, sampled from the pool.
+/// </summary>
+internal sealed class PoolFigures
+{
+    private readonly ConcurrentDictionary<string, Counter> _rejections = new(StringComparer.Ordinal);
+    private long _rejected;
+    private long _timeouts;
+    private long _replaced;
+    private long _waits;
+    private long _waitMicroseconds;
+    private long _sampledRejected;
+
+    public SampleRing Busy { get; } = new(StatusFigures.PoolHistory);
+
+    public SampleRing Queued { get; } = new(StatusFigures.PoolHistory);
+
+    /// <summary>Rejections each second.</summary>
+    public SampleRing RejectedRate { get; } = new(StatusFigures.PoolHistory);
+
+    public long Rejected => Volatile.Read(ref _rejected);
+
+    public long RequestTimeouts => Volatile.Read(ref _timeouts);
+
+    public long WorkersReplaced => Volatile.Read(ref _replaced);
+
+    /// <summary>The mean queue wait in milliseconds, or NaN before the first.</summary>
+    public double MeanWaitMs => Volatile.Read(ref _waits) is var n && n == 0 ? double.NaN : Volatile.Read(ref _waitMicroseconds) / 1000.0 / n;
+
+    /// <summary>Rejections by <c>error.type</c>.</summary>
+    public IEnumerable<KeyValuePair<string, long>> RejectionsByReason()
+    {
+        foreach (var (reason, counter) in _rejections)
+        {
+            yield return new(reason, counter.Value);
+        }
+    }
+
+    public void Reject(string? reason, long count)
+    {
+        Interlocked.Add(ref _rejected, count);
+        if (reason is not null && (_rejections.Count < StatusFigures.MaxReasons || _rejections.ContainsKey(reason)))
+        {
+            _rejections.GetOrAdd(reason, static _ => new Counter()).Add(count);
+        }
+    }
+
+    public void TimedOut(long count) => Interlocked.Add(ref _timeouts, count);
+
+    public void Replaced(long count) => Interlocked.Add(ref _replaced, count);
+
+    public void Waited(double seconds)
+    {
+        Interlocked.Increment(ref _waits);
+        Interlocked.Add(ref _waitMicroseconds, (long)(seconds * 1_000_000));
+    }
+
+    /// <summary>The sampler's tick, with the pool's state now.</summary>
+    public void Sample(int busy, int queued)
+    {
+        Busy.Add(busy);
+        Queued.Add(queued);
+        var rejected = Rejected;
+        RejectedRate.Add(rejected - _sampledRejected);
+        _sampledRejected = rejected;
+    }
+}
+
+/// <summary>A count that a dictionary holds by reference.</summary>
+internal sealed class Counter
+{
+    private long _value;
+
+    public long Value => Volatile.Read(ref _value);
+
+    public void Add(long count) => Interlocked.Add(ref _value, count);
+}
