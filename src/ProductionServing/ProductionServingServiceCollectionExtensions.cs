@@ -65,10 +65,14 @@ public static class ProductionServingServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<UpstreamRegistry>();
         services.TryAddSingleton<PoolRegistry>();
+        services.TryAddSingleton<AccessLogFiles>();
 
         // Enumerable, so that calling AddProductionServing twice still runs one set of health checks.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, UpstreamHealthChecks>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PoolLifetime>());
+
+        // The same instance as the compiled configurations hold: on shutdown it drains their file.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AccessLogFiles>(static provider => provider.GetRequiredService<AccessLogFiles>()));
         services.TryAddSingleton(static provider =>
         {
             var host = provider.GetService<IHostEnvironment>();
@@ -76,7 +80,10 @@ public static class ProductionServingServiceCollectionExtensions
             var webRoot = provider.GetService<IWebHostEnvironment>()?.WebRootPath is { Length: > 0 } web ? web : Path.Combine(contentRoot, "wwwroot");
             return new ServingEnvironment(contentRoot, webRoot, provider.GetRequiredService<FileCacheBudget>(),
                 provider.GetRequiredService<UpstreamRegistry>(), provider.GetRequiredService<PoolRegistry>(), provider.GetRequiredService<TimeProvider>(),
-                provider.GetRequiredService<ILoggerFactory>());
+                provider.GetRequiredService<ILoggerFactory>())
+            {
+                AccessLogs = provider.GetRequiredService<AccessLogFiles>(),
+            };
         });
         services.TryAddSingleton<ServingConfigHolder>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProductionServingOptions>, ProductionServingOptionsValidator>());

@@ -36,8 +36,9 @@ internal sealed class RequestObserver(ServingMetrics metrics, TimeProvider time)
 
         Metrics.RequestEnded(location, statusCode, errorType, Time.GetElapsedTime(start));
 
-        // Seams: the access log and the status page's recent requests read the record here.
-        _ = record;
+        record?.AccessLog?.End(context, record, location, statusCode, errorType);
+
+        // Seam: the status page's recent requests read the record here.
     }
 
     /// <summary>The request's <c>error.type</c>, or null when it succeeded.</summary>
