@@ -65,7 +65,16 @@ internal readonly ref struct AccessLogEntry
             ? raw
             : Context.Request.PathBase.Value + Context.Request.Path.Value + Context.Request.QueryString.Value;
 
-    public string Protocol => Context.Request.Protocol;
+    /// <summary>
+    /// The protocol as nginx writes it in <c>$request</c>: <c>HTTP/2.0</c> and <c>HTTP/3.0</c> (its HTTP/2 and HTTP/3
+    /// modules build the request line so), where ASP.NET Core says <c>HTTP/2</c> and <c>HTTP/3</c>.
+    /// </summary>
+    public string Protocol => Context.Request.Protocol switch
+    {
+        var protocol when HttpProtocol.IsHttp2(protocol) => "HTTP/2.0",
+        var protocol when HttpProtocol.IsHttp3(protocol) => "HTTP/3.0",
+        var protocol => protocol,
+    };
 
     public string? Referer => First(Context.Request.Headers.Referer);
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using ProductionServing.Tests.Infrastructure;
@@ -150,6 +151,27 @@ public sealed class AccessLogTests : IDisposable
         // Lines are written in the order the requests ended: once the second is there, the first would be.
         var line = Assert.Single(await AccessLogLines.WaitForLoggedAsync(host, 1));
         Assert.Contains("\"GET /hello.txt HTTP/1.1\" 200 11 ", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Http2Request_IsLoggedWithNginxsProtocolName_AndItsBytes()
+    {
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(ServingJson.StaticRoot(_site.Root), section: "\"AccessLog\": {}"),
+            services: services => services.AddSingleton<TimeProvider>(_time), protocols: HttpProtocols.Http2);
+        using var client = new HttpClient
+        {
+            BaseAddress = host.Client.BaseAddress,
+            DefaultRequestVersion = HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            Timeout = TestTimeouts.Wait,
+        };
+
+        Assert.Equal(_site.Small, await client.GetByteArrayAsync(new Uri("/data.bin", UriKind.Relative)));
+        Assert.Equal("hello world", await client.GetStringAsync(new Uri("/hello.txt", UriKind.Relative)));
+
+        var lines = await AccessLogLines.WaitForLoggedAsync(host, 2);
+        Assert.Contains("\"GET /data.bin HTTP/2.0\" 200 1024 ", lines[0], StringComparison.Ordinal);
+        Assert.Contains("\"GET /hello.txt HTTP/2.0\" 200 11 ", lines[1], StringComparison.Ordinal);
     }
 
     [Theory]
