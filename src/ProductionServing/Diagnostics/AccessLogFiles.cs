@@ -11,7 +11,7 @@ namespace ProductionServing.Diagnostics;
 /// closed, after the server has stopped taking requests (the host stops the server first).
 /// </summary>
 internal sealed class AccessLogFiles(ServingMetrics metrics, ILoggerFactory loggerFactory, TimeProvider time)
-    : IHostedService, IAsyncDisposable, IDisposable
+    : IHostedService, IDisposable
 {
     private readonly Lock _lock = new();
     private readonly List<AccessLogFile> _writers = [];
@@ -82,9 +82,10 @@ internal sealed class AccessLogFiles(ServingMetrics metrics, ILoggerFactory logg
     public async Task StopAsync(CancellationToken cancellationToken) =>
         await RetireAll().WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
-    public async ValueTask DisposeAsync() => await RetireAll().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-
-    /// <summary>Retires the writers without waiting: they finish in the background.</summary>
+    /// <summary>
+    /// Retires the writers without waiting (they finish in the background): the host's stop has waited for them
+    /// already, within its shutdown timeout, and a disk still stuck after that must not hold the process.
+    /// </summary>
     public void Dispose() => _ = RetireAll();
 
     private Task RetireAll()
