@@ -40,6 +40,7 @@ internal sealed class ProductionServingMiddleware
         var snapshot = _holder.Current;
         var start = _observer.Time.GetTimestamp();
         var record = snapshot.RecordsRequests ? new RequestRecord(start) : null;
+        snapshot.AccessLog?.Begin(context, record!);
         Task served;
         bool statusPage;
         try

@@ -67,10 +67,14 @@ public static class ProductionServingServiceCollectionExtensions
         services.TryAddSingleton<UpstreamRegistry>();
         services.TryAddSingleton<PoolRegistry>();
         services.TryAddSingleton<StatusMonitor>();
+        services.TryAddSingleton<AccessLogFiles>();
 
         // Enumerable, so that calling AddProductionServing twice still runs one set of health checks.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, UpstreamHealthChecks>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PoolLifetime>());
+
+        // The same instance as the compiled configurations hold: on shutdown it drains their file.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AccessLogFiles>(static provider => provider.GetRequiredService<AccessLogFiles>()));
         services.TryAddSingleton(static provider =>
         {
             var host = provider.GetService<IHostEnvironment>();
@@ -78,7 +82,10 @@ public static class ProductionServingServiceCollectionExtensions
             var webRoot = provider.GetService<IWebHostEnvironment>()?.WebRootPath is { Length: > 0 } web ? web : Path.Combine(contentRoot, "wwwroot");
             return new ServingEnvironment(contentRoot, webRoot, provider.GetRequiredService<FileCacheBudget>(),
                 provider.GetRequiredService<UpstreamRegistry>(), provider.GetRequiredService<PoolRegistry>(), provider.GetRequiredService<TimeProvider>(),
-                provider.GetRequiredService<ILoggerFactory>(), provider.GetRequiredService<ServingMetrics>());
+                provider.GetRequiredService<ILoggerFactory>(), provider.GetRequiredService<ServingMetrics>())
+            {
+                AccessLogs = provider.GetRequiredService<AccessLogFiles>(),
+            };
         });
         services.TryAddSingleton<ServingConfigHolder>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProductionServingOptions>, ProductionServingOptionsValidator>());

@@ -5,15 +5,16 @@ using ProductionServing;
 using ProductionServing.LoadServer;
 
 // The server side of tests/load/run. Usage:
-//   ProductionServing.LoadServer --mode <library|staticfiles|ceiling> --root <folder> --urls http://127.0.0.1:PORT
+//   ProductionServing.LoadServer --mode <library|library-accesslog|staticfiles|ceiling> --root <folder> --urls http://127.0.0.1:PORT
 //   ProductionServing.LoadServer --mode library --root <folder> --config <file.json> --urls http://127.0.0.1:PORT
 //   ProductionServing.LoadServer --mode backend --urls http://127.0.0.1:PORT
 //   ProductionServing.LoadServer --mode proxy --upstream http://127.0.0.1:PORT --urls http://127.0.0.1:PORT
 //   ProductionServing.LoadServer --mode <app|limiter|pool-default|pool-dedicated|pool-isolation|pool-fifo|pool-lifo> --urls http://127.0.0.1:PORT
 // Any mode also takes --metrics <ours|all> (a MeterListener observes every instrument of the
-// ProductionServing meter, or of every meter: what an exporter costs the request path) and, for the
-// library's modes, --access-log <file> (the access log on, written to that file).
-// The static suite uses the first three modes; the proxy suite puts a proxy (this library's is
+// ProductionServing meter, or of every meter: what an exporter costs the request path), and library
+// and proxy take --access-log <file> (the access log on, appended to that file).
+// The static suite uses the first three modes (library-accesslog is library with the access log on,
+// appended to --access-log, by default a file in the temporary folder deleted at exit); the proxy suite puts a proxy (this library's is
 // --mode proxy) in front of --mode backend; the pools suite runs one app behind nothing, a
 // concurrency limiter or a worker pool (PoolModes).
 var builder = WebApplication.CreateBuilder(args);
@@ -26,7 +27,7 @@ var upstream = Uri.TryCreate(builder.Configuration["upstream"], UriKind.Absolute
     : null;
 var valid = mode switch
 {
-    "library" or "staticfiles" or "ceiling" => root is not null,
+    "library" or "library-accesslog" or "staticfiles" or "ceiling" => root is not null,
     "backend" => true,
     "proxy" => upstream is not null,
     _ => PoolModes.IsKnown(mode),
@@ -34,7 +35,7 @@ var valid = mode switch
 if (!valid)
 {
     Console.Error.WriteLine("""
-        usage: ProductionServing.LoadServer --mode <library|staticfiles|ceiling> --root <folder> --urls http://127.0.0.1:PORT
+        usage: ProductionServing.LoadServer --mode <library|library-accesslog|staticfiles|ceiling> --root <folder> --urls http://127.0.0.1:PORT
                ProductionServing.LoadServer --mode backend --urls http://127.0.0.1:PORT
                ProductionServing.LoadServer --mode proxy --upstream http://127.0.0.1:PORT --urls http://127.0.0.1:PORT
                ProductionServing.LoadServer --mode <app|limiter|pool-default|pool-dedicated|pool-isolation|pool-fifo|pool-lifo> --urls http://127.0.0.1:PORT
@@ -42,7 +43,10 @@ if (!valid)
     return 2;
 }
 
-if (mode == "library")
+var accessLog = mode == "library-accesslog"
+    ? Path.GetFullPath(builder.Configuration["access-log"] ?? Path.Combine(Path.GetTempPath(), $"ps-loadserver-{Environment.ProcessId}.access.log"))
+    : builder.Configuration["access-log"] is { } accessLogArgument ? Path.GetFullPath(accessLogArgument) : null;
+if (mode is "library" or "library-accesslog")
 {
     // --config file.json adds its ProductionServing section, reloaded when the file changes (the
     // reload benchmark, tests/load/reload, changes another location there while the static one is loaded).
@@ -57,6 +61,7 @@ if (mode == "library")
         // /__alloc is the app's, so the static location must not take it.
         options.Locations.Add(new LocationOptions { Match = "= /__alloc", App = new AppOptions { Pool = null } });
         options.Locations.Add(new LocationOptions { Match = "/", Static = new StaticOptions { Root = root } });
+        options.AccessLog = accessLog is null ? null : new AccessLogOptions { Path = accessLog };
     });
 }
 else if (mode == "proxy")
@@ -67,16 +72,12 @@ else if (mode == "proxy")
         options.Upstreams["backend"] = new UpstreamOptions { Servers = { new UpstreamServerOptions { Address = upstream } } };
         options.Locations.Add(new LocationOptions { Match = "= /__alloc", App = new AppOptions { Pool = null } });
         options.Locations.Add(new LocationOptions { Match = "/", Proxy = new ProxyOptions { Pass = "http://backend" } });
+        options.AccessLog = accessLog is null ? null : new AccessLogOptions { Path = accessLog };
     });
 }
 else if (mode != "backend")
 {
     PoolModes.AddServices(builder.Services, mode!);
-}
-
-if (builder.Configuration["access-log"] is { } accessLog)
-{
-    builder.Services.AddProductionServing(options => options.AccessLog = new AccessLogOptions { Path = Path.GetFullPath(accessLog) });
 }
 
 var app = builder.Build();
@@ -85,7 +86,7 @@ try
 {
     switch (mode)
     {
-        case "library" or "proxy":
+        case "library" or "library-accesslog" or "proxy":
             app.UseProductionServing();
             break;
         case "staticfiles":
@@ -115,4 +116,9 @@ catch (OptionsValidationException ex)
 app.MapGet(mode == "backend" ? "/__backend/alloc" : "/__alloc", () => GC.GetTotalAllocatedBytes(precise: true).ToString(CultureInfo.InvariantCulture));
 
 await app.RunAsync();
+if (accessLog is not null && builder.Configuration["access-log"] is null)
+{
+    File.Delete(accessLog);
+}
+
 return 0;

@@ -41,6 +41,7 @@ internal sealed class ProductionServingOptionsValidator : IValidateOptions<Produ
             }
         }
 
+        AccessLogRules.Validate(options.AccessLog, errors);
         if (options.Status is { } status)
         {
             StatusRules.Validate(status, errors);

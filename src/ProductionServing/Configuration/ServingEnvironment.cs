@@ -30,4 +30,7 @@ internal sealed class ServingEnvironment(string contentRoot, string webRoot, Fil
     public PoolRegistry Pools { get; } = pools;
 
     public ILoggerFactory LoggerFactory { get; } = loggerFactory;
+
+    /// <summary>The access log's file writer, kept across reloads; null outside a host (a snapshot compiled without the access log).</summary>
+    public Diagnostics.AccessLogFiles? AccessLogs { get; init; }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using ProductionServing.Diagnostics;
 using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Routing;
@@ -18,10 +19,11 @@ internal sealed class ServingSnapshot
     private readonly List<Location> _locations;
 
     private ServingSnapshot(string fingerprint, List<Location> locations, Location unmatched, Location appFallback, bool recordsRequests,
-        bool serverTiming, StatusEndpoint? status)
+        bool serverTiming, StatusEndpoint? status, AccessLog? accessLog)
     {
         Status = status;
         _fingerprint = fingerprint;
+        AccessLog = accessLog;
         RecordsRequests = recordsRequests;
         ServerTiming = serverTiming;
         _locations = locations;
@@ -63,6 +65,9 @@ internal sealed class ServingSnapshot
 
     /// <summary>Whether handlers add a <c>Server-Timing</c> header (<see cref="Diagnostics.ServerTiming"/>).</summary>
     public bool ServerTiming { get; }
+
+    /// <summary>The access log, or null when it is off.</summary>
+    public AccessLog? AccessLog { get; }
 
     /// <summary>Compiles validated options.</summary>
     public static ServingSnapshot Compile(ProductionServingOptions options, ServingEnvironment environment)
@@ -120,6 +125,10 @@ internal sealed class ServingSnapshot
     private static ServingSnapshot Assemble(ProductionServingOptions options, ServingEnvironment environment, LocationPattern[] patterns,
         StaticHandler?[] statics, StaticHandler? webRoot, LocationPattern root)
     {
+        // The access log's file is opened (or kept, or switched) first: a path that cannot be written is the
+        // last thing that can fail.
+        var accessLog = AccessLog.Compile(options, environment);
+
         // Last, when nothing else can fail: building the groups and pools hands the upstream servers' and
         // pools' live state over to this snapshot (and applies new limits), which a rejected reload must not do.
         var groups = environment.Upstreams.Build(options);
@@ -140,7 +149,8 @@ internal sealed class ServingSnapshot
             appFallback: Create(root, isInternal: false, defaultApp, index: -1, match: "@app"),
             recordsRequests: options.AccessLog is not null || options.Status is not null || options.ServerTiming,
             serverTiming: options.ServerTiming,
-            status: options.Status is { Path: { } statusPath } status ? new StatusEndpoint(statusPath, ClientNetworks.Parse(status.Allow)) : null);
+            status: options.Status is { Path: { } statusPath } status ? new StatusEndpoint(statusPath, ClientNetworks.Parse(status.Allow)) : null,
+            accessLog: accessLog);
     }
 
     private static Location Create(LocationPattern pattern, bool isInternal, LocationHandler handler, int index, string? match) =>

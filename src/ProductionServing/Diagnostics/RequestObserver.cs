@@ -47,9 +47,10 @@ internal sealed class RequestObserver(ServingMetrics metrics, TimeProvider time,
         var end = Time.GetTimestamp();
         Metrics.RequestEnded(location, statusCode, errorType, Time.GetElapsedTime(start, end));
 
-        // Seams: the access log and the status page's recent requests read the record here.
+        // The access log and the status page's recent requests read the record.
         if (record is not null)
         {
+            record.AccessLog?.End(context, record, location, statusCode, errorType);
             Status.Observe(context, location, statusCode, errorType, end - start, record);
         }
     }

@@ -27,6 +27,15 @@ internal sealed class RequestRecord(long start)
     /// <summary>Bytes of the response body sent to the client (nginx's <c>$body_bytes_sent</c>).</summary>
     public long BytesSent { get; set; }
 
+    /// <summary>The access log that writes the request at its end (that of the configuration it started with), or null when the log is off.</summary>
+    public AccessLog? AccessLog { get; set; }
+
+    /// <summary>
+    /// The method as the client sent it, for the access log: an <c>X-Accel-Redirect</c> handoff turns the
+    /// request into a GET, and nginx's <c>$request</c> still shows the client's request line.
+    /// </summary>
+    public string? Method { get; set; }
+
     /// <summary>Upstream attempts made, kept or not (one more than the retries).</summary>
     public int AttemptCount { get; private set; }
 
