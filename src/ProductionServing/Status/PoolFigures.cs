@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace ProductionServing.Status;
 
 /// <summary>
@@ -8,8 +6,7 @@ namespace ProductionServing.Status;
 /// </summary>
 internal sealed class PoolFigures
 {
-    private readonly ConcurrentDictionary<string, Counter> _rejections = new(StringComparer.Ordinal);
-    private long _rejected;
+    private readonly ReasonCounts _rejections = new();
     private long _timeouts;
     private long _replaced;
     private long _waits;
@@ -23,7 +20,7 @@ internal sealed class PoolFigures
     /// <summary>Rejections each second.</summary>
     public SampleRing RejectedRate { get; } = new(StatusFigures.PoolHistory);
 
-    public long Rejected => Volatile.Read(ref _rejected);
+    public long Rejected => _rejections.Total;
 
     public long RequestTimeouts => Volatile.Read(ref _timeouts);
 
@@ -33,22 +30,9 @@ internal sealed class PoolFigures
     public double MeanWaitMs => Volatile.Read(ref _waits) is var n && n == 0 ? double.NaN : Volatile.Read(ref _waitMicroseconds) / 1000.0 / n;
 
     /// <summary>Rejections by <c>error.type</c>.</summary>
-    public IEnumerable<KeyValuePair<string, long>> RejectionsByReason()
-    {
-        foreach (var (reason, counter) in _rejections)
-        {
-            yield return new(reason, counter.Value);
-        }
-    }
+    public IEnumerable<KeyValuePair<string, long>> RejectionsByReason() => _rejections.ByReason();
 
-    public void Reject(string? reason, long count)
-    {
-        Interlocked.Add(ref _rejected, count);
-        if (reason is not null && (_rejections.Count < StatusFigures.MaxReasons || _rejections.ContainsKey(reason)))
-        {
-            _rejections.GetOrAdd(reason, static _ => new Counter()).Add(count);
-        }
-    }
+    public void Reject(string? reason, long count) => _rejections.Add(reason, count);
 
     public void TimedOut(long count) => Interlocked.Add(ref _timeouts, count);
 
@@ -69,14 +53,4 @@ internal sealed class PoolFigures
         RejectedRate.Add(rejected - _sampledRejected);
         _sampledRejected = rejected;
     }
-}
-
-/// <summary>A count that a dictionary holds by reference.</summary>
-internal sealed class Counter
-{
-    private long _value;
-
-    public long Value => Volatile.Read(ref _value);
-
-    public void Add(long count) => Interlocked.Add(ref _value, count);
 }

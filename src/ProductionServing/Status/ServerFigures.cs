@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace ProductionServing.Status;
 
 /// <summary>
@@ -8,9 +6,8 @@ namespace ProductionServing.Status;
 /// </summary>
 internal sealed class ServerFigures
 {
-    private readonly ConcurrentDictionary<string, Counter> _failures = new(StringComparer.Ordinal);
+    private readonly ReasonCounts _failures = new();
     private long _attempts;
-    private long _failed;
     private long _timed;
     private long _microseconds;
     private long _sampledTimed;
@@ -23,18 +20,12 @@ internal sealed class ServerFigures
 
     public long Attempts => Volatile.Read(ref _attempts);
 
-    public long Failures => Volatile.Read(ref _failed);
+    public long Failures => _failures.Total;
 
     /// <summary>The mean attempt duration since start in milliseconds, or NaN.</summary>
     public double MeanMs => Volatile.Read(ref _timed) is var n && n == 0 ? double.NaN : Volatile.Read(ref _microseconds) / 1000.0 / n;
 
-    public IEnumerable<KeyValuePair<string, long>> FailuresByReason()
-    {
-        foreach (var (reason, counter) in _failures)
-        {
-            yield return new(reason, counter.Value);
-        }
-    }
+    public IEnumerable<KeyValuePair<string, long>> FailuresByReason() => _failures.ByReason();
 
     public void Attempted(string? errorType, long count)
     {
@@ -44,11 +35,7 @@ internal sealed class ServerFigures
             return;
         }
 
-        Interlocked.Add(ref _failed, count);
-        if (_failures.Count < StatusFigures.MaxReasons || _failures.ContainsKey(errorType))
-        {
-            _failures.GetOrAdd(errorType, static _ => new Counter()).Add(count);
-        }
+        _failures.Add(errorType, count);
     }
 
     public void Timed(double seconds)
@@ -66,31 +53,5 @@ internal sealed class ServerFigures
         ResponseTime.Add(timed == _sampledTimed ? double.NaN : (microseconds - _sampledMicroseconds) / 1000.0 / (timed - _sampledTimed));
         _sampledTimed = timed;
         _sampledMicroseconds = microseconds;
-    }
-}
-
-/// <summary>An upstream group's rejections by reason (no server could take the request).</summary>
-internal sealed class GroupFigures
-{
-    private readonly ConcurrentDictionary<string, Counter> _rejections = new(StringComparer.Ordinal);
-    private long _rejected;
-
-    public long Rejected => Volatile.Read(ref _rejected);
-
-    public IEnumerable<KeyValuePair<string, long>> RejectionsByReason()
-    {
-        foreach (var (reason, counter) in _rejections)
-        {
-            yield return new(reason, counter.Value);
-        }
-    }
-
-    public void Reject(string? reason, long count)
-    {
-        Interlocked.Add(ref _rejected, count);
-        if (reason is not null && (_rejections.Count < StatusFigures.MaxReasons || _rejections.ContainsKey(reason)))
-        {
-            _rejections.GetOrAdd(reason, static _ => new Counter()).Add(count);
-        }
     }
 }

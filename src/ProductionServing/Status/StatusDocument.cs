@@ -84,13 +84,13 @@ internal static class StatusDocument
         json.WriteStartArray("upstreams");
         foreach (var group in groups)
         {
-            var figures = monitor.Figures.FindGroup(group.Name);
+            var rejections = monitor.Figures.FindGroup(group.Name);
             json.WriteStartObject();
             json.WriteString("name", group.Name);
             json.WriteString("balancing", group.Policy.ToString());
             json.WriteNumber("queued", group.QueueLength);
-            json.WriteNumber("rejected", figures?.Rejected ?? 0);
-            WriteReasons(json, "rejected_by_reason", figures?.RejectionsByReason());
+            json.WriteNumber("rejected", rejections?.Total ?? 0);
+            WriteReasons(json, "rejected_by_reason", rejections?.ByReason());
             json.WriteStartArray("servers");
             foreach (var server in group.Servers)
             {

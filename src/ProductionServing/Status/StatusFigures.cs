@@ -33,7 +33,7 @@ internal sealed class StatusFigures
 
     private readonly ConcurrentDictionary<string, LocationFigures> _locations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, PoolFigures> _pools = new(StringComparer.OrdinalIgnoreCase);
-    private readonly ConcurrentDictionary<string, GroupFigures> _groups = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, ReasonCounts> _groups = new(StringComparer.OrdinalIgnoreCase);
     private readonly ConcurrentDictionary<(string Group, string Server), ServerFigures> _servers = new(ServerKeyComparer.Instance);
     private readonly ConcurrentDictionary<string, string> _serverNames = new(StringComparer.Ordinal);
     private readonly Lock _errorsLock = new();
@@ -75,9 +75,10 @@ internal sealed class StatusFigures
 
     public PoolFigures? FindPool(string name) => _pools.GetValueOrDefault(name);
 
-    public GroupFigures? Group(string name) => Get(_groups, name, static _ => new GroupFigures());
+    /// <summary>An upstream group's rejections (no server could take the request), by reason.</summary>
+    public ReasonCounts? Group(string name) => Get(_groups, name, static _ => new ReasonCounts());
 
-    public GroupFigures? FindGroup(string name) => _groups.GetValueOrDefault(name);
+    public ReasonCounts? FindGroup(string name) => _groups.GetValueOrDefault(name);
 
     /// <summary>
     /// The figures of server <paramref name="server"/> of <paramref name="group"/>. The server is named as

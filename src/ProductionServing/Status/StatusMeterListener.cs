@@ -137,7 +137,7 @@ internal sealed class StatusMeterListener : IDisposable
                     figures.Server(tags.Upstream, tags.Server)?.Timed(value);
                     break;
                 case Kind.UpstreamRejections when tags.Upstream is not null:
-                    figures.Group(tags.Upstream)?.Reject(tags.ErrorType, (long)value);
+                    figures.Group(tags.Upstream)?.Add(tags.ErrorType, (long)value);
                     break;
             }
         }
