@@ -39,7 +39,9 @@ internal sealed class RequestObserver(ServingMetrics metrics, TimeProvider time,
             NameRoute(context, location);
         }
 
-        if (Activity.Current is { IsAllDataRequested: true } activity)
+        // Only a span a tracer records: ASP.NET Core also makes an activity for every request when logging
+        // is on (for its scopes), which nothing exports, and each tag would be an allocation on it.
+        if (Activity.Current is { Recorded: true, IsAllDataRequested: true } activity)
         {
             TagSpan(activity, location, errorType);
         }

@@ -19,8 +19,7 @@ namespace ProductionServing.Tests.Proxy;
 /// ActivityListeners are process-wide and change what every host in the process does (a System.Net.Http
 /// listener makes every proxied request start a span), so these tests run alone.
 /// </remarks>
-[Collection(nameof(TraceContextTests))]
-[CollectionDefinition(nameof(TraceContextTests), DisableParallelization = true)]
+[Collection(ActivityListeners.Name)]
 public sealed class TraceContextTests
 {
     private const string ClientTraceId = "0af7651916cd43dd8448eb211c80319c";
