@@ -12,7 +12,9 @@ app.MapGet("/", () => Results.Text(
     + "/download/report.txt?key=demo (the app authorizes, the static location sends the file), "
     + "/protected/report.txt and /internal/ (404: internal locations), "
     + "/proxied/hello (forwarded upstream to this same app's /api/hello, as nginx's proxy_pass would), "
-    + "/blocking/200 (blocking code on the 'blocking' pool's own threads, never the thread pool's).\n"));
+    + "/blocking/200 (blocking code on the 'blocking' pool's own threads, never the thread pool's), "
+    + "/_serving (the live status page, from this machine only) and /_serving/match?path=/reports/2026.csv "
+    + "(which location a path selects, and why).\n"));
 app.MapGet("/healthz", () => "ok");
 app.MapGet("/api/hello", (HttpContext context) => new
 {
