@@ -6,7 +6,7 @@ namespace ProductionServing.Status;
 /// <summary>
 /// Listens to the instruments of this app's <c>ProductionServing</c> meter (the host's
 /// <see cref="ServingMetrics.Meter"/>, not another host's of the same name in the process) and adds
-/// their measurements into <see cref="StatusFigures"/>, by the tags the instrument contract gives them.
+/// their measurements into <see cref="StatusFigures"/>, by their tags (<see cref="ServingMetrics"/>'s tag names).
 /// Started only when the status page is configured: until then no instrument is enabled on its account.
 /// </summary>
 /// <remarks>
@@ -87,9 +87,9 @@ internal sealed class StatusMeterListener : IDisposable
                     case ServingMetrics.LocationTag: read.Location = value as string; break;
                     case ServingMetrics.PoolTag: read.Pool = value as string; break;
                     case ServingMetrics.UpstreamTag: read.Upstream = value as string; break;
-                    case UpstreamServerTag: read.Server = value as string; break;
+                    case ServingMetrics.UpstreamServerTag: read.Server = value as string; break;
                     case ServingMetrics.ErrorTypeTag: read.ErrorType = value as string; break;
-                    case CacheResultTag: read.CacheResult = value as string; break;
+                    case ServingMetrics.CacheResultTag: read.CacheResult = value as string; break;
                     case ServingMetrics.StatusCodeTag: read.StatusCode = value is int code ? code : 0; break;
                 }
             }
@@ -97,12 +97,6 @@ internal sealed class StatusMeterListener : IDisposable
             return read;
         }
     }
-
-    /// <summary>The instrument contract's tag of an upstream server's configured address.</summary>
-    private const string UpstreamServerTag = "production_serving.upstream.server";
-
-    /// <summary>The instrument contract's tag of a cache lookup's result (<c>hit</c> or <c>miss</c>).</summary>
-    private const string CacheResultTag = "production_serving.cache.result";
 
     /// <summary>One enabled instrument: what it measures, and where its measurements go.</summary>
     private sealed class Measured(Kind kind, StatusFigures figures)

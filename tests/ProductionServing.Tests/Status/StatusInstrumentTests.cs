@@ -5,12 +5,12 @@ using ProductionServing.Tests.Pools;
 namespace ProductionServing.Tests.Status;
 
 /// <summary>
-/// The status page's counts that come from the pool and upstream instruments of the instrument contract:
+/// The status page's counts that come from the pool and upstream instruments:
 /// rejections by reason, upstream attempts and failures by server, attempt durations.
 /// </summary>
 public sealed class StatusInstrumentTests
 {
-    [NeedsInstrumentsFact("production_serving.pool.rejections")]
+    [Fact]
     public async Task PoolRejections_AreCountedByReason()
     {
         var json = ServingJson.Config("""{ "Match": "/", "App": { "Pool": "p" } }""", pools: """ "p": { "MaxConcurrency": 1, "QueueLimit": 0 } """,
@@ -28,7 +28,7 @@ public sealed class StatusInstrumentTests
         await running;
     }
 
-    [NeedsInstrumentsFact("production_serving.upstream.attempts", "production_serving.upstream.duration")]
+    [Fact]
     public async Task UpstreamAttempts_AreCountedPerServer_WithFailuresByReason_AndResponseTimes()
     {
         await using var alive = await UpstreamHost.NamedAsync("alive");
@@ -51,7 +51,7 @@ public sealed class StatusInstrumentTests
         Assert.True(up.GetProperty("mean_ms").GetDouble() > 0);
     }
 
-    [NeedsInstrumentsFact("production_serving.upstream.attempts")]
+    [Fact]
     public async Task FailedRequest_ListsItsUpstreamAttempts()
     {
         var refusing = RawUpstream.RefusingAddress();
