@@ -11,9 +11,6 @@ namespace ProductionServing.Diagnostics;
 /// </summary>
 internal readonly ref struct AccessLogEntry
 {
-    /// <summary>nginx's status for a request whose client closed the connection before the response began.</summary>
-    public const int ClientClosedRequest = 499;
-
     private static readonly string UpstreamTimeout = ErrorTypes.Of(ServingError.UpstreamTimeout);
     private static readonly string UpstreamConnectTimeout = ErrorTypes.Of(ServingError.UpstreamConnectTimeout);
 
@@ -28,8 +25,7 @@ internal readonly ref struct AccessLogEntry
         Time = time;
         RequestTime = time.GetElapsedTime(record.Start);
 
-        // nginx's 499: the client went away before anything was sent, so no status ever reached it.
-        StatusCode = errorType == ErrorTypes.ClientAborted && !context.Response.HasStarted ? ClientClosedRequest : statusCode;
+        StatusCode = statusCode;
         Method = record.Method ?? context.Request.Method;
 
         // A HEAD response has no body whatever the app wrote (RFC 9110 §9.3.2): the server sent none of it.

@@ -16,4 +16,8 @@ internal static partial class DiagnosticsLog
     [LoggerMessage(EventId = 5103, EventName = "AccessLogWriteFailed", Level = LogLevel.Error,
         Message = "Access log {Path}: writing failed and {Lost} lines were lost; the file is opened again for the next lines. This error repeats at most every {Interval}.")]
     public static partial void AccessLogWriteFailed(ILogger logger, string path, long lost, TimeSpan interval, Exception exception);
+
+    [LoggerMessage(EventId = 5104, EventName = "RequestObservationFailed", Level = LogLevel.Warning,
+        Message = "The access log or the status page failed to take a request that was already served ({Method} {Path}); the request is not affected.")]
+    public static partial void RequestObservationFailed(ILogger logger, string method, string path, Exception exception);
 }

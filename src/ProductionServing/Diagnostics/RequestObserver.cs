@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
 using ProductionServing.Status;
 
 namespace ProductionServing.Diagnostics;
@@ -10,8 +11,11 @@ namespace ProductionServing.Diagnostics;
 /// the request metrics, names the location as <c>http.route</c> on ASP.NET Core's own request metric,
 /// and hands the request to the access log and the status page when they are on.
 /// </summary>
-internal sealed class RequestObserver(ServingMetrics metrics, TimeProvider time, StatusMonitor status)
+internal sealed class RequestObserver(ServingMetrics metrics, TimeProvider time, StatusMonitor status, ILogger<RequestObserver> logger)
 {
+    /// <summary>nginx's status for a request whose client closed the connection before the response began.</summary>
+    public const int ClientClosedRequest = 499;
+
     private const string RouteTag = "http.route";
 
     public ServingMetrics Metrics { get; } = metrics;
@@ -31,9 +35,14 @@ internal sealed class RequestObserver(ServingMetrics metrics, TimeProvider time,
         var location = context.Features.Get<ServingLocation>();
         var response = context.Response;
 
-        // An exception that escapes becomes Kestrel's 500 (when nothing was sent yet) after this runs.
-        var statusCode = threw && !response.HasStarted ? StatusCodes.Status500InternalServerError : response.StatusCode;
+        // nginx's 499 when the client went away before anything was sent: no status ever reached it, and
+        // every reader (metrics, access log, status page) should tell it from a server error. Otherwise an
+        // exception that escapes becomes Kestrel's 500 (when nothing was sent yet) after this runs.
         var errorType = ErrorTypeOf(context, threw);
+        var statusCode = response.HasStarted ? response.StatusCode
+            : errorType == ErrorTypes.ClientAborted ? ClientClosedRequest
+            : threw ? StatusCodes.Status500InternalServerError
+            : response.StatusCode;
         if (location is not null)
         {
             NameRoute(context, location);
@@ -52,8 +61,25 @@ internal sealed class RequestObserver(ServingMetrics metrics, TimeProvider time,
         // The access log and the status page's recent requests read the record.
         if (record is not null)
         {
+            Observe(context, location, statusCode, errorType, end - start, record);
+        }
+    }
+
+    /// <summary>
+    /// Hands the request to the access log and the status page. The request was served: a failure here
+    /// (a logging provider's, say) is logged, and must neither fail the request nor replace the app's
+    /// own exception on its way out.
+    /// </summary>
+    private void Observe(HttpContext context, ServingLocation? location, int statusCode, string? errorType, long ticks, RequestRecord record)
+    {
+        try
+        {
             record.AccessLog?.End(context, record, location, statusCode, errorType);
-            Status.Observe(context, location, statusCode, errorType, end - start, record);
+            Status.Observe(context, location, statusCode, errorType, ticks, record);
+        }
+        catch (Exception exception)
+        {
+            DiagnosticsLog.RequestObservationFailed(logger, context.Request.Method, context.Request.Path.Value ?? "", exception);
         }
     }
 

@@ -178,6 +178,7 @@ public sealed class PoolMetricsTests
         await using var app = await PoolTestApp.StartAsync(PoolTestApp.Config(""" "p": { "MaxConcurrency": 1, "QueueLimit": 1 } """));
         using var rejections = Collect<long>(app, Rejections);
         using var duration = Collect<double>(app, QueueDuration);
+        using var requests = Collect<double>(app, "production_serving.request.duration");
         var a = app.Client.GetAsync("/gate/a");
         await app.Started("a");
         using (var leaving = new CancellationTokenSource())
@@ -192,6 +193,12 @@ public sealed class PoolMetricsTests
         Assert.Contains(duration.GetMeasurementSnapshot(),
             m => m.Tags.Count == 2 && m.Tags["error.type"] as string == "client_aborted" && m.Tags["production_serving.pool"] as string == "p");
         Assert.Empty(rejections.GetMeasurementSnapshot());
+
+        // No status reached the client: nginx's 499, not a server error.
+        await requests.WaitForMeasurementsAsync(1, TestTimeouts.Wait);
+        var left = Assert.Single(requests.GetMeasurementSnapshot());
+        Assert.Equal(499, left.Tags["http.response.status_code"]);
+        Assert.Equal("client_aborted", left.Tags["error.type"]);
         app.Open("a");
         await a;
     }
