@@ -10,11 +10,12 @@ namespace ProductionServing.Proxy;
 /// a request nothing observes takes no timestamps and allocates nothing for them.
 /// </summary>
 /// <remarks>
-/// The request's own flow calls it one step after another. The one call from elsewhere is
-/// <see cref="Connected"/>, from the connection pool's connect path (<see cref="UpstreamTransport"/>),
-/// which may run on another thread and, when an attempt gave up on a connection still being opened,
-/// after a later attempt began: each attempt has a number, and a connection opened for an earlier one
-/// is measured but not put on the later one.
+/// The request's own flow calls it one step after another. The calls from elsewhere are
+/// <see cref="Connecting"/> and <see cref="Connected"/>, from the connection pool's connect path
+/// (<see cref="UpstreamTransport"/>), which may run on another thread and, when an attempt gave up on a
+/// connection, after a later attempt began: each attempt has a number, carried by its message's
+/// <see cref="AttemptTicket"/>, and a connection opened for an earlier one is measured for its own server
+/// but not put on the later attempt.
 /// </remarks>
 internal sealed class AttemptObserver
 {
@@ -55,8 +56,15 @@ internal sealed class AttemptObserver
         Volatile.Write(ref _attempt, _attempt + 1);
     }
 
-    /// <summary>The connect path begins opening a connection for the attempt in progress.</summary>
-    public PendingConnection Connecting() => new(Volatile.Read(ref _attempt), Volatile.Read(ref _server)!, _time.GetTimestamp());
+    /// <summary>
+    /// The attempt just started, as its request message carries it to the connect path. That path may
+    /// begin late (the pool opens connections from queued work), after this attempt gave up and a later
+    /// one began at another server: the ticket keeps the connection on its own attempt and server.
+    /// </summary>
+    public AttemptTicket Ticket() => new(this, _attempt, _server!);
+
+    /// <summary>The connect path begins opening a connection for <paramref name="ticket"/>'s attempt.</summary>
+    public PendingConnection Connecting(AttemptTicket ticket) => new(ticket.Attempt, ticket.Server, _time.GetTimestamp());
 
     /// <summary>The connection <paramref name="pending"/> describes is open.</summary>
     public void Connected(in PendingConnection pending)
@@ -141,4 +149,14 @@ internal sealed class AttemptObserver
 
     /// <summary>A connection being opened: for which attempt and server, and since when.</summary>
     internal readonly record struct PendingConnection(int Attempt, UpstreamServer Server, long Start);
+
+    /// <summary>One attempt of an observed request: its observer, its number and the server it went to.</summary>
+    internal sealed class AttemptTicket(AttemptObserver observer, int attempt, UpstreamServer server)
+    {
+        public AttemptObserver Observer { get; } = observer;
+
+        public int Attempt { get; } = attempt;
+
+        public UpstreamServer Server { get; } = server;
+    }
 }

@@ -345,7 +345,7 @@ internal sealed class ProxyHandler : LocationHandler
     {
         var request = context.Request;
         var uri = UpstreamUriFor(context, path, uriChanged, server);
-        var message = new UpstreamRequestMessage(HttpMethodOf(request.Method), uri, observer)
+        var message = new UpstreamRequestMessage(HttpMethodOf(request.Method), uri, observer?.Ticket())
         {
             Version = HttpVersion.Version11,
 

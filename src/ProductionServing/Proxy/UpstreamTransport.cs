@@ -63,8 +63,8 @@ internal sealed class UpstreamTransport
     /// </summary>
     private static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
-        var observer = (context.InitialRequestMessage as UpstreamRequestMessage)?.Observer;
-        var pending = observer?.Connecting();
+        var attempt = (context.InitialRequestMessage as UpstreamRequestMessage)?.Attempt;
+        var pending = attempt?.Observer.Connecting(attempt);
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
@@ -78,7 +78,7 @@ internal sealed class UpstreamTransport
 
         if (pending is { } connection)
         {
-            observer!.Connected(connection);
+            attempt!.Observer.Connected(connection);
         }
 
         return new NetworkStream(socket, ownsSocket: true);
