@@ -49,8 +49,9 @@ internal sealed class StatusEndpoint
     public bool Owns(string path) => Find(path) != Resource.None;
 
     /// <summary>
-    /// Answers <paramref name="path"/> when it is one of the status page's and the client may see it;
-    /// otherwise returns false and the request goes on to the locations.
+    /// Answers <paramref name="path"/> when it is one of the status page's: the page for a client
+    /// <see cref="Allow"/> lists, 404 for anyone else; otherwise returns false and the request goes on to
+    /// the locations.
     /// </summary>
     /// <param name="context">The request.</param>
     /// <param name="path">Its normalized path.</param>
@@ -62,9 +63,17 @@ internal sealed class StatusEndpoint
     {
         answer = Task.CompletedTask;
         var resource = Find(path);
-        if (resource == Resource.None || !Allow.Contains(context.Connection.RemoteIpAddress))
+        if (resource == Resource.None)
         {
             return false;
+        }
+
+        // SPEC §3.5: anyone outside Allow gets 404, as if the page did not exist: the answer an unknown
+        // file gets, whatever the locations behind would have done with the path.
+        if (!Allow.Contains(context.Connection.RemoteIpAddress))
+        {
+            answer = ErrorResponse.Answer(context, ServingError.FileNotFound);
+            return true;
         }
 
         var method = context.Request.Method;
