@@ -27,8 +27,6 @@ internal sealed class AccessLog
         _time = time;
     }
 
-    public AccessLogSink Sink => _sink;
-
     /// <summary>Parses <see cref="AccessLogOptions.Format"/>: <c>combined</c> or <c>json</c>, in any case.</summary>
     public static bool TryParseFormat(string? text, out AccessLogFormat format)
     {

@@ -53,8 +53,8 @@ internal sealed class AccessLogFile : AccessLogSink, IDisposable
     public static TimeSpan ReportInterval { get; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The pause after each batch: lines arriving meanwhile only queue, and go in the next batch. The queue's
-    /// default 16,384 lines hold this long of 160,000 requests per second.
+    /// The pause after each batch: lines arriving meanwhile only queue, and go in the next batch, so the
+    /// queue's capacity must hold what arrives in this long (at most capacity ÷ pause lines per second).
     /// </summary>
     public static TimeSpan BatchPause { get; } = TimeSpan.FromMilliseconds(100);
 

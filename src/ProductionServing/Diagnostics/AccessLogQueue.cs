@@ -3,12 +3,15 @@ namespace ProductionServing.Diagnostics;
 /// <summary>
 /// The file writer's bounded queue: lines are copied, newline included, into 64 KiB segments that the writer
 /// takes whole and writes with one call each, then hands back for reuse, so a line costs a copy under a lock
-/// and no allocation. At most <c>capacity</c> lines wait; past that <see cref="TryAdd"/> answers
+/// and no allocation. At most <c>capacity</c> lines wait, and at most <see cref="MaxBytesFor"/> bytes of them
+/// (a line can be as long as the request's headers allow); past that <see cref="TryAdd"/> answers
 /// <see cref="AddResult.Full"/> and the line is dropped. A line wakes the writer only when it waits for one.
 /// </summary>
 internal sealed class AccessLogQueue(int capacity) : IDisposable
 {
     public const int SegmentSize = 64 * 1024;
+
+    private readonly long _maxBytes = MaxBytesFor(capacity);
 
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _signal = new(0);
@@ -18,6 +21,7 @@ internal sealed class AccessLogQueue(int capacity) : IDisposable
     private int _currentLength;
     private int _currentLines;
     private int _count;
+    private long _bytes;
     private bool _waiting;
     private bool _completed;
 
@@ -40,7 +44,7 @@ internal sealed class AccessLogQueue(int capacity) : IDisposable
                 return AddResult.Completed;
             }
 
-            if (_count >= capacity)
+            if (_count >= capacity || _bytes + length > _maxBytes)
             {
                 return AddResult.Full;
             }
@@ -63,6 +67,7 @@ internal sealed class AccessLogQueue(int capacity) : IDisposable
             _currentLength += length;
             _currentLines++;
             _count++;
+            _bytes += length;
             wake = _waiting;
             _waiting = false;
         }
@@ -96,6 +101,7 @@ internal sealed class AccessLogQueue(int capacity) : IDisposable
                 }
 
                 _count = 0;
+                _bytes = 0;
                 if (batch.Count > 0)
                 {
                     return true;
@@ -120,8 +126,8 @@ internal sealed class AccessLogQueue(int capacity) : IDisposable
         {
             foreach (var segment in batch)
             {
-                // Every segment is kept: there are never more than the busiest batch needed, and the queue's
-                // capacity in lines bounds that.
+                // Every segment is kept: there are never more than the queued and the written batch needed,
+                // and the queue's bound in bytes bounds both.
                 if (segment.Buffer.Length == SegmentSize)
                 {
                     _free.Push(segment.Buffer);
@@ -148,6 +154,9 @@ internal sealed class AccessLogQueue(int capacity) : IDisposable
             _signal.Release();
         }
     }
+
+    /// <summary>The bytes <paramref name="capacity"/> lines may take while they wait: 1 KiB a line, at least four segments.</summary>
+    public static long MaxBytesFor(int capacity) => Math.Max(capacity * 1024L, 4L * SegmentSize);
 
     /// <summary>Once the writer is done: after <see cref="Complete"/>, <see cref="TryAdd"/> never touches the signal.</summary>
     public void Dispose() => _signal.Dispose();

@@ -35,9 +35,6 @@ internal sealed class CountingResponseBody : IHttpResponseBodyFeature
         _inner = inner;
     }
 
-    /// <summary>The server's body this one counts for.</summary>
-    public IHttpResponseBodyFeature Inner => _inner;
-
     /// <summary>
     /// The counting stream over the server's. The server's stream and writer are taken on first use in each
     /// request (taking a stream-based body's writer makes one), and the wrappers are the connection's.

@@ -5,7 +5,7 @@ namespace ProductionServing.Diagnostics;
 
 /// <summary>
 /// Where an access-log line is formatted: one buffer per thread, kept for the thread's life, so a line costs
-/// no allocation; the sink copies out what it keeps (a file line into a pooled array of its own size, so
+/// no allocation; the sink copies out what it keeps (a file line into the file queue's reused segments, so
 /// a full queue holds lines, not formatting buffers). Formatting never awaits, so a line is written on one
 /// thread from start to end.
 /// </summary>

@@ -15,9 +15,6 @@ internal sealed class ClientNetworks
 
     private ClientNetworks(IPNetwork[] networks) => _networks = networks;
 
-    /// <summary>The networks as parsed, for the log and the status page.</summary>
-    public IReadOnlyList<IPNetwork> Networks => _networks;
-
     /// <summary>Compiles entries the validator accepted.</summary>
     public static ClientNetworks Parse(IEnumerable<string> entries)
     {

@@ -12,8 +12,8 @@ namespace ProductionServing.Status;
 /// <remarks>
 /// The Content-Security-Policy admits exactly this page's one inline style and one inline script by their
 /// SHA-256 hashes (CSP Level 3, "hash-source"), which is stricter than <c>'unsafe-inline'</c>: an
-/// injected script or style would not run. Fetches may go to the page's own origin only, and nothing else
-/// (images, frames, forms, other origins) is allowed.
+/// injected script or style would not run. Fetches may go to the page's own origin only, images only as
+/// <c>data:</c> URLs (the page's icon), and nothing else (frames, forms, other origins) is allowed.
 /// </remarks>
 internal static class StatusPage
 {

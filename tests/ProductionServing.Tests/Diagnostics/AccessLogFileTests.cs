@@ -1,3 +1,4 @@
+using System.Net;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -112,6 +113,39 @@ public sealed class AccessLogFileTests : IDisposable
         Assert.Equal(["n=1", "n=2", "n=3"], lines.Select(line => line[(line.IndexOf('?', StringComparison.Ordinal) + 1)..line.IndexOf(' ', line.IndexOf('?', StringComparison.Ordinal))]));
         Assert.Single(host.Logs.GetSnapshot(), record => record.Id.Id == 5102);
         Assert.Equal(2, dropped.GetMeasurementSnapshot().EvaluateAsCounter());
+    }
+
+    [Fact]
+    public async Task LongLines_AreBoundedInBytes_NotOnlyInLines()
+    {
+        // BufferSize 1000 would let 1000 lines wait; 20 KiB lines fill the queue's bytes (1 KiB a line, at
+        // least 256 KiB: here 1000 KiB) after 50 of them, so a slow disk cannot hold a line's worst case times BufferSize.
+        var disk = new GatedDisk();
+        await using var host = await StartAsync("""{ "Path": "access.log", "BufferSize": 1000 }""", disk);
+        using var dropped = new MetricCollector<long>(host.App.Services.GetRequiredService<IMeterFactory>(), ServingMetrics.MeterName,
+            "production_serving.access_log.dropped");
+        var referer = "http://example.com/" + new string('r', 20 * 1024);
+        try
+        {
+            await GetAsync(host, "/hello.txt?n=0");
+            await disk.Entered;
+            for (var n = 1; n <= 60; n++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"/hello.txt?n={n}");
+                request.Headers.TryAddWithoutValidation("Referer", referer);
+                using var response = await host.Client.SendAsync(request);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+
+            var bound = AccessLogQueue.MaxBytesFor(1000);
+            await Poll.UntilAsync(() => dropped.GetMeasurementSnapshot().EvaluateAsCounter() > 0, "lines past the byte bound are dropped");
+            var kept = 60 - dropped.GetMeasurementSnapshot().EvaluateAsCounter();
+            Assert.InRange(kept, bound / (referer.Length + 1024), bound / referer.Length);
+        }
+        finally
+        {
+            disk.Release();
+        }
     }
 
     [Fact]
