@@ -65,7 +65,7 @@ internal sealed class ProductionServingMiddleware
             return served;
         }
 
-        return EndWhenDoneAsync(served, context, start, record);
+        return _observer.Observes(context, record) ? EndWhenDoneAsync(served, context, start, record) : served;
     }
 
     /// <summary>The slow branch: the request's end is observed once its handler (or the app) has ended.</summary>

@@ -25,6 +25,17 @@ internal sealed class RequestObserver(ServingMetrics metrics, TimeProvider time,
     /// <summary>The status page's live figures (inert until a configuration with the status page is in force).</summary>
     public StatusMonitor Status { get; } = status;
 
+    /// <summary>
+    /// Whether <see cref="Ended"/> would do anything for the request: something reads its record, listens
+    /// to the request metrics (ours, or ASP.NET Core's, whose tags feature exists only then), or records its
+    /// span. When nothing does, the middleware hands back the handler's task instead of waiting for it.
+    /// </summary>
+    public bool Observes(HttpContext context, RequestRecord? record) =>
+        record is not null
+        || Metrics.RequestDurationEnabled
+        || Activity.Current is { Recorded: true, IsAllDataRequested: true }
+        || context.Features.Get<IHttpMetricsTagsFeature>() is not null;
+
     /// <summary>Observes the end of a request that the middleware took at <paramref name="start"/>.</summary>
     /// <param name="context">The request.</param>
     /// <param name="start">A timestamp of <see cref="Time"/>.</param>
