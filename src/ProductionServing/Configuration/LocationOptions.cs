@@ -1,9 +1,15 @@
 namespace ProductionServing;
 
 /// <summary>
-/// One location (nginx <c>location</c>): which requests it takes (<see cref="Match"/>) and the one
-/// handler that serves them: <see cref="Static"/>, <see cref="Proxy"/> or <see cref="App"/>.
+/// One location (nginx <c>location</c>): which requests it takes (<see cref="Match"/>), the one
+/// handler that serves them (<see cref="Static"/>, <see cref="Proxy"/>, <see cref="App"/> or
+/// <see cref="Return"/>), and the directives nginx users write inside a location.
 /// </summary>
+/// <remarks>
+/// A request goes through the location's directives in nginx's order: <see cref="Allow"/>,
+/// <see cref="RateLimit"/>, <see cref="MaxBodySize"/>, then the handler, whose response gets
+/// <see cref="Compress"/> and <see cref="Headers"/>.
+/// </remarks>
 public sealed class LocationOptions
 {
     /// <summary>
@@ -46,4 +52,50 @@ public sealed class LocationOptions
     /// <c>default</c> pool.
     /// </summary>
     public AppOptions? App { get; set; }
+
+    /// <summary>
+    /// Answer with a fixed status, redirect or body (nginx <c>return</c>). Default: <see langword="null"/>.
+    /// Exactly one handler must be set.
+    /// </summary>
+    public ReturnOptions? Return { get; set; }
+
+    /// <summary>
+    /// Response headers set on every response of the location, the library's own error responses and
+    /// 304s included (nginx <c>add_header … always</c>); values are variable templates, and a value of
+    /// <c>""</c> removes a header the handler or the app set. Default: none.
+    /// </summary>
+    /// <remarks>
+    /// Applied as the response starts, so streamed responses get them too. Names are case-insensitive; a
+    /// name or value with CR, LF or NUL is a startup error.
+    /// </remarks>
+    public IDictionary<string, string?> Headers { get; } = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The largest request body, in bytes (nginx <c>client_max_body_size</c>); 0 is unlimited.
+    /// Default: <see langword="null"/> (the server's own limit, Kestrel's <c>MaxRequestBodySize</c>).
+    /// </summary>
+    /// <remarks>
+    /// A <c>Content-Length</c> above it is answered 413 before the handler runs; a chunked body that grows
+    /// past it is answered 413 when nothing was sent yet, or else the connection is aborted.
+    /// </remarks>
+    public long? MaxBodySize { get; set; }
+
+    /// <summary>
+    /// IP addresses and CIDR networks (IPv4 and IPv6) allowed to use the location (nginx
+    /// <c>allow …; deny all;</c>); anyone else gets 403. Default: <see langword="null"/> (everyone).
+    /// </summary>
+    /// <remarks>
+    /// The address is <c>HttpContext.Connection.RemoteIpAddress</c> with an IPv4-mapped IPv6 address taken
+    /// as IPv4; behind a load balancer, run <c>UseForwardedHeaders</c> first. An empty list denies everyone.
+    /// </remarks>
+    public IList<string>? Allow { get; set; }
+
+    /// <summary>Request rate limiting per key (nginx <c>limit_req</c>). Default: <see langword="null"/> (none).</summary>
+    public RateLimitOptions? RateLimit { get; set; }
+
+    /// <summary>
+    /// Compression of the location's responses (nginx <c>gzip on</c>, plus Brotli); in JSON <c>true</c> turns it
+    /// on with the defaults. Default: <see langword="null"/> (off).
+    /// </summary>
+    public CompressOptions? Compress { get; set; }
 }

@@ -57,13 +57,33 @@ internal static class LocationRules
                 }
             }
 
+            if (location.Return is not null)
+            {
+                handlers.Add(nameof(location.Return));
+            }
+
+            RefuseUnbuilt(path, location, errors);
+
             if (handlers.Count != 1)
             {
                 errors.Add(handlers.Count == 0
-                    ? $"{path}: has no handler; set exactly one of Static, Proxy or App."
+                    ? $"{path}: has no handler; set exactly one of Static, Proxy, App or Return."
                     : $"{path}: has {handlers.Count} handlers ({string.Join(", ", handlers)}); set exactly one.");
             }
         }
+    }
+
+    /// <summary>The SPEC §3.6 directives whose behaviour is still being built: refused, so none is accepted and ignored.</summary>
+    private static void RefuseUnbuilt(string path, LocationOptions location, List<string> errors)
+    {
+        static void Refuse(List<string> errors, string key) => errors.Add($"{key}: is not supported yet.");
+        if (location.Return is not null) Refuse(errors, path + ".Return");
+        if (location.Headers.Count > 0) Refuse(errors, path + ".Headers");
+        if (location.MaxBodySize is not null) Refuse(errors, path + ".MaxBodySize");
+        if (location.Allow is not null) Refuse(errors, path + ".Allow");
+        if (location.RateLimit is not null) Refuse(errors, path + ".RateLimit");
+        if (location.Compress is not null) Refuse(errors, path + ".Compress");
+        if (location.Proxy is { SetHeaders.Count: > 0 }) Refuse(errors, path + ".Proxy.SetHeaders");
     }
 
     private static void ValidatePattern(string path, LocationPattern pattern, Dictionary<(bool, string), int> seen, int index, List<string> errors)

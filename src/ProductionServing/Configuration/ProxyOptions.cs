@@ -27,4 +27,11 @@ public sealed class ProxyOptions
     /// (nginx <c>proxy_redirect default</c>). Default: <see langword="true"/>.
     /// </summary>
     public bool RewriteRedirects { get; set; } = true;
+
+    /// <summary>
+    /// Request headers for the upstream (nginx <c>proxy_set_header</c>), applied after the standard
+    /// forwarding headers; values are variable templates, and <c>""</c> removes a header. Default: none.
+    /// </summary>
+    /// <remarks>Names are case-insensitive; a name or value with CR, LF or NUL is a startup error.</remarks>
+    public IDictionary<string, string?> SetHeaders { get; } = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
 }

@@ -82,12 +82,17 @@ internal sealed class ServingSectionBinder(IConfiguration section) : IConfigureO
             var dictionary = (IDictionary)property.GetValue(target)!;
             foreach (var entry in config.GetChildren())
             {
-                var value = dictionary.Contains(entry.Key) ? dictionary[entry.Key]! : Activator.CreateInstance(valueType)!;
+                var value = dictionary.Contains(entry.Key) ? dictionary[entry.Key] : IsOptionsClass(valueType) ? Activator.CreateInstance(valueType) : null;
                 if (BindElement(entry, valueType, ref value, path + "." + entry.Key, errors))
                 {
                     dictionary[entry.Key] = value;
                 }
             }
+        }
+        else if (type == typeof(CompressOptions) && !hasChildren && bool.TryParse(config.Value, out var on))
+        {
+            // nginx's "gzip on": true is the object with its defaults, false none.
+            property.SetValue(target, on ? new CompressOptions() : null);
         }
         else if (IsOptionsClass(type))
         {

@@ -9,7 +9,7 @@ public sealed class BindingTests
 {
     [Theory]
     [InlineData("""{ "Location": [] }""", "Location: unknown setting; expected one of Locations, Upstreams, Pools, FileCache, Status, AccessLog, ServerTiming.")]
-    [InlineData("""{ "Locations": [ { "Match": "/", "Statik": {} } ] }""", "Locations[0].Statik: unknown setting; expected one of Match, Internal, AccessLog, Static, Proxy, App.")]
+    [InlineData("""{ "Locations": [ { "Match": "/", "Statik": {} } ] }""", "Locations[0].Statik: unknown setting; expected one of Match, Internal, AccessLog, Static, Proxy, App, Return, Headers, MaxBodySize, Allow, RateLimit, Compress.")]
     [InlineData("""{ "Locations": [ { "Match": "/", "App": { "Pol": "x" } } ] }""", "Locations[0].App.Pol: unknown setting; expected one of Pool.")]
     [InlineData("""{ "Upstreams": { "b": { "Servers": [ { "Adress": "http://127.0.0.1:1" } ] } } }""", "Upstreams.b.Servers[0].Adress: unknown setting; expected one of Address, Weight, Backup, MaxConnections.")]
     [InlineData("""{ "Pools": { "p": { "Worker": 4 } } }""", "Pools.p.Worker: unknown setting; expected one of MaxConcurrency, QueueLimit, QueueTimeout, Workers, DedicatedThreads, RequestTimeout, QueueOrder, TargetQueueDelay.")]

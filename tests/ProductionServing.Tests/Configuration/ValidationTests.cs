@@ -54,7 +54,7 @@ public sealed class ValidationTests
     [Fact]
     public void Location_WithoutHandler_IsRefused()
     {
-        Assert.Contains("Locations[0]: has no handler; set exactly one of Static, Proxy or App.",
+        Assert.Contains("Locations[0]: has no handler; set exactly one of Static, Proxy, App or Return.",
             TestConfig.Failures(ServingJson.Config("""{ "Match": "/x/" }""")));
     }
 
@@ -257,10 +257,10 @@ public sealed class ValidationTests
         var exception = Assert.Throws<OptionsValidationException>(() => TestConfig.Options(json));
 
         Assert.Contains("Locations[0].Match: unknown modifier '~~'; use =, ^~, ~ or ~*.", exception.Failures);
-        Assert.Contains("Locations[1]: has no handler; set exactly one of Static, Proxy or App.", exception.Failures);
+        Assert.Contains("Locations[1]: has no handler; set exactly one of Static, Proxy, App or Return.", exception.Failures);
         Assert.Contains("Locations[2].App.Pool: pool 'nope' is not defined; use 'default', or null to run the app without a pool.", exception.Failures);
         Assert.Contains(exception.Failures, f => f.StartsWith("Locations[3].Match: '(' is not a valid regular expression", StringComparison.Ordinal));
-        Assert.Contains("Locations[4].Apps: unknown setting; expected one of Match, Internal, AccessLog, Static, Proxy, App.", exception.Failures);
+        Assert.Contains("Locations[4].Apps: unknown setting; expected one of Match, Internal, AccessLog, Static, Proxy, App, Return, Headers, MaxBodySize, Allow, RateLimit, Compress.", exception.Failures);
         Assert.Contains("Pools.p.MaxConcurrency: must be at least 1 (got 0).", exception.Failures);
         Assert.Contains("Pools.p.QueueTimeout: 'soon' is not a duration; write it as hh:mm:ss (for example 00:00:05) or hh:mm:ss.fff.", exception.Failures);
         // The exception's message carries them all too, for the startup log.
