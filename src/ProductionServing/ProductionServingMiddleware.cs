@@ -101,7 +101,7 @@ internal sealed class ProductionServingMiddleware
             return page;
         }
 
-        if (!TrySelect(snapshot, path, out var location))
+        if (!TrySelect(snapshot, path, out var location, out var captures))
         {
             return ErrorResponse.Answer(context, ServingError.RegexTimeout);
         }
@@ -115,7 +115,7 @@ internal sealed class ProductionServingMiddleware
         // Seam: the location's directives that act before its handler go here, in this order: Allow,
         // RateLimit, MaxBodySize. Those that shape the response (Compress, Headers) wrap it here too,
         // before the handler starts it. The access log and metrics observe the request's end in Invoke.
-        return Dispatch(new ServingRequest(context, path, location, snapshot, this, redirects: 0, handedOff: false, record));
+        return Dispatch(new ServingRequest(context, path, location, captures, snapshot, this, redirects: 0, handedOff: false, record));
     }
 
     /// <summary>
@@ -136,7 +136,7 @@ internal sealed class ProductionServingMiddleware
             return ErrorResponse.Answer(context, ServingError.RedirectLoop);
         }
 
-        if (!TrySelect(from.Snapshot, path, out var location))
+        if (!TrySelect(from.Snapshot, path, out var location, out var captures))
         {
             return ErrorResponse.Answer(context, ServingError.RegexTimeout);
         }
@@ -144,7 +144,7 @@ internal sealed class ProductionServingMiddleware
         var request = context.Request;
         request.Path = new PathString(path);
         request.QueryString = new QueryString(query.Length == 0 ? null : query);
-        return Dispatch(new ServingRequest(context, path, location, from.Snapshot, this, redirects, handedOff || from.HandedOff, from.Record));
+        return Dispatch(new ServingRequest(context, path, location, captures, from.Snapshot, this, redirects, handedOff || from.HandedOff, from.Record));
     }
 
     /// <summary>
@@ -158,7 +158,7 @@ internal sealed class ProductionServingMiddleware
             return ErrorResponse.Answer(from.Context, ServingError.RedirectLoop);
         }
 
-        return Dispatch(new ServingRequest(from.Context, from.Path, from.Snapshot.AppFallback, from.Snapshot, this, redirects, from.HandedOff, from.Record));
+        return Dispatch(new ServingRequest(from.Context, from.Path, from.Snapshot.AppFallback, captures: null, from.Snapshot, this, redirects, from.HandedOff, from.Record));
     }
 
     /// <summary>
@@ -207,17 +207,19 @@ internal sealed class ProductionServingMiddleware
     }
 
     /// <summary>Selects the location for <paramref name="path"/>; false when a regex timed out (nginx answers 500 when a location regex fails).</summary>
-    private bool TrySelect(ServingSnapshot snapshot, string path, out Location location)
+    private bool TrySelect(ServingSnapshot snapshot, string path, out Location location, out Match? captures)
     {
         try
         {
-            location = (path.Length == 0 ? null : snapshot.Matcher.Select(path)) ?? snapshot.Unmatched;
+            captures = null;
+            location = (path.Length == 0 ? null : snapshot.Matcher.Select(path, out captures)) ?? snapshot.Unmatched;
             return true;
         }
         catch (RegexMatchTimeoutException ex)
         {
             RoutingLog.RegexMatchTimedOut(_logger, ex.Pattern, ex.MatchTimeout, ex);
             location = null!;
+            captures = null;
             return false;
         }
     }

@@ -1,6 +1,8 @@
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using ProductionServing.Configuration;
 using ProductionServing.Diagnostics;
+using ProductionServing.Directives;
 using ProductionServing.Routing;
 
 namespace ProductionServing;
@@ -12,9 +14,10 @@ namespace ProductionServing;
 /// </summary>
 internal readonly struct ServingRequest
 {
-    public ServingRequest(HttpContext context, string path, Location location, ServingSnapshot snapshot, ProductionServingMiddleware flow,
+    public ServingRequest(HttpContext context, string path, Location location, Match? captures, ServingSnapshot snapshot, ProductionServingMiddleware flow,
         int redirects, bool handedOff, RequestRecord? record)
     {
+        Captures = captures;
         Record = record;
         Context = context;
         Path = path;
@@ -32,6 +35,12 @@ internal readonly struct ServingRequest
 
     /// <summary>The location selected for <see cref="Path"/>.</summary>
     public Location Location { get; }
+
+    /// <summary>The location regex's match, when the location's directives use its captures (<c>$1</c>…); otherwise null.</summary>
+    public Match? Captures { get; }
+
+    /// <summary>What the location's variable templates are expanded against.</summary>
+    public VariableScope Variables => new(Context, Path, Captures);
 
     /// <summary>The configuration the request started with; internal redirects match against it too.</summary>
     public ServingSnapshot Snapshot { get; }

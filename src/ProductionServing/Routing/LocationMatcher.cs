@@ -54,12 +54,23 @@ internal sealed class LocationMatcher
         _regexes = [.. regexes];
     }
 
+    /// <summary>The location for <paramref name="path"/>, or <see langword="null"/> when none matches; its captures are not kept.</summary>
+    /// <exception cref="RegexMatchTimeoutException">A regex location took longer than <see cref="RegexMatchTimeout"/>.</exception>
+    public Location? Select(string path) => Select(path, out _);
+
     /// <summary>
     /// The location for <paramref name="path"/>, or <see langword="null"/> when none matches.
     /// </summary>
+    /// <param name="path">The normalized request path.</param>
+    /// <param name="captures">
+    /// The regex's match when a regex location was selected whose directives use its captures (<c>$1</c>…), taken
+    /// from the one run that selected it; otherwise null.
+    /// </param>
+    /// <returns>The selected location.</returns>
     /// <exception cref="RegexMatchTimeoutException">A regex location took longer than <see cref="RegexMatchTimeout"/>.</exception>
-    public Location? Select(string path)
+    public Location? Select(string path, out Match? captures)
     {
+        captures = null;
         if (_exact.Count != 0 && _exact.TryGetValue(path, out var exact))
         {
             return exact;
@@ -74,9 +85,18 @@ internal sealed class LocationMatcher
         var regexes = _regexes;
         for (var i = 0; i < regexes.Length; i++)
         {
-            if (regexes[i].IsMatch(path))
+            var location = _regexLocations[i];
+            if (!location.UsesCaptures)
             {
-                return _regexLocations[i];
+                if (regexes[i].IsMatch(path))
+                {
+                    return location;
+                }
+            }
+            else if (regexes[i].Match(path) is { Success: true } match)
+            {
+                captures = match;
+                return location;
             }
         }
 

@@ -41,9 +41,9 @@ internal enum RegexOutcome
 internal readonly record struct RegexTrial(Location Location, RegexOutcome Outcome);
 
 /// <summary>
-/// The steps of <see cref="LocationMatcher.Select"/> for one path, for the status page's
+/// The steps of <see cref="LocationMatcher.Select(string)"/> for one path, for the status page's
 /// <c>match</c> answer: the exact candidate, the longest prefix, each regex in order, and the winner.
-/// It follows the same steps as <see cref="LocationMatcher.Select"/> (a test checks that both agree),
+/// It follows the same steps as <see cref="LocationMatcher.Select(string)"/> (a test checks that both agree),
 /// off the request path, so <c>Select</c> stays one lookup and one loop.
 /// </summary>
 internal sealed class MatchTrace
