@@ -26,7 +26,8 @@ internal static class ErrorResponse
     /// <summary>What a static location allows (RFC 9110 §15.5.6: a 405 must list the allowed methods).</summary>
     private static readonly StringValues AllowGetHead = "GET, HEAD";
 
-    private static readonly StringValues TextPlain = "text/plain; charset=utf-8";
+    /// <summary>The <c>Content-Type</c> of the error bodies.</summary>
+    public static readonly StringValues TextPlain = "text/plain; charset=utf-8";
     private static readonly StringValues Close = "close";
 
     /// <summary>The body of each 4xx and 5xx status, encoded once.</summary>
@@ -36,7 +37,7 @@ internal static class ErrorResponse
     public static int StatusCode(ServingError error) => error switch
     {
         ServingError.InvalidRequestTarget or ServingError.InvalidRequestBody => StatusCodes.Status400BadRequest,
-        ServingError.DirectoryListingDenied => StatusCodes.Status403Forbidden,
+        ServingError.DirectoryListingDenied or ServingError.ClientForbidden => StatusCodes.Status403Forbidden,
         ServingError.InternalLocation or ServingError.FileNotFound or ServingError.UnsafeRedirect or ServingError.TryFilesStatus => StatusCodes.Status404NotFound,
         ServingError.MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
         ServingError.RequestBodyTooLarge => StatusCodes.Status413PayloadTooLarge,
@@ -109,6 +110,9 @@ internal static class ErrorResponse
 
         return Task.CompletedTask;
     }
+
+    /// <summary>The body an error answer with <paramref name="statusCode"/> has (<c>404 Not Found\n</c>), or null for a status without one.</summary>
+    public static byte[]? BodyOf(int statusCode) => (uint)statusCode < (uint)Bodies.Length ? Bodies[statusCode] : null;
 
     /// <summary>Records <paramref name="error"/> and aborts the connection: the response had started, or must not look complete.</summary>
     /// <param name="context">The request.</param>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using ProductionServing.Configuration;
 using ProductionServing.Diagnostics;
+using ProductionServing.Directives;
 using ProductionServing.Routing;
 
 namespace ProductionServing;
@@ -112,10 +113,17 @@ internal sealed class ProductionServingMiddleware
             return ErrorResponse.Answer(context, ServingError.InternalLocation);
         }
 
-        // Seam: the location's directives that act before its handler go here, in this order: Allow,
-        // RateLimit, MaxBodySize. Those that shape the response (Compress, Headers) wrap it here too,
-        // before the handler starts it. The access log and metrics observe the request's end in Invoke.
-        return Dispatch(new ServingRequest(context, path, location, captures, snapshot, this, redirects: 0, handedOff: false, record));
+        var request = new ServingRequest(context, path, location, captures, snapshot, this, redirects: 0, handedOff: false, record);
+
+        // Headers are set as the response starts, from the location that finally serves the request; hooked
+        // before anything can answer, so the directives' own refusals get them too. The access log and
+        // metrics observe the request's end in Invoke.
+        if (snapshot.HasResponseHeaders)
+        {
+            ResponseHeaders.Hook(request);
+        }
+
+        return Dispatch(request);
     }
 
     /// <summary>
@@ -149,7 +157,8 @@ internal sealed class ProductionServingMiddleware
 
     /// <summary>
     /// <c>TryFiles</c>' <c>@app</c>: the app through the default pool, with the request as it is (nginx's
-    /// named location, which keeps the URI and counts as an internal redirect).
+    /// named location, which keeps the URI and counts as an internal redirect). The app's responses keep the
+    /// location's <c>Headers</c>.
     /// </summary>
     public Task FallBackToAppAsync(in ServingRequest from)
     {
@@ -158,7 +167,8 @@ internal sealed class ProductionServingMiddleware
             return ErrorResponse.Answer(from.Context, ServingError.RedirectLoop);
         }
 
-        return Dispatch(new ServingRequest(from.Context, from.Path, from.Snapshot.AppFallback, captures: null, from.Snapshot, this, redirects, from.HandedOff, from.Record));
+        var fallback = from.Location.AppFallback ?? from.Snapshot.AppFallback;
+        return Dispatch(new ServingRequest(from.Context, from.Path, fallback, captures: null, from.Snapshot, this, redirects, from.HandedOff, from.Record));
     }
 
     /// <summary>
@@ -200,10 +210,33 @@ internal sealed class ProductionServingMiddleware
         return RedirectAsync(from, path, question < 0 ? "" : target[question..], handedOff: true);
     }
 
-    private static Task Dispatch(ServingRequest request)
+    /// <summary>
+    /// The location's directives in nginx's order (SPEC §3.6: <c>Allow</c>, then <c>RateLimit</c>, then
+    /// <c>MaxBodySize</c>), then its handler. An internal redirect comes through here too and meets the target's
+    /// directives, as nginx runs its access phase again for the new location.
+    /// </summary>
+    private Task Dispatch(ServingRequest request)
     {
-        request.Context.Features.Set(request.Location.Feature);
-        return request.Location.Handler.HandleAsync(request);
+        var context = request.Context;
+        var location = request.Location;
+        context.Features.Set(location.Feature);
+        if (location.Directives is { } directives)
+        {
+            directives.Headers?.Remember(request);
+            if (!directives.Allows(context))
+            {
+                RoutingLog.ClientForbidden(_logger, context.Connection.RemoteIpAddress, location.Feature.Match);
+                return ErrorResponse.Answer(context, ServingError.ClientForbidden);
+            }
+
+            if (!directives.AdmitsBody(context))
+            {
+                RoutingLog.RequestBodyTooLarge(_logger, context.Request.ContentLength, directives.MaxBodySize, location.Feature.Match);
+                return ErrorResponse.Answer(context, ServingError.RequestBodyTooLarge);
+            }
+        }
+
+        return location.Handler.HandleAsync(request);
     }
 
     /// <summary>Selects the location for <paramref name="path"/>; false when a regex timed out (nginx answers 500 when a location regex fails).</summary>

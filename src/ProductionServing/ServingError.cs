@@ -99,4 +99,7 @@ public enum ServingError
     /// found while the body was being forwarded.
     /// </summary>
     RequestBodyTooLarge,
+
+    /// <summary>403: the client's address is in none of the location's <c>Allow</c> networks (nginx's "access forbidden by rule").</summary>
+    ClientForbidden,
 }

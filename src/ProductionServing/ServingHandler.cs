@@ -11,4 +11,7 @@ public enum ServingHandler
 
     /// <summary>Forwarding to an upstream.</summary>
     Proxy,
+
+    /// <summary>A fixed answer: a status, a redirect or a body (nginx <c>return</c>).</summary>
+    Return,
 }

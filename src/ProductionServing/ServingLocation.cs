@@ -1,3 +1,5 @@
+using ProductionServing.Directives;
+
 namespace ProductionServing;
 
 /// <summary>
@@ -22,8 +24,9 @@ namespace ProductionServing;
 /// </remarks>
 public sealed class ServingLocation
 {
-    internal ServingLocation(int index, string? match, ServingHandler handler, string? pool)
+    internal ServingLocation(int index, string? match, ServingHandler handler, string? pool, LocationDirectives? directives)
     {
+        Directives = directives;
         Index = index;
         Match = match;
         Handler = handler;
@@ -44,6 +47,9 @@ public sealed class ServingLocation
     /// runs directly); <see langword="null"/> for other handlers.
     /// </summary>
     public string? Pool { get; }
+
+    /// <summary>The location's directives (SPEC §3.6), for what reads them as the response starts; null when it has none.</summary>
+    internal LocationDirectives? Directives { get; }
 
     /// <inheritdoc/>
     public override string ToString() => Match is null ? "(no location)" : $"location {Index} '{Match}'";

@@ -62,6 +62,7 @@ internal static class LocationRules
                 handlers.Add(nameof(location.Return));
             }
 
+            DirectiveRules.Validate(path, location, pattern, errors);
             RefuseUnbuilt(path, location, errors);
 
             if (handlers.Count != 1)
@@ -77,13 +78,8 @@ internal static class LocationRules
     private static void RefuseUnbuilt(string path, LocationOptions location, List<string> errors)
     {
         static void Refuse(List<string> errors, string key) => errors.Add($"{key}: is not supported yet.");
-        if (location.Return is not null) Refuse(errors, path + ".Return");
-        if (location.Headers.Count > 0) Refuse(errors, path + ".Headers");
-        if (location.MaxBodySize is not null) Refuse(errors, path + ".MaxBodySize");
-        if (location.Allow is not null) Refuse(errors, path + ".Allow");
         if (location.RateLimit is not null) Refuse(errors, path + ".RateLimit");
         if (location.Compress is not null) Refuse(errors, path + ".Compress");
-        if (location.Proxy is { SetHeaders.Count: > 0 }) Refuse(errors, path + ".Proxy.SetHeaders");
     }
 
     private static void ValidatePattern(string path, LocationPattern pattern, Dictionary<(bool, string), int> seen, int index, List<string> errors)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ProductionServing.Diagnostics;
+using ProductionServing.Directives;
 using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Routing;
@@ -65,6 +66,9 @@ internal sealed class ServingSnapshot
 
     /// <summary>Whether handlers add a <c>Server-Timing</c> header (<see cref="Diagnostics.ServerTiming"/>).</summary>
     public bool ServerTiming { get; }
+
+    /// <summary>Whether a location has <c>Headers</c>: a request then sets the headers of the location that serves it as its response starts.</summary>
+    public bool HasResponseHeaders { get; private init; }
 
     /// <summary>The access log, or null when it is off.</summary>
     public AccessLog? AccessLog { get; }
@@ -135,13 +139,21 @@ internal sealed class ServingSnapshot
         var pools = environment.Pools.Build(options);
         var defaultApp = new AppHandler(pools[PoolOptions.DefaultPoolName]);
         var locations = new List<Location>(options.Locations.Count);
+        var hasResponseHeaders = false;
         for (var i = 0; i < options.Locations.Count; i++)
         {
             var location = options.Locations[i];
+            var captures = CaptureCount(patterns[i]);
             LocationHandler handler = statics[i] is { } files ? files
-                : location.Proxy is { } proxy ? CompileProxy(proxy, patterns[i], groups)
+                : location.Proxy is { } proxy ? CompileProxy(proxy, patterns[i], groups, captures)
+                : location.Return is { } answer ? new ReturnHandler(answer, captures)
                 : new AppHandler(location.App!.Pool is { } pool ? pools[pool] : null);
-            locations.Add(Create(patterns[i], location.Internal, handler, i, location.Match));
+            var directives = LocationDirectives.Compile(location, captures);
+            hasResponseHeaders |= directives?.Headers is not null;
+            var fallback = handler is StaticHandler && directives?.ForAppFallback() is { } kept
+                ? Create(root, isInternal: false, defaultApp, index: -1, match: "@app", kept)
+                : null;
+            locations.Add(Create(patterns[i], location.Internal, handler, i, location.Match, directives, fallback));
         }
 
         return new ServingSnapshot(Fingerprint(options), locations,
@@ -150,17 +162,29 @@ internal sealed class ServingSnapshot
             recordsRequests: options.AccessLog is not null || options.Status is not null || options.ServerTiming,
             serverTiming: options.ServerTiming,
             status: options.Status is { Path: { } statusPath } status ? new StatusEndpoint(statusPath, ClientNetworks.Parse(status.Allow)) : null,
-            accessLog: accessLog);
+            accessLog: accessLog)
+        {
+            HasResponseHeaders = hasResponseHeaders,
+        };
     }
 
-    private static Location Create(LocationPattern pattern, bool isInternal, LocationHandler handler, int index, string? match) =>
-        new(pattern, isInternal, handler, new ServingLocation(index, match, handler.Kind, handler.PoolName));
+    private static Location Create(LocationPattern pattern, bool isInternal, LocationHandler handler, int index, string? match,
+        LocationDirectives? directives = null, Location? appFallback = null) =>
+        new(pattern, isInternal, handler, new ServingLocation(index, match, handler.Kind, handler.PoolName, directives))
+        {
+            UsesCaptures = Math.Max(directives?.HighestCapture ?? 0, handler.HighestCapture) > 0,
+            AppFallback = appFallback,
+        };
 
-    private static ProxyHandler CompileProxy(ProxyOptions proxy, LocationPattern pattern, Dictionary<string, UpstreamGroup> groups)
+    /// <summary>How many capture groups a regex location has (<c>$1</c>…), 0 for any other location.</summary>
+    internal static int CaptureCount(LocationPattern pattern) =>
+        pattern.IsRegex ? LocationMatcher.CreateRegex(pattern, compiled: false).GetGroupNumbers().Max() : 0;
+
+    private static ProxyHandler CompileProxy(ProxyOptions proxy, LocationPattern pattern, Dictionary<string, UpstreamGroup> groups, int captures)
     {
         var pass = new Uri(proxy.Pass!);
         var group = groups.TryGetValue(pass.IdnHost, out var named) ? named : groups[pass.Scheme + "://" + pass.Authority];
-        return new ProxyHandler(group, pass, pattern.IsRegex ? null : pattern.Pattern, proxy);
+        return new ProxyHandler(group, pass, pattern.IsRegex ? null : pattern.Pattern, proxy, captures);
     }
 
     /// <summary>Whether <paramref name="options"/> are the ones this snapshot was compiled from (file watchers fire twice per save).</summary>

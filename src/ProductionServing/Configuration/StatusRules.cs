@@ -1,4 +1,5 @@
 using System.Globalization;
+using ProductionServing.Directives;
 using ProductionServing.Routing;
 using ProductionServing.Status;
 

@@ -45,7 +45,7 @@ internal static class ErrorTypes
         ServingError.RegexTimeout => "regex_timeout",
         ServingError.InternalLocation => "internal_location",
         ServingError.FileNotFound => "not_found",
-        ServingError.DirectoryListingDenied => "forbidden",
+        ServingError.DirectoryListingDenied => "directory_forbidden",
         ServingError.MethodNotAllowed => "method_not_allowed",
         ServingError.TryFilesStatus => "try_files_status",
         ServingError.UnsafeRedirect => "unsafe_redirect",
@@ -68,6 +68,7 @@ internal static class ErrorTypes
         ServingError.PoolShuttingDown => "shutting_down",
         ServingError.RequestTimeout => "request_timeout",
         ServingError.RequestBodyTooLarge => "body_too_large",
+        ServingError.ClientForbidden => "forbidden",
         _ => "unknown",
     };
 }

@@ -160,6 +160,7 @@ internal sealed partial class ServingMetrics
     {
         ServingHandler.Static => "static",
         ServingHandler.Proxy => "proxy",
+        ServingHandler.Return => "return",
         _ => "app",
     };
 

@@ -2,11 +2,13 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using ProductionServing.Diagnostics;
+using ProductionServing.Directives;
 
 namespace ProductionServing.Proxy;
 
@@ -36,6 +38,7 @@ internal sealed class ProxyHandler : LocationHandler
     private readonly string? _passPath;
     private readonly bool _preserveHost;
     private readonly RedirectRewriter? _redirects;
+    private readonly UpstreamHeaders? _setHeaders;
     private readonly ConcurrentDictionary<UriKey, Uri> _uris = new();
     private int _uriCount;
 
@@ -43,8 +46,10 @@ internal sealed class ProxyHandler : LocationHandler
     /// <param name="pass">The location's <c>Pass</c> URL.</param>
     /// <param name="prefix">The location's prefix or exact path; null for a regex location.</param>
     /// <param name="options">The location's proxy options.</param>
-    public ProxyHandler(UpstreamGroup group, Uri pass, string? prefix, ProxyOptions options)
+    /// <param name="captures">How many groups the location's regex has, for <c>SetHeaders</c> values.</param>
+    public ProxyHandler(UpstreamGroup group, Uri pass, string? prefix, ProxyOptions options, int captures)
     {
+        _setHeaders = UpstreamHeaders.Compile(options.SetHeaders, captures);
         _group = group;
         _scheme = pass.Scheme;
 
@@ -56,6 +61,8 @@ internal sealed class ProxyHandler : LocationHandler
     }
 
     public override ServingHandler Kind => ServingHandler.Proxy;
+
+    public override int HighestCapture => _setHeaders?.HighestCapture ?? 0;
 
     /// <summary>The upstream group it forwards to.</summary>
     public UpstreamGroup Group => _group;
@@ -80,7 +87,7 @@ internal sealed class ProxyHandler : LocationHandler
             return AnswerUnadmitted(context, failure, AttemptFailure.None, null);
         }
 
-        return RunAsync(context, request.Path, request.UriChanged, request.HandedOff, upgrade, server, AttemptObserver.For(request, _group));
+        return RunAsync(context, request.Path, request.Captures, request.UriChanged, request.HandedOff, upgrade, server, AttemptObserver.For(request, _group));
     }
 
     private async Task WaitThenRunAsync(ServingRequest request, WebSocketHandshake upgrade,
@@ -93,7 +100,7 @@ internal sealed class ProxyHandler : LocationHandler
             return;
         }
 
-        await RunAsync(request.Context, request.Path, request.UriChanged, request.HandedOff, upgrade, server, AttemptObserver.For(request, _group))
+        await RunAsync(request.Context, request.Path, request.Captures, request.UriChanged, request.HandedOff, upgrade, server, AttemptObserver.For(request, _group))
             .ConfigureAwait(false);
     }
 
@@ -103,7 +110,7 @@ internal sealed class ProxyHandler : LocationHandler
     /// heap for the whole exchange, and every field it holds is allocated with it. For the same reason the
     /// group and its settings are read through <c>this</c> rather than kept in locals.
     /// </remarks>
-    private async Task RunAsync(HttpContext context, string path, bool uriChanged, bool handedOff, WebSocketHandshake upgrade,
+    private async Task RunAsync(HttpContext context, string path, Match? captures, bool uriChanged, bool handedOff, WebSocketHandshake upgrade,
         UpstreamServer server, AttemptObserver? observer)
     {
         List<UpstreamServer>? tried = null;
@@ -128,7 +135,7 @@ internal sealed class ProxyHandler : LocationHandler
             StreamingRequestContent? content = null;
             try
             {
-                using var message = CreateMessage(context, path, uriChanged, handedOff, server, upgrade, observer, out content);
+                using var message = CreateMessage(context, path, captures, uriChanged, handedOff, server, upgrade, observer, out content);
 
                 // ReadTimeout bounds the wait for the response headers, then each read of the body
                 // (nginx's proxy_read_timeout: between two successive reads). The client going away cancels it too.
@@ -340,7 +347,7 @@ internal sealed class ProxyHandler : LocationHandler
         return uri;
     }
 
-    private UpstreamRequestMessage CreateMessage(HttpContext context, string path, bool uriChanged, bool handedOff, UpstreamServer server,
+    private UpstreamRequestMessage CreateMessage(HttpContext context, string path, Match? captures, bool uriChanged, bool handedOff, UpstreamServer server,
         WebSocketHandshake upgrade, AttemptObserver? observer, out StreamingRequestContent? content)
     {
         var request = context.Request;
@@ -376,6 +383,8 @@ internal sealed class ProxyHandler : LocationHandler
             message.Headers.Host = request.Host.Value;
         }
 
+        // nginx's proxy_set_header comes after the forwarding headers, and may replace them.
+        _setHeaders?.Apply(message, new VariableScope(context, path, captures));
         if (upgrade != WebSocketHandshake.None)
         {
             WebSocketTunnel.PrepareUpstreamRequest(message, upgrade);

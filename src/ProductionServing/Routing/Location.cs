@@ -13,6 +13,12 @@ internal sealed class Location(LocationPattern pattern, bool isInternal, Locatio
     /// <summary>Whether the location's directives use its regex's captures: selection then keeps the regex's match for them.</summary>
     public bool UsesCaptures { get; init; }
 
+    /// <summary>The location's directives (SPEC §3.6); null when it has none.</summary>
+    public Directives.LocationDirectives? Directives => Feature.Directives;
+
+    /// <summary>Where this location's <c>TryFiles</c> <c>@app</c> goes when it keeps directives for the app's responses; null for the shared fallback.</summary>
+    public Location? AppFallback { get; init; }
+
     /// <summary>What later middleware sees through <c>HttpContext.Features</c>; shared by all requests.</summary>
     public ServingLocation Feature { get; } = feature;
 }

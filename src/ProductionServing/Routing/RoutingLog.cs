@@ -24,6 +24,14 @@ internal static partial class RoutingLog
         Message = "ProductionServing locations in force ({LocationCount}; # is the index in Locations, regexes are numbered in the order they are tried):{Table}")]
     public static partial void LocationTable(ILogger logger, int locationCount, LocationTable.Text table);
 
+    [LoggerMessage(EventId = 1120, EventName = "ClientForbidden", Level = LogLevel.Debug,
+        Message = "Client {RemoteAddress} is not in the Allow list of location {Match}; answered 403.")]
+    public static partial void ClientForbidden(ILogger logger, System.Net.IPAddress? remoteAddress, string? match);
+
+    [LoggerMessage(EventId = 1121, EventName = "RequestBodyTooLarge", Level = LogLevel.Debug,
+        Message = "Request body of {ContentLength} bytes is over the MaxBodySize {Limit} of location {Match}; answered 413.")]
+    public static partial void RequestBodyTooLarge(ILogger logger, long? contentLength, long? limit, string? match);
+
     [LoggerMessage(EventId = 2003, EventName = "InternalRedirectLoop", Level = LogLevel.Error,
         Message = "Internal redirects for {Path} exceeded {Limit} (TryFiles, X-Accel-Redirect or @app loop); answered 500.")]
     public static partial void InternalRedirectLoop(ILogger logger, string path, int limit);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ProductionServing.Configuration;
+using ProductionServing.Directives;
 using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Routing;
@@ -105,6 +106,10 @@ internal static class MatchDocument
                 break;
             case AppHandler app:
                 WriteApp(json, app.PoolName, monitor);
+                break;
+            case ReturnHandler answer:
+                json.WriteNumber("status", answer.Status);
+                json.WriteString("redirect", answer.Location);
                 break;
         }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using ProductionServing.Configuration;
+using ProductionServing.Directives;
 using ProductionServing.Routing;
 
 namespace ProductionServing.Status;

@@ -47,15 +47,16 @@ internal sealed class ServingHost : IAsyncDisposable
     /// The app answers every request it gets with <c>index|match|handler|pool|path</c>. <paramref name="services"/>
     /// may add or replace services (a <c>FakeTimeProvider</c> as the <see cref="TimeProvider"/>). <paramref name="protocols"/>
     /// sets the endpoint's protocols: over cleartext, Kestrel speaks HTTP/2 (prior knowledge) only on an HTTP/2-only endpoint.
+    /// <paramref name="address"/> is the loopback address it listens on (127.0.0.1, or ::1 for an IPv6 client).
     /// </summary>
     public static async Task<ServingHost> StartAsync(string json, Action<WebApplication>? beforeServing = null,
         Action<WebApplication>? afterServing = null, string? contentRoot = null, Action<IServiceCollection>? services = null,
-        HttpProtocols protocols = HttpProtocols.Http1AndHttp2)
+        HttpProtocols protocols = HttpProtocols.Http1AndHttp2, IPAddress? address = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Test", ContentRootPath = contentRoot });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(TestConfig.FromJson(json).AsEnumerable());
-        builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = protocols));
+        builder.WebHost.UseKestrel(options => options.Listen(address ?? IPAddress.Loopback, 0, listen => listen.Protocols = protocols));
         builder.Logging.ClearProviders().SetMinimumLevel(LogLevel.Debug).AddFakeLogging();
         builder.Services.AddProductionServing(builder.Configuration.GetSection("ProductionServing"));
         services?.Invoke(builder.Services);

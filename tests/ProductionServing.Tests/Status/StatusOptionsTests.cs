@@ -1,4 +1,5 @@
 using System.Net;
+using ProductionServing.Directives;
 using ProductionServing.Status;
 using ProductionServing.Tests.Infrastructure;
 

@@ -2,10 +2,10 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace ProductionServing.Status;
+namespace ProductionServing.Directives;
 
 /// <summary>
-/// The client networks of <see cref="StatusOptions.Allow"/>: IPv4 and IPv6 addresses and CIDR ranges. An
+/// The client networks of an allow list (<see cref="LocationOptions.Allow"/>, <see cref="StatusOptions.Allow"/>): IPv4 and IPv6 addresses and CIDR ranges. An
 /// IPv4-mapped IPv6 address (<c>::ffff:10.1.2.3</c>, what a dual-stack socket reports for an IPv4 client)
 /// is compared as the IPv4 address it carries, in the list and in the client's address.
 /// </summary>
