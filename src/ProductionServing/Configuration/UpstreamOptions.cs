@@ -10,9 +10,10 @@ public sealed class UpstreamOptions
     public BalancingPolicy Balancing { get; set; } = BalancingPolicy.RoundRobin;
 
     /// <summary>
-    /// The key hashed by <see cref="BalancingPolicy.Hash"/>: <c>$remote_addr</c>, <c>$uri</c>,
-    /// <c>$http_&lt;name&gt;</c> (a request header) or <c>$cookie_&lt;name&gt;</c>. Default:
-    /// <see langword="null"/>; required with <see cref="BalancingPolicy.Hash"/>.
+    /// The key hashed by <see cref="BalancingPolicy.Hash"/>, a variable template (nginx's <c>hash</c>):
+    /// usually <c>$remote_addr</c>, <c>$uri</c>, <c>$http_&lt;name&gt;</c> (a request header) or
+    /// <c>$cookie_&lt;name&gt;</c>, or several together (<c>$host$uri</c>). Default: <see langword="null"/>;
+    /// required with <see cref="BalancingPolicy.Hash"/>. A request whose key is empty is balanced round robin.
     /// </summary>
     public string? HashKey { get; set; }
 

@@ -1,3 +1,5 @@
+using ProductionServing.Directives;
+
 namespace ProductionServing.Configuration;
 
 /// <summary>Validation of one <see cref="UpstreamOptions"/> group.</summary>
@@ -83,14 +85,13 @@ internal static class UpstreamRules
             return;
         }
 
-        var valid = key is "$remote_addr" or "$uri"
-            || (key is not null && (HasName(key, "$http_") || HasName(key, "$cookie_")));
-        if (!valid)
+        if (string.IsNullOrEmpty(key))
         {
-            errors.Add($"{path}.HashKey: '{key}' is not a hash key; use $remote_addr, $uri, $http_<header name> or $cookie_<cookie name>.");
+            errors.Add($"{path}.HashKey: is required with Balancing Hash, for example $remote_addr, $uri, $http_x_user or $cookie_session.");
         }
-
-        static bool HasName(string key, string prefix) =>
-            key.Length > prefix.Length && key.StartsWith(prefix, StringComparison.Ordinal);
+        else if (!VariableTemplate.TryParse(key, captures: 0, out _, out var problem))
+        {
+            errors.Add($"{path}.HashKey: {problem}");
+        }
     }
 }

@@ -1,47 +1,30 @@
-using System.Net;
 using Microsoft.AspNetCore.Http;
+using ProductionServing.Directives;
 
 namespace ProductionServing.Proxy;
 
 /// <summary>
-/// The request value a Hash group is keyed on: <c>$remote_addr</c>, <c>$uri</c> (the normalized path),
-/// <c>$http_&lt;name&gt;</c> (a request header) or <c>$cookie_&lt;name&gt;</c>, hashed with 64-bit FNV-1a.
+/// The request value a Hash group is keyed on (<c>HashKey</c>, a variable template such as <c>$remote_addr</c>,
+/// <c>$uri</c>, <c>$http_x_user</c> or <c>$cookie_session</c>), hashed with 64-bit FNV-1a.
 /// </summary>
 /// <remarks>
 /// A missing or empty value has no hash: nginx (since 1.17.1, nginx-tests upstream_hash.t "empty key")
 /// balances such requests by round robin. Hashing them as "" instead would send every request without
-/// the cookie, say every first visit, to one server.
+/// the cookie, say every first visit, to one server. <c>$remote_addr</c> alone is hashed from the address's
+/// bytes and one variable from the request's own string, so neither allocates.
 /// </remarks>
 internal sealed class HashKey
 {
     private const ulong FnvOffset = 14695981039346656037;
     private const ulong FnvPrime = 1099511628211;
 
-    private readonly Kind _kind;
-    private readonly string _name;
+    private readonly VariableTemplate _template;
 
-    private HashKey(Kind kind, string name)
-    {
-        _kind = kind;
-        _name = name;
-    }
+    private HashKey(VariableTemplate template) => _template = template;
 
-    private enum Kind
-    {
-        RemoteAddress,
-        Uri,
-        Header,
-        Cookie,
-    }
-
-    /// <summary>Parses a key the validator accepted.</summary>
-    public static HashKey Parse(string key) => key switch
-    {
-        "$remote_addr" => new HashKey(Kind.RemoteAddress, string.Empty),
-        "$uri" => new HashKey(Kind.Uri, string.Empty),
-        _ when key.StartsWith("$http_", StringComparison.Ordinal) => new HashKey(Kind.Header, key["$http_".Length..].Replace('_', '-')),
-        _ => new HashKey(Kind.Cookie, key["$cookie_".Length..]),
-    };
+    /// <summary>Parses a key the validator accepted (an upstream has no location, so no captures).</summary>
+    public static HashKey Parse(string key) =>
+        VariableTemplate.TryParse(key, captures: 0, out var template, out var problem) ? new HashKey(template) : throw new InvalidOperationException(problem);
 
     /// <summary>The 64-bit hash of this request's key; false when the key is missing or empty.</summary>
     /// <param name="context">The request whose header, cookie or address is the key.</param>
@@ -50,26 +33,20 @@ internal sealed class HashKey
     /// <returns>Whether the request has a non-empty key.</returns>
     public bool TryCompute(HttpContext context, string path, out ulong hash)
     {
-        switch (_kind)
+        if (_template.IsRemoteAddress)
         {
-            case Kind.RemoteAddress:
-                Span<byte> address = stackalloc byte[16];
-                if (context.Connection.RemoteIpAddress is { } ip && ip.TryWriteBytes(address, out var written))
-                {
-                    hash = Hash(address[..written]);
-                    return true;
-                }
+            Span<byte> address = stackalloc byte[16];
+            if (context.Connection.RemoteIpAddress is { } ip && ip.TryWriteBytes(address, out var written))
+            {
+                hash = Hash(address[..written]);
+                return true;
+            }
 
-                hash = 0;
-                return false;
-            case Kind.Uri:
-                return TryHash(path, out hash);
-            case Kind.Header:
-                // One value is returned as is; only a repeated header is joined (and allocates).
-                return TryHash(context.Request.Headers[_name].ToString(), out hash);
-            default:
-                return TryHash(context.Request.Cookies[_name], out hash);
+            hash = 0;
+            return false;
         }
+
+        return TryHash(_template.Expand(new VariableScope(context, path, captures: null)), out hash);
     }
 
     /// <summary>The hash of a <c>$uri</c> key, which the path alone gives; false for every other key.</summary>
@@ -78,7 +55,7 @@ internal sealed class HashKey
     /// <returns>Whether the key is <c>$uri</c> (a path is never empty).</returns>
     public bool TryComputeFromPath(string path, out ulong hash)
     {
-        if (_kind == Kind.Uri)
+        if (_template.IsUri)
         {
             return TryHash(path, out hash);
         }

@@ -194,6 +194,23 @@ public sealed class HashBalancingTests
     }
 
     [Fact]
+    public void HashKey_OfSeveralVariables_HashesTheirExpansion_AndIsEmptyOnlyWhenAllAre()
+    {
+        var key = HashKey.Parse("$http_x_user:$cookie_session");
+
+        Assert.True(key.TryCompute(Request("X-User: a"), "/", out var a));
+        Assert.True(key.TryCompute(Request("X-User: a"), "/other", out var again));
+        Assert.True(key.TryCompute(Request("X-User: b"), "/", out var b));
+        Assert.Equal(a, again);
+        Assert.NotEqual(a, b);
+        Assert.Equal(HashKey.Hash("a:"), a);
+
+        // ":" alone is not empty: nginx hashes whatever the template expands to.
+        Assert.True(key.TryCompute(AnyRequest, "/", out _));
+        Assert.False(HashKey.Parse("$http_x_user$cookie_session").TryCompute(AnyRequest, "/", out _));
+    }
+
+    [Fact]
     public async Task HashOnAHeader_SendsEachUserToOneUpstream_AndUsersToEveryUpstream()
     {
         await using var a = await UpstreamHost.NamedAsync("a");
