@@ -13,6 +13,9 @@ using ProductionServing.LoadServer;
 // Any mode also takes --metrics <ours|all> (a MeterListener observes every instrument of the
 // ProductionServing meter, or of every meter: what an exporter costs the request path), and library
 // and proxy take --access-log <file> (the access log on, appended to that file).
+// library also takes --headers <n> (n constant response Headers on its static location, up to 3) and
+// --allow <n> (an Allow list of n networks on it, the client's matching only the last): what the
+// location directives cost a file.
 // The static suite uses the first three modes (library-accesslog is library with the access log on,
 // appended to --access-log, by default a file in the temporary folder deleted at exit); the proxy suite puts a proxy (this library's is
 // --mode proxy) in front of --mode backend; the pools suite runs one app behind nothing, a
@@ -60,7 +63,7 @@ if (mode is "library" or "library-accesslog")
     {
         // /__alloc is the app's, so the static location must not take it.
         options.Locations.Add(new LocationOptions { Match = "= /__alloc", App = new AppOptions { Pool = null } });
-        options.Locations.Add(new LocationOptions { Match = "/", Static = new StaticOptions { Root = root } });
+        options.Locations.Add(Directives.Apply(new LocationOptions { Match = "/", Static = new StaticOptions { Root = root } }, builder.Configuration));
         options.AccessLog = accessLog is null ? null : new AccessLogOptions { Path = accessLog };
     });
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
+using ProductionServing.Directives;
 
 namespace ProductionServing.Diagnostics;
 
@@ -39,6 +40,7 @@ internal static class JsonLine
     private static readonly JsonEncodedText Location = JsonEncodedText.Encode("location");
     private static readonly JsonEncodedText QueueTime = JsonEncodedText.Encode("queue_time");
     private static readonly JsonEncodedText TraceId = JsonEncodedText.Encode("trace_id");
+    private static readonly JsonEncodedText RequestIdName = JsonEncodedText.Encode("request_id");
     private static readonly JsonEncodedText ErrorType = JsonEncodedText.Encode("error_type");
 
     /// <summary>One writer per thread, like <see cref="LineBuffer"/>, whose buffer it writes to.</summary>
@@ -94,6 +96,10 @@ internal static class JsonLine
         }
 
         WriteTraceId(writer, entry, chars);
+
+        // nginx's $request_id: the value the location's templates used (sent upstream as X-Request-ID, say).
+        RequestId.Write(entry.Context, chars);
+        writer.WriteString(RequestIdName, chars[..32]);
         WriteStringOrNull(writer, ErrorType, entry.ErrorType);
         writer.WriteEndObject();
         writer.Flush();

@@ -13,6 +13,23 @@ internal sealed class RequestId
 
     public string Value { get; }
 
+    /// <summary>
+    /// Writes the request's id (32 characters) into <paramref name="destination"/>: the one a template made, or a
+    /// new one when none did, made without a string (the access log is the last to ask).
+    /// </summary>
+    public static void Write(HttpContext context, Span<char> destination)
+    {
+        if (context.Features.Get<RequestId>() is { } id)
+        {
+            id.Value.CopyTo(destination);
+            return;
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        RandomNumberGenerator.Fill(bytes);
+        Convert.TryToHexStringLower(bytes, destination, out _);
+    }
+
     /// <summary>The request's id, made now if nothing asked for it before.</summary>
     public static string Of(HttpContext context)
     {

@@ -72,7 +72,7 @@ public sealed class AccessLogTests : IDisposable
         var line = json.RootElement;
         Assert.Equal(
             ["time", "remote_addr", "request", "method", "path", "protocol", "status", "body_bytes_sent", "referer", "user_agent", "request_time",
-                "upstream_addr", "upstream_status", "upstream_response_time", "location", "queue_time", "trace_id", "error_type"],
+                "upstream_addr", "upstream_status", "upstream_response_time", "location", "queue_time", "trace_id", "request_id", "error_type"],
             line.EnumerateObject().Select(p => p.Name));
         Assert.Equal("2026-12-05T08:01:02.000+00:00", line.GetProperty("time").GetString());
         Assert.Equal("127.0.0.1", line.GetProperty("remote_addr").GetString());
@@ -92,7 +92,23 @@ public sealed class AccessLogTests : IDisposable
         Assert.Equal("/", line.GetProperty("location").GetString());
         Assert.Equal(JsonValueKind.Null, line.GetProperty("queue_time").ValueKind);
         Assert.Equal("0af7651916cd43dd8448eb211c80319c", line.GetProperty("trace_id").GetString());
+        Assert.Matches("^[0-9a-f]{32}$", line.GetProperty("request_id").GetString());
         Assert.Equal(JsonValueKind.Null, line.GetProperty("error_type").ValueKind);
+    }
+
+    [Fact]
+    public async Task JsonLine_RequestId_IsTheOneTheLocationsTemplatesUsed()
+    {
+        await using var host = await StartAsync("""{ "Format": "json" }""",
+            locations: """{ "Match": "= /id", "Return": { "Status": 200, "Body": "$request_id" }, "Headers": { "X-Request-ID": "$request_id" } }""");
+
+        using var response = await host.Client.GetAsync("/id");
+        var body = await response.Content.ReadAsStringAsync();
+
+        using var json = JsonDocument.Parse(await AccessLogLines.WaitForLastAsync(host, 1));
+        Assert.Matches("^[0-9a-f]{32}$", body);
+        Assert.Equal(body, Assert.Single(response.Headers.GetValues("X-Request-ID")));
+        Assert.Equal(body, json.RootElement.GetProperty("request_id").GetString());
     }
 
     [Fact]
