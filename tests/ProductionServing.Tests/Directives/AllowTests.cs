@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using ProductionServing.Directives;
 using ProductionServing.Tests.Infrastructure;
@@ -34,6 +35,29 @@ public sealed class AllowTests
         Assert.Equal(1, host.AppInvocations);
         Assert.True(host.Logs.HasEvent(1120, "Match", "/admin/"));
         Assert.True(host.Logs.HasEvent(1120, "RemoteAddress", "127.0.0.1"));
+    }
+
+    [Fact]
+    public async Task InternalRedirect_MeetsTheTargetsAllow_AsNginxRunsItsAccessPhaseAgain()
+    {
+        using var site = new StaticSite();
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(
+            $$"""
+            { "Match": "/hand/", "App": {} },
+            { "Match": "/vault/", "Internal": true, "Static": { "Alias": "{{ServingJson.Escape(site.Root)}}/" }, "Allow": [ "10.0.0.0/8" ] },
+            { "Match": "/open/", "Internal": true, "Static": { "Alias": "{{ServingJson.Escape(site.Root)}}/" }, "Allow": [ "127.0.0.1" ] }
+            """),
+            afterServing: app => app.Use((HttpContext context, RequestDelegate _) =>
+            {
+                context.Response.Headers["X-Accel-Redirect"] = context.Request.Query["to"].ToString();
+                return Task.CompletedTask;
+            }));
+
+        using var refused = await host.Client.GetAsync("/hand/x?to=/vault/hello.txt");
+        using var served = await host.Client.GetAsync("/hand/x?to=/open/hello.txt");
+
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Equal("hello world", await served.Content.ReadAsStringAsync());
     }
 
     [Fact]
