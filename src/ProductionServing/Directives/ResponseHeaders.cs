@@ -113,12 +113,13 @@ internal sealed class ResponseHeaders
     private void Set(HttpContext context)
     {
         var response = context.Response.Headers;
+        // Dispatch remembered the scope of every location whose values are not constant.
+        var scope = IsConstant ? default : context.Features.Get<Scope>()!.Variables;
         var names = _names;
         for (var i = 0; i < names.Length; i++)
         {
             if (_templates[i] is { } template)
             {
-                var scope = context.Features.Get<Scope>() is { } remembered ? remembered.Variables : new VariableScope(context, context.Request.Path.Value ?? "/", null);
                 response[names[i]] = template.Expand(scope);
             }
             else if (_constants[i].Count != 0)
