@@ -1,10 +1,12 @@
 using System.Text.RegularExpressions;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using ProductionServing.Configuration;
 using ProductionServing.Diagnostics;
+using ProductionServing.Directives;
 using ProductionServing.Routing;
 
 namespace ProductionServing;
@@ -113,8 +115,8 @@ internal sealed class ProductionServingMiddleware
         }
 
         // Seam: the location's directives that act before its handler go here, in this order: Allow,
-        // RateLimit, MaxBodySize. Those that shape the response (Compress, Headers) wrap it here too,
-        // before the handler starts it. The access log and metrics observe the request's end in Invoke.
+        // RateLimit (in Dispatch), MaxBodySize. Those that shape the response (Compress, Headers) wrap it here
+        // too, before the handler starts it. The access log and metrics observe the request's end in Invoke.
         return Dispatch(new ServingRequest(context, path, location, captures, snapshot, this, redirects: 0, handedOff: false, record));
     }
 
@@ -200,10 +202,61 @@ internal sealed class ProductionServingMiddleware
         return RedirectAsync(from, path, question < 0 ? "" : target[question..], handedOff: true);
     }
 
-    private static Task Dispatch(ServingRequest request)
+    /// <summary>
+    /// The location's directives that act before its handler, then the handler. <c>RateLimit</c> counts a request
+    /// once, as nginx's <c>limit_req</c> does (it skips a request whose <c>r->main->limit_req_status</c> is set): an
+    /// internal redirect to a location with a <c>RateLimit</c> is counted there only when no location before it
+    /// counted the request.
+    /// </summary>
+    private Task Dispatch(ServingRequest request)
     {
-        request.Context.Features.Set(request.Location.Feature);
-        return request.Location.Handler.HandleAsync(request);
+        var context = request.Context;
+        var location = request.Location;
+        context.Features.Set(location.Feature);
+        if (location.RateLimit is { } rateLimit && (request.Redirects == 0 || !RequestRateLimit.Counted(context)))
+        {
+            var admission = rateLimit.AcquireAsync(context, request.Variables);
+            if (!admission.IsCompletedSuccessfully)
+            {
+                return HandleWhenAdmittedAsync(admission, request);
+            }
+
+            using var lease = admission.Result;
+            if (!lease.IsAcquired)
+            {
+                return RefuseRateLimited(request, lease);
+            }
+        }
+
+        return location.Handler.HandleAsync(request);
+    }
+
+    /// <summary>
+    /// A request that <c>RateLimit</c> delays (<c>Delay: true</c>) waits for its turn, then goes on to the handler.
+    /// A client that goes away meanwhile ends it with <see cref="OperationCanceledException"/>, as the pools'
+    /// queue does: its place is given back, and nothing is answered or counted as refused.
+    /// </summary>
+    private async Task HandleWhenAdmittedAsync(ValueTask<RateLimitLease> admission, ServingRequest request)
+    {
+        using (var lease = await admission.ConfigureAwait(false))
+        {
+            if (!lease.IsAcquired)
+            {
+                await RefuseRateLimited(request, lease).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        await request.Location.Handler.HandleAsync(request).ConfigureAwait(false);
+    }
+
+    private Task RefuseRateLimited(in ServingRequest request, RateLimitLease lease)
+    {
+        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
+        var match = request.Location.Feature.Match;
+        _observer.Metrics.RateLimitRejected(match);
+        RoutingLog.RequestRateLimited(_logger, match, retryAfter);
+        return ErrorResponse.TooManyRequests(request.Context, retryAfter);
     }
 
     /// <summary>Selects the location for <paramref name="path"/>; false when a regex timed out (nginx answers 500 when a location regex fails).</summary>

@@ -99,4 +99,10 @@ public enum ServingError
     /// found while the body was being forwarded.
     /// </summary>
     RequestBodyTooLarge,
+
+    /// <summary>
+    /// 429: the location's <c>RateLimit</c> refused the request (over its rate and burst, or its delay queue was
+    /// full); the answer carries <c>Retry-After</c> (RFC 6585 §4).
+    /// </summary>
+    RateLimited,
 }

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Net.Http.Headers;
+using ProductionServing.Directives;
 using ProductionServing.Routing;
 
 namespace ProductionServing.Configuration;
@@ -62,6 +64,11 @@ internal static class LocationRules
                 handlers.Add(nameof(location.Return));
             }
 
+            if (location.RateLimit is { } rateLimit)
+            {
+                ValidateRateLimit(path + ".RateLimit", rateLimit, pattern, errors);
+            }
+
             RefuseUnbuilt(path, location, errors);
 
             if (handlers.Count != 1)
@@ -81,9 +88,46 @@ internal static class LocationRules
         if (location.Headers.Count > 0) Refuse(errors, path + ".Headers");
         if (location.MaxBodySize is not null) Refuse(errors, path + ".MaxBodySize");
         if (location.Allow is not null) Refuse(errors, path + ".Allow");
-        if (location.RateLimit is not null) Refuse(errors, path + ".RateLimit");
         if (location.Compress is not null) Refuse(errors, path + ".Compress");
         if (location.Proxy is { SetHeaders.Count: > 0 }) Refuse(errors, path + ".Proxy.SetHeaders");
+    }
+
+    private static void ValidateRateLimit(string path, RateLimitOptions rateLimit, LocationPattern? pattern, List<string> errors)
+    {
+        if (!RateLimitSettings.TryParseRate(rateLimit.Rate, out _, out _))
+        {
+            errors.Add(rateLimit.Rate is null
+                ? $"{path}.Rate: is required; write 10r/s or 600r/m."
+                : $"{path}.Rate: '{rateLimit.Rate}' is not a rate of 1 to {RateLimitSettings.MaxRequests} requests per second or minute; write 10r/s or 600r/m.");
+        }
+
+        if (rateLimit.Burst is < 0 or > RateLimitSettings.MaxBurst)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{path}.Burst: must be from 0 to {RateLimitSettings.MaxBurst} requests admitted beyond the rate (got {rateLimit.Burst})."));
+        }
+
+        if (string.IsNullOrEmpty(rateLimit.Key))
+        {
+            errors.Add($"{path}.Key: is empty, which would limit no request; leave it unset for $remote_addr, or write a template such as $http_x_api_key.");
+        }
+        else if (pattern is { } parsed && !VariableTemplate.TryParse(rateLimit.Key, CaptureCount(parsed), out _, out var problem))
+        {
+            errors.Add($"{path}.Key: {problem}");
+        }
+    }
+
+    /// <summary>How many groups a location's regex has (0 for a prefix or exact location, or a regex that does not parse).</summary>
+    internal static int CaptureCount(LocationPattern pattern)
+    {
+        try
+        {
+            return pattern.IsRegex ? LocationMatcher.CreateRegex(pattern, compiled: false).GetGroupNumbers().Max() : 0;
+        }
+        catch (ArgumentException)
+        {
+            return 0;
+        }
     }
 
     private static void ValidatePattern(string path, LocationPattern pattern, Dictionary<(bool, string), int> seen, int index, List<string> errors)

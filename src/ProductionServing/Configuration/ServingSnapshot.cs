@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ProductionServing.Diagnostics;
+using ProductionServing.Directives;
 using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Routing;
@@ -128,11 +129,13 @@ internal sealed class ServingSnapshot
         // The access log's file is opened (or kept, or switched) first: a path that cannot be written is the
         // last thing that can fail.
         var accessLog = AccessLog.Compile(options, environment);
+        var limits = RateLimits(options, patterns);
 
         // Last, when nothing else can fail: building the groups and pools hands the upstream servers' and
         // pools' live state over to this snapshot (and applies new limits), which a rejected reload must not do.
         var groups = environment.Upstreams.Build(options);
         var pools = environment.Pools.Build(options);
+        var rateLimits = environment.RateLimits.Build(limits);
         var defaultApp = new AppHandler(pools[PoolOptions.DefaultPoolName]);
         var locations = new List<Location>(options.Locations.Count);
         for (var i = 0; i < options.Locations.Count; i++)
@@ -141,7 +144,12 @@ internal sealed class ServingSnapshot
             LocationHandler handler = statics[i] is { } files ? files
                 : location.Proxy is { } proxy ? CompileProxy(proxy, patterns[i], groups)
                 : new AppHandler(location.App!.Pool is { } pool ? pools[pool] : null);
-            locations.Add(Create(patterns[i], location.Internal, handler, i, location.Match));
+            var rateLimit = rateLimits[i];
+            locations.Add(new Location(patterns[i], location.Internal, handler, new ServingLocation(i, location.Match, handler.Kind, handler.PoolName))
+            {
+                RateLimit = rateLimit,
+                UsesCaptures = rateLimit is { HighestCapture: > 0 },
+            });
         }
 
         return new ServingSnapshot(Fingerprint(options), locations,
@@ -151,6 +159,27 @@ internal sealed class ServingSnapshot
             serverTiming: options.ServerTiming,
             status: options.Status is { Path: { } statusPath } status ? new StatusEndpoint(statusPath, ClientNetworks.Parse(status.Allow)) : null,
             accessLog: accessLog);
+    }
+
+    /// <summary>Each location's <c>RateLimit</c> settings and parsed key, or null.</summary>
+    private static (RateLimitSettings Settings, VariableTemplate Key)?[] RateLimits(ProductionServingOptions options, LocationPattern[] patterns)
+    {
+        var limits = new (RateLimitSettings, VariableTemplate)?[options.Locations.Count];
+        for (var i = 0; i < limits.Length; i++)
+        {
+            var location = options.Locations[i];
+            if (location.RateLimit is { } rateLimit)
+            {
+                if (!VariableTemplate.TryParse(rateLimit.Key, LocationRules.CaptureCount(patterns[i]), out var key, out var problem))
+                {
+                    throw new InvalidOperationException($"Locations[{i}].RateLimit.Key: {problem}");
+                }
+
+                limits[i] = (RateLimitSettings.From(location.Match, rateLimit), key);
+            }
+        }
+
+        return limits;
     }
 
     private static Location Create(LocationPattern pattern, bool isInternal, LocationHandler handler, int index, string? match) =>

@@ -68,6 +68,7 @@ internal static class ErrorTypes
         ServingError.PoolShuttingDown => "shutting_down",
         ServingError.RequestTimeout => "request_timeout",
         ServingError.RequestBodyTooLarge => "body_too_large",
+        ServingError.RateLimited => "rate_limited",
         _ => "unknown",
     };
 }

@@ -13,6 +13,9 @@ internal sealed class Location(LocationPattern pattern, bool isInternal, Locatio
     /// <summary>Whether the location's directives use its regex's captures: selection then keeps the regex's match for them.</summary>
     public bool UsesCaptures { get; init; }
 
+    /// <summary>The location's <c>RateLimit</c>; null when it has none.</summary>
+    public Directives.RequestRateLimit? RateLimit { get; init; }
+
     /// <summary>What later middleware sees through <c>HttpContext.Features</c>; shared by all requests.</summary>
     public ServingLocation Feature { get; } = feature;
 }

@@ -24,6 +24,13 @@ internal static partial class RoutingLog
         Message = "ProductionServing locations in force ({LocationCount}; # is the index in Locations, regexes are numbered in the order they are tried):{Table}")]
     public static partial void LocationTable(ILogger logger, int locationCount, LocationTable.Text table);
 
+    // nginx logs "limiting requests, excess: … by zone …" at error level (limit_req_log_level), one line per refused
+    // request: a flood of refusals is the limit working, not a fault of the server, and an Error per request
+    // would bury real faults. The counter production_serving.rate_limit.rejections is what to alert on.
+    [LoggerMessage(EventId = 1130, EventName = "RequestRateLimited", Level = LogLevel.Debug,
+        Message = "Location {Match}'s RateLimit refused a request over its rate and burst; answered 429 with Retry-After {RetryAfter}.")]
+    public static partial void RequestRateLimited(ILogger logger, string? match, TimeSpan retryAfter);
+
     [LoggerMessage(EventId = 2003, EventName = "InternalRedirectLoop", Level = LogLevel.Error,
         Message = "Internal redirects for {Path} exceeded {Limit} (TryFiles, X-Accel-Redirect or @app loop); answered 500.")]
     public static partial void InternalRedirectLoop(ILogger logger, string path, int limit);
