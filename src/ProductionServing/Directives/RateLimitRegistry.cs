@@ -3,29 +3,17 @@ namespace ProductionServing.Directives;
 /// <summary>
 /// The locations' rate limiters, kept across reloads: a location whose <c>Match</c> and <c>RateLimit</c> did
 /// not change keeps its limiter and what it counted, so a reload does not hand every client a fresh burst.
-/// A limiter the new configuration no longer uses is disposed: its timer stops and its buckets go; a
+/// A limiter the new configuration no longer uses is disposed: its sweep stops and its buckets go; a
 /// request still waiting in it goes on, as the new limiter would start with full buckets too.
 /// </summary>
 /// <remarks>
 /// Builds are not concurrent (the configuration holder compiles one at a time), and <see cref="Build"/> runs
 /// when nothing else in the build can fail, so what it retires is never needed again.
 /// </remarks>
-internal sealed class RateLimitRegistry
+internal sealed class RateLimitRegistry(TimeProvider time)
 {
     private readonly Lock _lock = new();
     private Dictionary<RateLimitSettings, RequestRateLimit> _inForce = [];
-
-    /// <summary>The limiters in force, for tests and the status of memory.</summary>
-    public IReadOnlyCollection<RequestRateLimit> InForce
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return [.. _inForce.Values];
-            }
-        }
-    }
 
     /// <summary>
     /// The limiter of each location of a configuration (null where it has no <c>RateLimit</c>): the one in force
@@ -50,7 +38,7 @@ internal sealed class RateLimitRegistry
                 var settings = limit.Settings;
                 if (!next.TryGetValue(settings, out var limiter))
                 {
-                    limiter = _inForce.Remove(settings, out var kept) ? kept : new RequestRateLimit(settings, limit.Key);
+                    limiter = _inForce.Remove(settings, out var kept) ? kept : new RequestRateLimit(settings, limit.Key, time);
                     next.Add(settings, limiter);
                 }
 
@@ -69,6 +57,6 @@ internal sealed class RateLimitRegistry
         return built;
     }
 
-    /// <summary>The host stops: every limiter stops its timer.</summary>
+    /// <summary>The host stops: every limiter stops its sweep.</summary>
     public void Clear() => Build([]);
 }

@@ -1,12 +1,13 @@
+using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 
 namespace ProductionServing.Directives;
 
 /// <summary>
-/// A location's <c>RateLimit</c> (nginx <c>limit_req</c>): a bucket per key on the framework's partitioned token
-/// bucket limiter, which drops a key's bucket once it has stood full (idle) for 10 s, so memory follows the
-/// keys seen lately, not every key ever seen. Kept across reloads by <see cref="RateLimitRegistry"/>.
+/// A location's <c>RateLimit</c> (nginx <c>limit_req</c>): a framework <see cref="TokenBucketRateLimiter"/> per key.
+/// A key's bucket is dropped once it has stood full (idle) for <see cref="IdleLimit"/>, so memory follows the keys
+/// seen lately, not every key ever seen. Kept across reloads by <see cref="RateLimitRegistry"/>.
 /// </summary>
 /// <remarks>
 /// <para>How nginx's leaky bucket maps onto a token bucket. nginx keeps, per key, an <c>excess</c> that drains at
@@ -25,20 +26,36 @@ namespace ProductionServing.Directives;
 /// <para>Permits are thousandths of a request, nginx's own unit, so the bucket can settle fractions
 /// (<see cref="RateLimitBucket"/>). A refusal's <c>Retry-After</c> is the time until the bucket holds a whole
 /// request again; with <c>Delay</c>, that is when the queue's head leaves and makes room.</para>
+/// <para>Why not <c>PartitionedRateLimiter.Create</c>, which does this keying and idle cleanup: its lookup allocates
+/// on every call (the lambda that creates a partition's limiter captures a local, so the compiler allocates its
+/// closure on entry, found or not), under one lock for all keys, and its 100 ms timer copies every partition
+/// into a list again on each tick once one was ever added. The keys here are a <see cref="ConcurrentDictionary{TKey, TValue}"/>
+/// read without a lock, and the sweep follows the same rules: replenish every 100 ms, drop after 10 s full.</para>
 /// </remarks>
 internal sealed class RequestRateLimit : IDisposable
 {
     /// <summary>Permits per request: the bucket counts thousandths of a request, as nginx's excess does.</summary>
     public const int PermitsPerRequest = 1000;
 
-    /// <summary>The lease of a request that is not limited: its key is empty, or its limiter was retired by a reload while it came in.</summary>
+    /// <summary>How long a key's bucket stands full before it is dropped: the framework's partitioned limiter's limit.</summary>
+    public static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the buckets are swept: replenished (which lets delayed requests go on) and dropped when idle.</summary>
+    public static readonly TimeSpan SweepPeriod = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The lease of a request that is not limited: its key is empty, or its bucket was retired as it came in.</summary>
     private static readonly RateLimitLease NotLimited = new NotLimitedLease();
 
-    private readonly VariableTemplate? _key;
-    private readonly PartitionedRateLimiter<RateLimitKey> _limiter;
-    private int _trackedKeys;
+    private static readonly Func<RateLimitKey, RequestRateLimit, RateLimitBucket> NewBucket =
+        static (_, owner) => new RateLimitBucket(owner, owner._options);
 
-    public RequestRateLimit(RateLimitSettings settings, VariableTemplate key)
+    private readonly VariableTemplate? _key;
+    private readonly TokenBucketRateLimiterOptions _options;
+    private readonly ConcurrentDictionary<RateLimitKey, RateLimitBucket> _buckets = new();
+    private readonly ITimer _sweep;
+    private int _sweeping;
+
+    public RequestRateLimit(RateLimitSettings settings, VariableTemplate key, TimeProvider time)
     {
         Settings = settings;
         HighestCapture = key.HighestCapture;
@@ -46,7 +63,7 @@ internal sealed class RequestRateLimit : IDisposable
         PermitsPerSecond = settings.PerSecond * PermitsPerRequest;
 
         // Rates are whole requests per second or minute, so per millisecond (or per 60 ms) they are whole permits.
-        var options = new TokenBucketRateLimiterOptions
+        _options = new TokenBucketRateLimiterOptions
         {
             TokenLimit = (settings.Delay ? 1 : settings.Burst + 1) * PermitsPerRequest,
             QueueLimit = settings.Delay ? settings.Burst * PermitsPerRequest : 0,
@@ -54,13 +71,10 @@ internal sealed class RequestRateLimit : IDisposable
             TokensPerPeriod = settings.Requests,
             ReplenishmentPeriod = TimeSpan.FromMilliseconds(settings.PerMinute ? 60 : 1),
 
-            // The partitioned limiter replenishes every bucket from one timer, and RateLimitBucket before each request.
+            // One timer per location sweeps every bucket, and RateLimitBucket replenishes before each request.
             AutoReplenishment = false,
         };
-
-        // Both delegates are made once here; per request the framework only calls them.
-        Func<RateLimitKey, RateLimiter> create = _ => new RateLimitBucket(this, options);
-        _limiter = PartitionedRateLimiter.Create<RateLimitKey, RateLimitKey>(key => RateLimitPartition.Get(key, create));
+        _sweep = time.CreateTimer(static s => ((RequestRateLimit)s!).Sweep(), this, SweepPeriod, SweepPeriod);
     }
 
     public RateLimitSettings Settings { get; }
@@ -72,7 +86,7 @@ internal sealed class RequestRateLimit : IDisposable
     public int HighestCapture { get; }
 
     /// <summary>How many keys have a bucket now (each holds a few hundred bytes).</summary>
-    public int TrackedKeys => Volatile.Read(ref _trackedKeys);
+    public int TrackedKeys => _buckets.Count;
 
     /// <summary>
     /// Counts the request against its key's bucket: admitted at once, admitted after its turn (<c>Delay</c>), or
@@ -93,24 +107,24 @@ internal sealed class RequestRateLimit : IDisposable
         }
 
         context.Features.Set(CountedFeature.Instance);
-
+        var bucket = Bucket(key);
         try
         {
             return Settings.Delay
-                ? _limiter.AcquireAsync(key, PermitsPerRequest, context.RequestAborted)
-                : new ValueTask<RateLimitLease>(_limiter.AttemptAcquire(key, PermitsPerRequest));
+                ? bucket.AcquireAsync(PermitsPerRequest, context.RequestAborted)
+                : new ValueTask<RateLimitLease>(bucket.Acquire(PermitsPerRequest));
         }
         catch (ObjectDisposedException)
         {
-            // A reload retired this limiter after the request read its configuration, or the framework dropped the
-            // key's idle bucket just as the request found it; either way the key's next bucket starts full, which
-            // would admit the request too.
+            // The sweep dropped the key's idle bucket just as the request found it, or a reload retired this limit
+            // after the request read its configuration; either way the key's next bucket starts full, which would
+            // admit the request too.
             return new ValueTask<RateLimitLease>(NotLimited);
         }
     }
 
-    /// <summary>The state of <paramref name="key"/>'s bucket (creating it when there is none): its permits and queued requests.</summary>
-    internal RateLimiterStatistics? Statistics(RateLimitKey key) => _limiter.GetStatistics(key);
+    /// <summary>For tests: the state of <paramref name="key"/>'s bucket (creating it when there is none).</summary>
+    internal RateLimiterStatistics? Statistics(RateLimitKey key) => Bucket(key).GetStatistics();
 
     /// <summary>Whether a <c>RateLimit</c> already counted the request (before an internal redirect).</summary>
     public static bool Counted(HttpContext context) => context.Features.Get<CountedFeature>() is not null;
@@ -119,12 +133,60 @@ internal sealed class RequestRateLimit : IDisposable
     internal TimeSpan RetryAfter(long available, int permitCount) =>
         TimeSpan.FromSeconds(Math.Max(permitCount - available, 1) / PermitsPerSecond);
 
-    internal void BucketCreated() => Interlocked.Increment(ref _trackedKeys);
+    /// <summary>Stops the sweep and drops every bucket; requests still waiting go on.</summary>
+    public void Dispose()
+    {
+        _sweep.Dispose();
+        foreach (var (_, bucket) in _buckets)
+        {
+            bucket.Dispose();
+        }
 
-    internal void BucketDisposed() => Interlocked.Decrement(ref _trackedKeys);
+        _buckets.Clear();
+    }
 
-    /// <summary>Stops the limiter's timer and drops its buckets; requests still waiting go on.</summary>
-    public void Dispose() => _limiter.Dispose();
+    private RateLimitBucket Bucket(RateLimitKey key) =>
+        _buckets.TryGetValue(key, out var bucket) ? bucket : _buckets.GetOrAdd(key, NewBucket, this);
+
+    /// <summary>
+    /// Every <see cref="SweepPeriod"/>: each bucket is replenished, which lets the delayed requests it now pays for
+    /// go on, and dropped once it has stood full for <see cref="IdleLimit"/>. A request that finds a bucket as it
+    /// is dropped is admitted (see <see cref="AcquireAsync"/>).
+    /// </summary>
+    private void Sweep()
+    {
+        // A sweep of many keys on a busy machine can outlast the period: the next tick then has nothing to add.
+        if (Interlocked.Exchange(ref _sweeping, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var entry in _buckets)
+            {
+                if (entry.Value.IdleDuration > IdleLimit)
+                {
+                    if (_buckets.TryRemove(entry))
+                    {
+                        entry.Value.Dispose();
+                    }
+                }
+                else
+                {
+                    entry.Value.Replenish();
+                }
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // Retired by a reload while this sweep ran.
+        }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
+        }
+    }
 
     /// <summary>Marks a request a <c>RateLimit</c> counted; one instance for all, so marking allocates nothing.</summary>
     private sealed class CountedFeature

@@ -240,8 +240,8 @@ public sealed class RateLimitTests
     [Fact]
     public async Task ManyKeys_AreDroppedOnceIdle_SoMemoryStaysBounded()
     {
-        // A thousand a second: each key's bucket is full again a millisecond after its request, and the framework
-        // drops a bucket that has stood full for 10 s.
+        // A thousand a second: each key's bucket is full again a millisecond after its request, and a bucket that
+        // has stood full for 10 s (RequestRateLimit.IdleLimit) is dropped.
         await using var host = await ServingHost.StartAsync(ServingJson.Config(App("/", "\"Rate\": \"1000r/s\", \"Key\": \"$http_x_api_key\"")));
         var limiter = Limiter(host, 0);
         const int keys = 10_000;
