@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
@@ -23,6 +24,12 @@ internal static class ErrorResponse
     /// </summary>
     private static readonly StringValues RetryAfter = "1";
 
+    /// <summary>
+    /// 429's <c>Retry-After</c> values up to two minutes, made once: under a flood of refused requests, the
+    /// refusals are the hot path.
+    /// </summary>
+    private static readonly StringValues[] RetryAfterSeconds = CreateRetryAfterSeconds();
+
     /// <summary>What a static location allows (RFC 9110 §15.5.6: a 405 must list the allowed methods).</summary>
     private static readonly StringValues AllowGetHead = "GET, HEAD";
 
@@ -41,6 +48,7 @@ internal static class ErrorResponse
         ServingError.InternalLocation or ServingError.FileNotFound or ServingError.UnsafeRedirect or ServingError.TryFilesStatus => StatusCodes.Status404NotFound,
         ServingError.MethodNotAllowed => StatusCodes.Status405MethodNotAllowed,
         ServingError.RequestBodyTooLarge => StatusCodes.Status413PayloadTooLarge,
+        ServingError.RateLimited => StatusCodes.Status429TooManyRequests,
         ServingError.NoLiveUpstream or ServingError.UpstreamConnectFailed or ServingError.UpstreamReset or ServingError.UpstreamInvalidResponse
             or ServingError.UpstreamRequestUnsendable or ServingError.UpstreamResponseAborted => StatusCodes.Status502BadGateway,
         ServingError.UpstreamQueueFull or ServingError.UpstreamQueueTimeout or ServingError.PoolQueueFull or ServingError.PoolQueueTimeout
@@ -58,14 +66,30 @@ internal static class ErrorResponse
     public static Task Answer(HttpContext context, ServingError error, Exception? exception = null, bool closeConnection = false) =>
         Answer(context, error, StatusCode(error), exception, closeConnection);
 
+    /// <summary>
+    /// Answers <see cref="ServingError.RateLimited"/>: 429 with <c>Retry-After</c> in whole seconds, rounded up
+    /// so that a client that waits as told finds room (RFC 9110 §10.2.3 has no fractions).
+    /// </summary>
+    /// <param name="context">The request.</param>
+    /// <param name="retryAfter">When the request's key will have room for it again.</param>
+    /// <returns>A completed task.</returns>
+    public static Task TooManyRequests(HttpContext context, TimeSpan retryAfter)
+    {
+        var seconds = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds));
+        return Answer(context, ServingError.RateLimited, StatusCodes.Status429TooManyRequests,
+            retryAfter: seconds < RetryAfterSeconds.Length ? RetryAfterSeconds[seconds] : seconds.ToString(CultureInfo.InvariantCulture));
+    }
+
     /// <summary>Answers <paramref name="error"/> with <paramref name="statusCode"/> (a <c>TryFiles</c> <c>=CODE</c>, Kestrel's verdict on a body).</summary>
     /// <param name="context">The request.</param>
     /// <param name="error">What went wrong.</param>
     /// <param name="statusCode">The status to answer.</param>
     /// <param name="exception">The cause, when there is one.</param>
     /// <param name="closeConnection">Whether to end the HTTP/1.x connection after the answer (<c>Connection: close</c>).</param>
+    /// <param name="retryAfter">The <c>Retry-After</c> of a 429; a 503's is always one second.</param>
     /// <returns>A completed task.</returns>
-    public static Task Answer(HttpContext context, ServingError error, int statusCode, Exception? exception = null, bool closeConnection = false)
+    public static Task Answer(HttpContext context, ServingError error, int statusCode, Exception? exception = null, bool closeConnection = false,
+        StringValues retryAfter = default)
     {
         context.Features.Set(ServingErrorFeature.For(error, exception));
         var response = context.Response;
@@ -91,6 +115,10 @@ internal static class ErrorResponse
         else if (statusCode == StatusCodes.Status503ServiceUnavailable)
         {
             headers.RetryAfter = RetryAfter;
+        }
+        else if (retryAfter.Count > 0)
+        {
+            headers.RetryAfter = retryAfter;
         }
 
         // An app that set up status code pages (UseStatusCodePages, before UseProductionServing) renders
@@ -124,6 +152,17 @@ internal static class ErrorResponse
         context.Abort();
     }
 
+    private static StringValues[] CreateRetryAfterSeconds()
+    {
+        var values = new StringValues[121];
+        for (var seconds = 1; seconds < values.Length; seconds++)
+        {
+            values[seconds] = seconds.ToString(CultureInfo.InvariantCulture);
+        }
+
+        return values;
+    }
+
     private static byte[]?[] CreateBodies()
     {
         var bodies = new byte[]?[600];
@@ -131,7 +170,7 @@ internal static class ErrorResponse
         {
             if (ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } reason)
             {
-                bodies[status] = Encoding.ASCII.GetBytes(status.ToString(System.Globalization.CultureInfo.InvariantCulture) + " " + reason + "\n");
+                bodies[status] = Encoding.ASCII.GetBytes(status.ToString(CultureInfo.InvariantCulture) + " " + reason + "\n");
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
@@ -213,14 +214,17 @@ internal sealed class ProductionServingMiddleware
     /// <summary>
     /// The location's directives in nginx's order (SPEC §3.6: <c>Allow</c>, then <c>RateLimit</c>, then
     /// <c>MaxBodySize</c>), then its handler. An internal redirect comes through here too and meets the target's
-    /// directives, as nginx runs its access phase again for the new location.
+    /// <c>Allow</c> and <c>MaxBodySize</c>, as nginx runs its access phase again for the new location; <c>RateLimit</c>
+    /// counts a request once, as nginx's <c>limit_req</c> does (it skips a request whose
+    /// <c>r->main->limit_req_status</c> is set), so the target counts it only when no location before it did.
     /// </summary>
     private Task Dispatch(ServingRequest request)
     {
         var context = request.Context;
         var location = request.Location;
         context.Features.Set(location.Feature);
-        if (location.Directives is { } directives)
+        var directives = location.Directives;
+        if (directives is not null)
         {
             directives.Headers?.Remember(request);
             if (!directives.Allows(context))
@@ -228,15 +232,66 @@ internal sealed class ProductionServingMiddleware
                 RoutingLog.ClientForbidden(_logger, context.Connection.RemoteIpAddress, location.Feature.Match);
                 return ErrorResponse.Answer(context, ServingError.ClientForbidden);
             }
+        }
 
-            if (!directives.AdmitsBody(context))
+        if (location.RateLimit is { } rateLimit && (request.Redirects == 0 || !RequestRateLimit.Counted(context)))
+        {
+            var admission = rateLimit.AcquireAsync(context, request.Variables);
+            if (!admission.IsCompletedSuccessfully)
             {
-                RoutingLog.RequestBodyTooLarge(_logger, context.Request.ContentLength, directives.MaxBodySize, location.Feature.Match);
-                return ErrorResponse.Answer(context, ServingError.RequestBodyTooLarge);
+                return HandleWhenAdmittedAsync(admission, request);
+            }
+
+            using var lease = admission.Result;
+            if (!lease.IsAcquired)
+            {
+                return RefuseRateLimited(request, lease);
             }
         }
 
+        return Handle(request);
+    }
+
+    /// <summary><c>MaxBodySize</c>, the last directive before the handler, then the handler.</summary>
+    private Task Handle(in ServingRequest request)
+    {
+        var context = request.Context;
+        var location = request.Location;
+        if (location.Directives is { } directives && !directives.AdmitsBody(context))
+        {
+            RoutingLog.RequestBodyTooLarge(_logger, context.Request.ContentLength, directives.MaxBodySize, location.Feature.Match);
+            return ErrorResponse.Answer(context, ServingError.RequestBodyTooLarge);
+        }
+
         return location.Handler.HandleAsync(request);
+    }
+
+    /// <summary>
+    /// A request that <c>RateLimit</c> delays (<c>Delay: true</c>) waits for its turn, then goes on to the handler.
+    /// A client that goes away meanwhile ends it with <see cref="OperationCanceledException"/>, as the pools'
+    /// queue does: its place is given back, and nothing is answered or counted as refused.
+    /// </summary>
+    private async Task HandleWhenAdmittedAsync(ValueTask<RateLimitLease> admission, ServingRequest request)
+    {
+        using (var lease = await admission.ConfigureAwait(false))
+        {
+            if (!lease.IsAcquired)
+            {
+                await RefuseRateLimited(request, lease).ConfigureAwait(false);
+                return;
+            }
+        }
+
+        await Handle(request).ConfigureAwait(false);
+    }
+
+    private Task RefuseRateLimited(in ServingRequest request, RateLimitLease lease)
+    {
+        var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : TimeSpan.FromSeconds(1);
+        var match = request.Location.Feature.Match;
+        _observer.Metrics.RateLimitRejected(match);
+        RoutingLog.RequestRateLimited(_logger, match, retryAfter);
+        return ErrorResponse.TooManyRequests(request.Context, retryAfter);
     }
 
     /// <summary>Selects the location for <paramref name="path"/>; false when a regex timed out (nginx answers 500 when a location regex fails).</summary>

@@ -102,4 +102,10 @@ public enum ServingError
 
     /// <summary>403: the client's address is in none of the location's <c>Allow</c> networks (nginx's "access forbidden by rule").</summary>
     ClientForbidden,
+
+    /// <summary>
+    /// 429: the location's <c>RateLimit</c> refused the request (over its rate and burst, or its delay queue was
+    /// full); the answer carries <c>Retry-After</c> (RFC 6585 §4).
+    /// </summary>
+    RateLimited,
 }

@@ -43,6 +43,13 @@ public class StaticHotPathBenchmarks
     [Params(false, true)]
     public bool AccessLog { get; set; }
 
+    /// <summary>
+    /// Whether the location has a <c>RateLimit</c> that is never hit (the default key, the client's address): the
+    /// bucket lookup and its refill per request. The rate is far above what one thread sends.
+    /// </summary>
+    [Params(false, true)]
+    public bool RateLimit { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
@@ -55,7 +62,12 @@ public class StaticHotPathBenchmarks
             .AddSingleton(typeof(ILogger<>), typeof(Logger<>))
             .AddProductionServing(o =>
             {
-                o.Locations.Add(new LocationOptions { Match = "/", Static = new StaticOptions { Root = _folder } });
+                o.Locations.Add(new LocationOptions
+                {
+                    Match = "/",
+                    Static = new StaticOptions { Root = _folder },
+                    RateLimit = RateLimit ? new RateLimitOptions { Rate = "10000000r/s" } : null,
+                });
                 o.AccessLog = AccessLog ? new AccessLogOptions { Path = "/dev/null", BufferSize = 1 << 20 } : null;
             })
             .BuildServiceProvider();
@@ -82,6 +94,11 @@ public class StaticHotPathBenchmarks
         _request.Path = "/1k.bin";
         _request.RawTarget = "/1k.bin";
         Get();
+        if (_context.Response.StatusCode != StatusCodes.Status200OK)
+        {
+            throw new InvalidOperationException($"GET /1k.bin answered {_context.Response.StatusCode}.");
+        }
+
         _etag = _context.Response.Headers.ETag.ToString();
         _indexContext = NewContext();
         var index = _indexContext.Features.Get<IHttpRequestFeature>()!;

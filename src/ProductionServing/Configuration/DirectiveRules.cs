@@ -59,7 +59,8 @@ internal static class DirectiveRules
         }
     }
 
-    private static int Captures(LocationPattern? pattern)
+    /// <summary>How many groups the location's regex has, for its templates; 9 when the regex is malformed (its own error says so).</summary>
+    internal static int Captures(LocationPattern? pattern)
     {
         if (pattern is not { IsRegex: true } regex)
         {

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Net.Http.Headers;
+using ProductionServing.Directives;
 using ProductionServing.Routing;
 
 namespace ProductionServing.Configuration;
@@ -63,6 +65,12 @@ internal static class LocationRules
             }
 
             DirectiveRules.Validate(path, location, pattern, errors);
+
+            if (location.RateLimit is { } rateLimit)
+            {
+                ValidateRateLimit(path + ".RateLimit", rateLimit, pattern, errors);
+            }
+
             RefuseUnbuilt(path, location, errors);
 
             if (handlers.Count != 1)
@@ -78,8 +86,32 @@ internal static class LocationRules
     private static void RefuseUnbuilt(string path, LocationOptions location, List<string> errors)
     {
         static void Refuse(List<string> errors, string key) => errors.Add($"{key}: is not supported yet.");
-        if (location.RateLimit is not null) Refuse(errors, path + ".RateLimit");
         if (location.Compress is not null) Refuse(errors, path + ".Compress");
+    }
+
+    private static void ValidateRateLimit(string path, RateLimitOptions rateLimit, LocationPattern? pattern, List<string> errors)
+    {
+        if (!RateLimitSettings.TryParseRate(rateLimit.Rate, out _, out _))
+        {
+            errors.Add(rateLimit.Rate is null
+                ? $"{path}.Rate: is required; write 10r/s or 600r/m."
+                : $"{path}.Rate: '{rateLimit.Rate}' is not a rate of 1 to {RateLimitSettings.MaxRequests} requests per second or minute; write 10r/s or 600r/m.");
+        }
+
+        if (rateLimit.Burst is < 0 or > RateLimitSettings.MaxBurst)
+        {
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{path}.Burst: must be from 0 to {RateLimitSettings.MaxBurst} requests admitted beyond the rate (got {rateLimit.Burst})."));
+        }
+
+        if (string.IsNullOrEmpty(rateLimit.Key))
+        {
+            errors.Add($"{path}.Key: is empty, which would limit no request; leave it unset for $remote_addr, or write a template such as $http_x_api_key.");
+        }
+        else if (!VariableTemplate.TryParse(rateLimit.Key, DirectiveRules.Captures(pattern), out _, out var problem))
+        {
+            errors.Add($"{path}.Key: {problem}");
+        }
     }
 
     private static void ValidatePattern(string path, LocationPattern pattern, Dictionary<(bool, string), int> seen, int index, List<string> errors)

@@ -68,7 +68,7 @@ internal sealed class ServingConfigHolder : IDisposable
     /// <summary>The snapshot in force; read it once per request into a local.</summary>
     public ServingSnapshot Current => Volatile.Read(ref _current);
 
-    /// <summary>Stops following the configuration, and stops watching the static folders.</summary>
+    /// <summary>Stops following the configuration, stops watching the static folders, and stops the rate limiters' timers.</summary>
     public void Dispose()
     {
         foreach (var registration in _registrations)
@@ -80,6 +80,7 @@ internal sealed class ServingConfigHolder : IDisposable
         {
             _disposed = true;
             _environment.Files.Clear();
+            _environment.RateLimits.Clear();
         }
     }
 

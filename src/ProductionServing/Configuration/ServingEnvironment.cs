@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using ProductionServing.Diagnostics;
+using ProductionServing.Directives;
 using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Static;
@@ -12,6 +13,9 @@ internal sealed class ServingEnvironment(string contentRoot, string webRoot, Fil
 {
     /// <summary>The <c>ProductionServing</c> meter's instruments, for the handlers compiled here.</summary>
     public ServingMetrics Metrics { get; } = metrics;
+
+    /// <summary>The locations' rate limiters, kept across reloads.</summary>
+    public RateLimitRegistry RateLimits { get; } = new(time);
 
     /// <summary>Static locations' cached files and folder watches, kept across reloads.</summary>
     public FileLookupRegistry Files { get; } = new(fileCacheBudget, time, loggerFactory);

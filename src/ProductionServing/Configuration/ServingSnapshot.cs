@@ -132,11 +132,13 @@ internal sealed class ServingSnapshot
         // The access log's file is opened (or kept, or switched) first: a path that cannot be written is the
         // last thing that can fail.
         var accessLog = AccessLog.Compile(options, environment);
+        var limits = RateLimits(options, patterns);
 
         // Last, when nothing else can fail: building the groups and pools hands the upstream servers' and
         // pools' live state over to this snapshot (and applies new limits), which a rejected reload must not do.
         var groups = environment.Upstreams.Build(options);
         var pools = environment.Pools.Build(options);
+        var rateLimits = environment.RateLimits.Build(limits);
         var defaultApp = new AppHandler(pools[PoolOptions.DefaultPoolName]);
         var locations = new List<Location>(options.Locations.Count);
         var hasResponseHeaders = false;
@@ -153,7 +155,7 @@ internal sealed class ServingSnapshot
             var fallback = handler is StaticHandler && directives?.ForAppFallback() is { } kept
                 ? Create(root, isInternal: false, defaultApp, index: -1, match: "@app", kept)
                 : null;
-            locations.Add(Create(patterns[i], location.Internal, handler, i, location.Match, directives, fallback));
+            locations.Add(Create(patterns[i], location.Internal, handler, i, location.Match, directives, fallback, rateLimits[i]));
         }
 
         return new ServingSnapshot(Fingerprint(options), locations,
@@ -168,12 +170,34 @@ internal sealed class ServingSnapshot
         };
     }
 
+    /// <summary>Each location's <c>RateLimit</c> settings and parsed key, or null.</summary>
+    private static (RateLimitSettings Settings, VariableTemplate Key)?[] RateLimits(ProductionServingOptions options, LocationPattern[] patterns)
+    {
+        var limits = new (RateLimitSettings, VariableTemplate)?[options.Locations.Count];
+        for (var i = 0; i < limits.Length; i++)
+        {
+            var location = options.Locations[i];
+            if (location.RateLimit is { } rateLimit)
+            {
+                if (!VariableTemplate.TryParse(rateLimit.Key, CaptureCount(patterns[i]), out var key, out var problem))
+                {
+                    throw new InvalidOperationException($"Locations[{i}].RateLimit.Key: {problem}");
+                }
+
+                limits[i] = (RateLimitSettings.From(location.Match, rateLimit), key);
+            }
+        }
+
+        return limits;
+    }
+
     private static Location Create(LocationPattern pattern, bool isInternal, LocationHandler handler, int index, string? match,
-        LocationDirectives? directives = null, Location? appFallback = null) =>
+        LocationDirectives? directives = null, Location? appFallback = null, RequestRateLimit? rateLimit = null) =>
         new(pattern, isInternal, handler, new ServingLocation(index, match, handler.Kind, handler.PoolName, directives))
         {
-            UsesCaptures = Math.Max(directives?.HighestCapture ?? 0, handler.HighestCapture) > 0,
+            UsesCaptures = Math.Max(Math.Max(directives?.HighestCapture ?? 0, handler.HighestCapture), rateLimit?.HighestCapture ?? 0) > 0,
             AppFallback = appFallback,
+            RateLimit = rateLimit,
         };
 
     /// <summary>How many capture groups a regex location has (<c>$1</c>…), 0 for any other location.</summary>

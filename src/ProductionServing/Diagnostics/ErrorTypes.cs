@@ -69,6 +69,7 @@ internal static class ErrorTypes
         ServingError.RequestTimeout => "request_timeout",
         ServingError.RequestBodyTooLarge => "body_too_large",
         ServingError.ClientForbidden => "forbidden",
+        ServingError.RateLimited => "rate_limited",
         _ => "unknown",
     };
 }

@@ -48,6 +48,7 @@ internal sealed partial class ServingMetrics
     private readonly Counter<long> _cacheRequests;
     private readonly Counter<long> _staticBytesSent;
     private readonly Counter<long> _accessLogDropped;
+    private readonly Counter<long> _rateLimitRejections;
 
     public ServingMetrics(IMeterFactory meterFactory, FileCacheBudget fileCache)
     {
@@ -79,6 +80,10 @@ internal sealed partial class ServingMetrics
             "production_serving.access_log.dropped",
             unit: "{line}",
             description: "Access-log lines dropped because the file writer's buffer was full.");
+        _rateLimitRejections = Meter.CreateCounter<long>(
+            "production_serving.rate_limit.rejections",
+            unit: "{request}",
+            description: "Requests a location's RateLimit refused with 429 (over the rate and burst, or with the delay queue full).");
         CreatePoolInstruments();
         CreateUpstreamInstruments();
     }
@@ -152,6 +157,16 @@ internal sealed partial class ServingMetrics
         if (lines > 0)
         {
             _accessLogDropped.Add(lines);
+        }
+    }
+
+    /// <summary>Counts a request that <paramref name="location"/>'s <c>RateLimit</c> refused.</summary>
+    /// <param name="location">The location's <c>Match</c>.</param>
+    public void RateLimitRejected(string? location)
+    {
+        if (_rateLimitRejections.Enabled)
+        {
+            _rateLimitRejections.Add(1, new KeyValuePair<string, object?>(LocationTag, location));
         }
     }
 

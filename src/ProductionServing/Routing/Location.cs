@@ -19,6 +19,9 @@ internal sealed class Location(LocationPattern pattern, bool isInternal, Locatio
     /// <summary>Where this location's <c>TryFiles</c> <c>@app</c> goes when it keeps directives for the app's responses; null for the shared fallback.</summary>
     public Location? AppFallback { get; init; }
 
+    /// <summary>The location's <c>RateLimit</c>; null when it has none.</summary>
+    public Directives.RequestRateLimit? RateLimit { get; init; }
+
     /// <summary>What later middleware sees through <c>HttpContext.Features</c>; shared by all requests.</summary>
     public ServingLocation Feature { get; } = feature;
 }

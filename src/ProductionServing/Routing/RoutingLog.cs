@@ -32,6 +32,13 @@ internal static partial class RoutingLog
         Message = "Request body of {ContentLength} bytes is over the MaxBodySize {Limit} of location {Match}; answered 413.")]
     public static partial void RequestBodyTooLarge(ILogger logger, long? contentLength, long? limit, string? match);
 
+    // nginx logs "limiting requests, excess: … by zone …" at error level (limit_req_log_level), one line per refused
+    // request: a flood of refusals is the limit working, not a fault of the server, and an Error per request
+    // would bury real faults. The counter production_serving.rate_limit.rejections is what to alert on.
+    [LoggerMessage(EventId = 1130, EventName = "RequestRateLimited", Level = LogLevel.Debug,
+        Message = "Location {Match}'s RateLimit refused a request over its rate and burst; answered 429 with Retry-After {RetryAfter}.")]
+    public static partial void RequestRateLimited(ILogger logger, string? match, TimeSpan retryAfter);
+
     [LoggerMessage(EventId = 2003, EventName = "InternalRedirectLoop", Level = LogLevel.Error,
         Message = "Internal redirects for {Path} exceeded {Limit} (TryFiles, X-Accel-Redirect or @app loop); answered 500.")]
     public static partial void InternalRedirectLoop(ILogger logger, string path, int limit);
