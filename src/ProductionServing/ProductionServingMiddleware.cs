@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Net.Http.Headers;
 using ProductionServing.Configuration;
 using ProductionServing.Diagnostics;
+using ProductionServing.Directives;
 using ProductionServing.Routing;
 
 namespace ProductionServing;
@@ -158,7 +159,10 @@ internal sealed class ProductionServingMiddleware
             return ErrorResponse.Answer(from.Context, ServingError.RedirectLoop);
         }
 
-        return Dispatch(new ServingRequest(from.Context, from.Path, from.Snapshot.AppFallback, from.Snapshot, this, redirects, from.HandedOff, from.Record));
+        // @app has no directives of its own: it is the TryFiles of the location falling back, whose Compress
+        // applies to the app's response too (nginx's named location would carry its own gzip).
+        return Dispatch(new ServingRequest(from.Context, from.Path, from.Snapshot.AppFallback, from.Snapshot, this, redirects, from.HandedOff, from.Record),
+            from.Location.Compress);
     }
 
     /// <summary>
@@ -200,10 +204,23 @@ internal sealed class ProductionServingMiddleware
         return RedirectAsync(from, path, question < 0 ? "" : target[question..], handedOff: true);
     }
 
-    private static Task Dispatch(ServingRequest request)
+    private static Task Dispatch(ServingRequest request) => Dispatch(request, request.Location.Compress);
+
+    private static Task Dispatch(ServingRequest request, CompressPolicy? compress)
     {
-        request.Context.Features.Set(request.Location.Feature);
-        return request.Location.Handler.HandleAsync(request);
+        var context = request.Context;
+        context.Features.Set(request.Location.Feature);
+        if (request.Redirects > 0)
+        {
+            // The location an internal redirect leads to decides on compression, never two at once.
+            CompressingResponseBody.Withdraw(context);
+        }
+
+        // A static location compresses its cached files once, when it loads them; other handlers' responses
+        // are compressed as they flow.
+        return compress is null || request.Location.Handler.Kind == ServingHandler.Static
+            ? request.Location.Handler.HandleAsync(request)
+            : CompressingResponseBody.ServeAsync(request, compress);
     }
 
     /// <summary>Selects the location for <paramref name="path"/>; false when a regex timed out (nginx answers 500 when a location regex fails).</summary>

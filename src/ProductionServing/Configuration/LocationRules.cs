@@ -62,6 +62,11 @@ internal static class LocationRules
                 handlers.Add(nameof(location.Return));
             }
 
+            if (location.Compress is not null)
+            {
+                ValidateCompress(path + ".Compress", location.Compress, errors);
+            }
+
             RefuseUnbuilt(path, location, errors);
 
             if (handlers.Count != 1)
@@ -82,9 +87,61 @@ internal static class LocationRules
         if (location.MaxBodySize is not null) Refuse(errors, path + ".MaxBodySize");
         if (location.Allow is not null) Refuse(errors, path + ".Allow");
         if (location.RateLimit is not null) Refuse(errors, path + ".RateLimit");
-        if (location.Compress is not null) Refuse(errors, path + ".Compress");
         if (location.Proxy is { SetHeaders.Count: > 0 }) Refuse(errors, path + ".Proxy.SetHeaders");
     }
+
+    private static void ValidateCompress(string path, CompressOptions options, List<string> errors)
+    {
+        Rules.AtLeast(errors, path + ".MinLength", options.MinLength, 0);
+        if (options.Types is not { } types)
+        {
+            errors.Add($"{path}.Types: is null; leave it unset for the default types (text/*, application/json, …).");
+            return;
+        }
+
+        if (types.Count == 0)
+        {
+            errors.Add($"{path}.Types: is empty, so nothing would be compressed; list media types such as text/html, or remove Compress.");
+        }
+
+        for (var i = 0; i < types.Count; i++)
+        {
+            if (CompressTypeProblem(types[i]) is { } problem)
+            {
+                errors.Add($"{path}.Types[{i}]: {problem}");
+            }
+        }
+    }
+
+    /// <summary>What is wrong with a <c>Compress.Types</c> entry, or null: it must be <c>type/subtype</c> or <c>type/*</c>, without parameters.</summary>
+    private static string? CompressTypeProblem(string? type)
+    {
+        if (string.IsNullOrWhiteSpace(type))
+        {
+            return "is empty; give a media type such as text/html or text/*.";
+        }
+
+        if (type.Contains(';', StringComparison.Ordinal))
+        {
+            return $"'{type}' has parameters; give the media type alone (text/html, not text/html; charset=utf-8): parameters are ignored when matching.";
+        }
+
+        var slash = type.IndexOf('/', StringComparison.Ordinal);
+        var topLevel = slash < 0 ? type : type[..slash];
+        var subtype = slash < 0 ? "" : type[(slash + 1)..];
+        if (slash <= 0 || subtype.Length == 0 || topLevel == "*" || !IsToken(topLevel) || (subtype != "*" && !IsToken(subtype)))
+        {
+            return $"'{type}' is not a media type such as text/html or a wildcard such as text/*; */* is not accepted, as it would compress images and archives that are compressed already.";
+        }
+
+        return null;
+
+        // RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+        static bool IsToken(string value) => value.Length > 0 && value.AsSpan().IndexOfAnyExcept(TokenChars) < 0;
+    }
+
+    private static readonly System.Buffers.SearchValues<char> TokenChars =
+        System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
     private static void ValidatePattern(string path, LocationPattern pattern, Dictionary<(bool, string), int> seen, int index, List<string> errors)
     {

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using ProductionServing.Diagnostics;
+using ProductionServing.Directives;
 using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Routing;
@@ -75,6 +76,7 @@ internal sealed class ServingSnapshot
         environment.FileCacheBudget.Limit = options.FileCache.SizeLimit;
         var patterns = new LocationPattern[options.Locations.Count];
         var statics = new StaticHandler?[options.Locations.Count];
+        var compress = new CompressPolicy?[options.Locations.Count];
         StaticHandler? webRoot = null;
         var root = new LocationPattern(LocationKind.Prefix, "/");
         var logger = environment.LoggerFactory.CreateLogger<StaticHandler>();
@@ -89,17 +91,19 @@ internal sealed class ServingSnapshot
                     throw new InvalidOperationException($"Locations[{i}].Match: {problem}");
                 }
 
-                statics[i] = location.Static is null ? null : CompileStatic(location.Static, patterns[i], location.Match, options, environment, logger);
+                compress[i] = location.Compress is null ? null : CompressPolicy.Compile(location.Compress);
+                statics[i] = location.Static is null ? null
+                    : CompileStatic(location.Static, patterns[i], location.Match, compress[i], options, environment, logger);
             }
 
             // With no locations configured and a web root on disk, existing files of the web root are served
             // and everything else goes to the app: nginx's "try_files $uri @app".
             if (options.Locations.Count == 0 && Directory.Exists(environment.WebRoot))
             {
-                webRoot = CompileStatic(new StaticOptions { TryFiles = ["$uri", "@app"] }, root, match: null, options, environment, logger);
+                webRoot = CompileStatic(new StaticOptions { TryFiles = ["$uri", "@app"] }, root, match: null, compress: null, options, environment, logger);
             }
 
-            snapshot = Assemble(options, environment, patterns, statics, webRoot, root);
+            snapshot = Assemble(options, environment, patterns, statics, compress, webRoot, root);
         }
         catch
         {
@@ -113,17 +117,17 @@ internal sealed class ServingSnapshot
         return snapshot;
     }
 
-    private static StaticHandler CompileStatic(StaticOptions options, LocationPattern pattern, string? match, ProductionServingOptions serving,
-        ServingEnvironment environment, ILogger logger)
+    private static StaticHandler CompileStatic(StaticOptions options, LocationPattern pattern, string? match, CompressPolicy? compress,
+        ProductionServingOptions serving, ServingEnvironment environment, ILogger logger)
     {
         var folder = Path.GetFullPath(options.Alias ?? options.Root ?? environment.WebRoot, environment.ContentRoot);
         var files = environment.Files.Get(new FileLookupKey(folder, options.Alias is null ? null : pattern.Pattern, options.AllowHiddenFiles,
-            options.Precompressed, options.DefaultContentType, serving.FileCache.MaxFileSize));
+            options.Precompressed, options.DefaultContentType, serving.FileCache.MaxFileSize, compress));
         return new StaticHandler(options, files, logger, environment.Metrics, match);
     }
 
     private static ServingSnapshot Assemble(ProductionServingOptions options, ServingEnvironment environment, LocationPattern[] patterns,
-        StaticHandler?[] statics, StaticHandler? webRoot, LocationPattern root)
+        StaticHandler?[] statics, CompressPolicy?[] compress, StaticHandler? webRoot, LocationPattern root)
     {
         // The access log's file is opened (or kept, or switched) first: a path that cannot be written is the
         // last thing that can fail.
@@ -141,7 +145,7 @@ internal sealed class ServingSnapshot
             LocationHandler handler = statics[i] is { } files ? files
                 : location.Proxy is { } proxy ? CompileProxy(proxy, patterns[i], groups)
                 : new AppHandler(location.App!.Pool is { } pool ? pools[pool] : null);
-            locations.Add(Create(patterns[i], location.Internal, handler, i, location.Match));
+            locations.Add(Create(patterns[i], location.Internal, handler, i, location.Match, compress[i]));
         }
 
         return new ServingSnapshot(Fingerprint(options), locations,
@@ -153,8 +157,9 @@ internal sealed class ServingSnapshot
             accessLog: accessLog);
     }
 
-    private static Location Create(LocationPattern pattern, bool isInternal, LocationHandler handler, int index, string? match) =>
-        new(pattern, isInternal, handler, new ServingLocation(index, match, handler.Kind, handler.PoolName));
+    private static Location Create(LocationPattern pattern, bool isInternal, LocationHandler handler, int index, string? match,
+        CompressPolicy? compress = null) =>
+        new(pattern, isInternal, handler, new ServingLocation(index, match, handler.Kind, handler.PoolName)) { Compress = compress };
 
     private static ProxyHandler CompileProxy(ProxyOptions proxy, LocationPattern pattern, Dictionary<string, UpstreamGroup> groups)
     {
