@@ -223,6 +223,12 @@ internal sealed class ProductionServingMiddleware
         var context = request.Context;
         var location = request.Location;
         context.Features.Set(location.Feature);
+        if (request.Redirects > 0)
+        {
+            // The location an internal redirect leads to decides on compression, never two at once.
+            CompressingResponseBody.Withdraw(context);
+        }
+
         var directives = location.Directives;
         if (directives is not null)
         {
@@ -252,7 +258,11 @@ internal sealed class ProductionServingMiddleware
         return Handle(request);
     }
 
-    /// <summary><c>MaxBodySize</c>, the last directive before the handler, then the handler.</summary>
+    /// <summary>
+    /// <c>MaxBodySize</c>, the last directive before the handler, then the handler, its response compressed as it
+    /// flows when the location has <c>Compress</c> (a static location compresses its cached files once, when it
+    /// loads them).
+    /// </summary>
     private Task Handle(in ServingRequest request)
     {
         var context = request.Context;
@@ -263,7 +273,9 @@ internal sealed class ProductionServingMiddleware
             return ErrorResponse.Answer(context, ServingError.RequestBodyTooLarge);
         }
 
-        return location.Handler.HandleAsync(request);
+        return location.Compress is not { } compress || location.Handler.Kind == ServingHandler.Static
+            ? location.Handler.HandleAsync(request)
+            : CompressingResponseBody.ServeAsync(request, compress);
     }
 
     /// <summary>

@@ -71,7 +71,10 @@ internal static class LocationRules
                 ValidateRateLimit(path + ".RateLimit", rateLimit, pattern, errors);
             }
 
-            RefuseUnbuilt(path, location, errors);
+            if (location.Compress is not null)
+            {
+                ValidateCompress(path + ".Compress", location.Compress, errors);
+            }
 
             if (handlers.Count != 1)
             {
@@ -80,13 +83,6 @@ internal static class LocationRules
                     : $"{path}: has {handlers.Count} handlers ({string.Join(", ", handlers)}); set exactly one.");
             }
         }
-    }
-
-    /// <summary>The SPEC §3.6 directives whose behaviour is still being built: refused, so none is accepted and ignored.</summary>
-    private static void RefuseUnbuilt(string path, LocationOptions location, List<string> errors)
-    {
-        static void Refuse(List<string> errors, string key) => errors.Add($"{key}: is not supported yet.");
-        if (location.Compress is not null) Refuse(errors, path + ".Compress");
     }
 
     private static void ValidateRateLimit(string path, RateLimitOptions rateLimit, LocationPattern? pattern, List<string> errors)
@@ -113,6 +109,59 @@ internal static class LocationRules
             errors.Add($"{path}.Key: {problem}");
         }
     }
+
+    private static void ValidateCompress(string path, CompressOptions options, List<string> errors)
+    {
+        Rules.AtLeast(errors, path + ".MinLength", options.MinLength, 0);
+        if (options.Types is not { } types)
+        {
+            errors.Add($"{path}.Types: is null; leave it unset for the default types (text/*, application/json, …).");
+            return;
+        }
+
+        if (types.Count == 0)
+        {
+            errors.Add($"{path}.Types: is empty, so nothing would be compressed; list media types such as text/html, or remove Compress.");
+        }
+
+        for (var i = 0; i < types.Count; i++)
+        {
+            if (CompressTypeProblem(types[i]) is { } problem)
+            {
+                errors.Add($"{path}.Types[{i}]: {problem}");
+            }
+        }
+    }
+
+    /// <summary>What is wrong with a <c>Compress.Types</c> entry, or null: it must be <c>type/subtype</c> or <c>type/*</c>, without parameters.</summary>
+    private static string? CompressTypeProblem(string? type)
+    {
+        if (string.IsNullOrWhiteSpace(type))
+        {
+            return "is empty; give a media type such as text/html or text/*.";
+        }
+
+        if (type.Contains(';', StringComparison.Ordinal))
+        {
+            return $"'{type}' has parameters; give the media type alone (text/html, not text/html; charset=utf-8): parameters are ignored when matching.";
+        }
+
+        var slash = type.IndexOf('/', StringComparison.Ordinal);
+        var topLevel = slash < 0 ? type : type[..slash];
+        var subtype = slash < 0 ? "" : type[(slash + 1)..];
+        if (slash <= 0 || subtype.Length == 0 || topLevel == "*" || !IsToken(topLevel) || (subtype != "*" && !IsToken(subtype)))
+        {
+            return $"'{type}' is not a media type such as text/html or a wildcard such as text/*; */* is not accepted, as it would compress images and archives that are compressed already.";
+        }
+
+        return null;
+
+        // RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+        static bool IsToken(string value) => value.Length > 0 && value.AsSpan().IndexOfAnyExcept(TokenChars) < 0;
+    }
+
+    private static readonly System.Buffers.SearchValues<char> TokenChars =
+        System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
     private static void ValidatePattern(string path, LocationPattern pattern, Dictionary<(bool, string), int> seen, int index, List<string> errors)
     {

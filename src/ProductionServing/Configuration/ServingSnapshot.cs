@@ -79,6 +79,7 @@ internal sealed class ServingSnapshot
         environment.FileCacheBudget.Limit = options.FileCache.SizeLimit;
         var patterns = new LocationPattern[options.Locations.Count];
         var statics = new StaticHandler?[options.Locations.Count];
+        var compress = new CompressPolicy?[options.Locations.Count];
         StaticHandler? webRoot = null;
         var root = new LocationPattern(LocationKind.Prefix, "/");
         var logger = environment.LoggerFactory.CreateLogger<StaticHandler>();
@@ -93,17 +94,19 @@ internal sealed class ServingSnapshot
                     throw new InvalidOperationException($"Locations[{i}].Match: {problem}");
                 }
 
-                statics[i] = location.Static is null ? null : CompileStatic(location.Static, patterns[i], location.Match, options, environment, logger);
+                compress[i] = location.Compress is null ? null : CompressPolicy.Compile(location.Compress);
+                statics[i] = location.Static is null ? null
+                    : CompileStatic(location.Static, patterns[i], location.Match, compress[i], options, environment, logger);
             }
 
             // With no locations configured and a web root on disk, existing files of the web root are served
             // and everything else goes to the app: nginx's "try_files $uri @app".
             if (options.Locations.Count == 0 && Directory.Exists(environment.WebRoot))
             {
-                webRoot = CompileStatic(new StaticOptions { TryFiles = ["$uri", "@app"] }, root, match: null, options, environment, logger);
+                webRoot = CompileStatic(new StaticOptions { TryFiles = ["$uri", "@app"] }, root, match: null, compress: null, options, environment, logger);
             }
 
-            snapshot = Assemble(options, environment, patterns, statics, webRoot, root);
+            snapshot = Assemble(options, environment, patterns, statics, compress, webRoot, root);
         }
         catch
         {
@@ -117,17 +120,17 @@ internal sealed class ServingSnapshot
         return snapshot;
     }
 
-    private static StaticHandler CompileStatic(StaticOptions options, LocationPattern pattern, string? match, ProductionServingOptions serving,
-        ServingEnvironment environment, ILogger logger)
+    private static StaticHandler CompileStatic(StaticOptions options, LocationPattern pattern, string? match, CompressPolicy? compress,
+        ProductionServingOptions serving, ServingEnvironment environment, ILogger logger)
     {
         var folder = Path.GetFullPath(options.Alias ?? options.Root ?? environment.WebRoot, environment.ContentRoot);
         var files = environment.Files.Get(new FileLookupKey(folder, options.Alias is null ? null : pattern.Pattern, options.AllowHiddenFiles,
-            options.Precompressed, options.DefaultContentType, serving.FileCache.MaxFileSize));
+            options.Precompressed, options.DefaultContentType, serving.FileCache.MaxFileSize, compress));
         return new StaticHandler(options, files, logger, environment.Metrics, match);
     }
 
     private static ServingSnapshot Assemble(ProductionServingOptions options, ServingEnvironment environment, LocationPattern[] patterns,
-        StaticHandler?[] statics, StaticHandler? webRoot, LocationPattern root)
+        StaticHandler?[] statics, CompressPolicy?[] compress, StaticHandler? webRoot, LocationPattern root)
     {
         // The access log's file is opened (or kept, or switched) first: a path that cannot be written is the
         // last thing that can fail.
@@ -152,10 +155,13 @@ internal sealed class ServingSnapshot
                 : new AppHandler(location.App!.Pool is { } pool ? pools[pool] : null);
             var directives = LocationDirectives.Compile(location, captures);
             hasResponseHeaders |= directives?.Headers is not null;
-            var fallback = handler is StaticHandler && directives?.ForAppFallback() is { } kept
-                ? Create(root, isInternal: false, defaultApp, index: -1, match: "@app", kept)
+
+            // A TryFiles @app fallback is part of its location: the app's responses keep its Headers and Compress.
+            var kept = directives?.ForAppFallback();
+            var fallback = handler is StaticHandler && (kept is not null || compress[i] is not null)
+                ? Create(root, isInternal: false, defaultApp, index: -1, match: "@app", kept, compress: compress[i])
                 : null;
-            locations.Add(Create(patterns[i], location.Internal, handler, i, location.Match, directives, fallback, rateLimits[i]));
+            locations.Add(Create(patterns[i], location.Internal, handler, i, location.Match, directives, fallback, rateLimits[i], compress[i]));
         }
 
         return new ServingSnapshot(Fingerprint(options), locations,
@@ -192,12 +198,13 @@ internal sealed class ServingSnapshot
     }
 
     private static Location Create(LocationPattern pattern, bool isInternal, LocationHandler handler, int index, string? match,
-        LocationDirectives? directives = null, Location? appFallback = null, RequestRateLimit? rateLimit = null) =>
+        LocationDirectives? directives = null, Location? appFallback = null, RequestRateLimit? rateLimit = null, CompressPolicy? compress = null) =>
         new(pattern, isInternal, handler, new ServingLocation(index, match, handler.Kind, handler.PoolName, directives))
         {
             UsesCaptures = Math.Max(Math.Max(directives?.HighestCapture ?? 0, handler.HighestCapture), rateLimit?.HighestCapture ?? 0) > 0,
             AppFallback = appFallback,
             RateLimit = rateLimit,
+            Compress = compress,
         };
 
     /// <summary>How many capture groups a regex location has (<c>$1</c>…), 0 for any other location.</summary>

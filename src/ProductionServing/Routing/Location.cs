@@ -24,4 +24,10 @@ internal sealed class Location(LocationPattern pattern, bool isInternal, Locatio
 
     /// <summary>What later middleware sees through <c>HttpContext.Features</c>; shared by all requests.</summary>
     public ServingLocation Feature { get; } = feature;
+
+    /// <summary>
+    /// The location's <c>Compress</c>, or null. A static location compresses its cached files itself; any other
+    /// handler's response is compressed as it flows (<see cref="Directives.CompressingResponseBody"/>).
+    /// </summary>
+    public Directives.CompressPolicy? Compress { get; init; }
 }

@@ -20,9 +20,10 @@ internal sealed class FileEntry
     private long _checkedAt;
 
     private FileEntry(string physicalPath, FileStamp stamp, long length, DateTime lastWriteUtc, StringValues contentType, string? encoding, byte[]? bytes,
-        FileEntry? brotli, FileEntry? gzip)
+        FileEntry? brotli, FileEntry? gzip, bool isCompressedCopy = false)
     {
         _stamp = stamp;
+        IsCompressedCopy = isCompressedCopy;
         Brotli = brotli;
         Gzip = gzip;
         PhysicalPath = physicalPath;
@@ -33,7 +34,8 @@ internal sealed class FileEntry
         Bytes = bytes;
 
         // nginx's shape ("mtime-length" in hex), strong; the coding is part of the tag because a
-        // precompressed variant is a different representation (RFC 9110 §8.8.3).
+        // precompressed variant or a compressed copy is a different representation (RFC 9110 §8.8.3). A
+        // copy's tag is strong too: its bytes are what this entry holds, and they change only with the file.
         var tag = encoding is null
             ? string.Create(CultureInfo.InvariantCulture, $"\"{LastWriteTicks:x}-{length:x}\"")
             : string.Create(CultureInfo.InvariantCulture, $"\"{LastWriteTicks:x}-{length:x}-{encoding}\"");
@@ -74,6 +76,12 @@ internal sealed class FileEntry
     public FileEntry? Gzip { get; }
 
     public bool HasVariants => Brotli is not null || Gzip is not null;
+
+    /// <summary>
+    /// Whether this is a copy of the file compressed in memory (a location's <c>Compress</c>), not a sidecar on
+    /// disk: it is current exactly as long as the file is, and ranges of it are never served (SPEC §3.6).
+    /// </summary>
+    public bool IsCompressedCopy { get; }
 
     /// <summary>
     /// Whether the file on disk is still this version. Without a system call when the bytes are in
@@ -162,6 +170,15 @@ internal sealed class FileEntry
 
         return new FileEntry(physicalPath, stamp, length, lastWrite, contentType, encoding, bytes, brotli, gzip);
     }
+
+    /// <summary>A copy of <paramref name="file"/> compressed in memory into <paramref name="bytes"/> (already reserved in the budget).</summary>
+    public static FileEntry CompressedCopyOf(FileEntry file, byte[] bytes, string encoding) =>
+        new(file.PhysicalPath, file._stamp, bytes.Length, new DateTime(file.LastWriteTicks, DateTimeKind.Utc), file.ContentType, encoding, bytes,
+            brotli: null, gzip: null, isCompressedCopy: true);
+
+    /// <summary>This version of the file with <paramref name="brotli"/> and <paramref name="gzip"/> as its variants.</summary>
+    public FileEntry WithVariants(FileEntry? brotli, FileEntry? gzip) =>
+        new(PhysicalPath, _stamp, Length, new DateTime(LastWriteTicks, DateTimeKind.Utc), ContentType, encoding: null, Bytes, brotli, gzip);
 
     /// <summary>Gives back the memory this entry's bytes reserved in the cache budget.</summary>
     public void Release(FileCacheBudget budget)

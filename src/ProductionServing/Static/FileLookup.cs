@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
+using ProductionServing.Directives;
 
 namespace ProductionServing.Static;
 
@@ -29,6 +30,8 @@ internal sealed class FileLookup
     private readonly StringValues _defaultContentType;
     private readonly FileCacheBudget _budget;
     private readonly int _maxCachedFileSize;
+    private readonly CompressPolicy? _compress;
+
     /// <summary>
     /// Bounds the entries of one location: distinct request paths can name the same file (a folder link
     /// to ".", for example), so the number of paths is not bounded by the number of files.
@@ -52,10 +55,11 @@ internal sealed class FileLookup
     /// <param name="defaultContentType">The type of files whose extension has none.</param>
     /// <param name="budget">The memory shared by every location's cached file contents.</param>
     /// <param name="maxCachedFileSize">Files up to this size have their contents cached.</param>
+    /// <param name="compress">The locations' <c>Compress</c>: cached files it applies to get compressed copies; null for none.</param>
     /// <param name="time">The clock of the watch's period.</param>
     /// <param name="logger">For a folder that cannot be watched.</param>
     public FileLookup(string root, string? aliasPrefix, bool allowHidden, bool precompressed, string defaultContentType, FileCacheBudget budget,
-        int maxCachedFileSize, TimeProvider time, ILogger logger)
+        int maxCachedFileSize, CompressPolicy? compress, TimeProvider time, ILogger logger)
     {
         _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         _aliasPrefix = aliasPrefix;
@@ -64,6 +68,7 @@ internal sealed class FileLookup
         _defaultContentType = defaultContentType;
         _budget = budget;
         _maxCachedFileSize = maxCachedFileSize;
+        _compress = compress;
         Watch = FolderWatch.Start(_root, time, logger);
     }
 
@@ -376,9 +381,28 @@ internal sealed class FileLookup
             brotli?.Release(_budget);
             gzip?.Release(_budget);
         }
+        else if (_compress is not null && entry.Bytes is not null && _compress.Compresses(contentType) && _compress.IsLongEnough(entry.Length))
+        {
+            entry = WithCompressedCopies(entry, entry.Bytes);
+        }
 
         return entry;
     }
+
+    /// <summary>
+    /// Compresses a cached file once, for each coding it has no sidecar of (a sidecar wins: someone made it on
+    /// purpose, typically at a higher level). A copy that is not smaller, or that the cache's budget cannot hold,
+    /// is not kept: clients asking for that coding get the file itself.
+    /// </summary>
+    private FileEntry WithCompressedCopies(FileEntry file, byte[] bytes)
+    {
+        var brotli = file.Brotli ?? Keep(file, CompressedCopy.Brotli(bytes), "br");
+        var gzip = file.Gzip ?? Keep(file, CompressedCopy.Gzip(bytes), "gzip");
+        return brotli == file.Brotli && gzip == file.Gzip ? file : file.WithVariants(brotli, gzip);
+    }
+
+    private FileEntry? Keep(FileEntry file, byte[]? compressed, string encoding) =>
+        compressed is not null && _budget.TryReserve(compressed.Length) ? FileEntry.CompressedCopyOf(file, compressed, encoding) : null;
 
     private FileEntry? LoadSidecar(string physical, StringValues contentType, string encoding) =>
         File.Exists(physical) && IsInsideRoot(physical) ? LoadOne(physical, contentType, encoding, null, null) : null;

@@ -4,7 +4,7 @@ namespace ProductionServing.Static;
 
 /// <summary>
 /// The static locations' files, kept across reloads: a location whose lookup settings did not change
-/// (folder, alias prefix, hidden files, sidecars, default type, cacheable size) gets the same
+/// (folder, alias prefix, hidden files, sidecars, default type, cacheable size, compression) gets the same
 /// <see cref="FileLookup"/>, with its cached files and its folder's watch, so a reload that touches
 /// another location does not empty the cache (which under load would send every request to the disk
 /// at once). Lookups the new configuration no longer uses stop watching and give their memory back.
@@ -27,7 +27,7 @@ internal sealed class FileLookupRegistry(FileCacheBudget budget, TimeProvider ti
         {
             lookup = _inForce.TryGetValue(key, out var kept) ? kept
                 : new FileLookup(key.Folder, key.AliasPrefix, key.AllowHiddenFiles, key.Precompressed, key.DefaultContentType, budget,
-                    key.MaxCachedFileSize, time, _logger);
+                    key.MaxCachedFileSize, key.Compress, time, _logger);
             _building.Add(key, lookup);
         }
 

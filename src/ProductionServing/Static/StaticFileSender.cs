@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Win32.SafeHandles;
 using ProductionServing.Diagnostics;
+using ProductionServing.Directives;
 
 namespace ProductionServing.Static;
 
@@ -25,6 +26,7 @@ internal sealed class StaticFileSender
 
     private readonly FileLookup _files;
     private readonly StringValues _cacheControl;
+    private readonly bool _cacheControlForbidsTransform;
     private readonly int _maxRanges;
     private readonly ILogger _logger;
     private readonly ServingMetrics _metrics;
@@ -40,6 +42,7 @@ internal sealed class StaticFileSender
     {
         _files = files;
         _cacheControl = cacheControl;
+        _cacheControlForbidsTransform = CompressPolicy.ForbidsTransform(cacheControl);
         _maxRanges = maxRanges;
         _logger = logger;
         _metrics = metrics;
@@ -64,7 +67,17 @@ internal sealed class StaticFileSender
                 _ => file,
             };
 
-            if (entry != file && !entry.IsCurrent(_files.Watch))
+            if (entry.IsCompressedCopy)
+            {
+                // SPEC §3.6: a range response is never compressed (the identity bytes are cut instead), nor one
+                // whose Cache-Control (the location's, or a handing-off app's) says no-transform.
+                if ((request.Headers.Range.Count != 0 && !HttpMethods.IsHead(request.Method))
+                    || (response.Headers.CacheControl is { Count: > 0 } appCacheControl ? CompressPolicy.ForbidsTransform(appCacheControl) : _cacheControlForbidsTransform))
+                {
+                    entry = file;
+                }
+            }
+            else if (entry != file && !entry.IsCurrent(_files.Watch))
             {
                 // The sidecar changed or went away: send the file itself, and reload both next time.
                 _files.Evict(path, file);
@@ -100,7 +113,12 @@ internal sealed class StaticFileSender
                 return Task.CompletedTask;
         }
 
-        headers.AcceptRanges = AcceptRangesBytes;
+        // A compressed copy has no ranges of its own (a Range request gets the file's), so it does not offer
+        // them: nginx's gzip filter clears Accept-Ranges too (nginx-tests gzip.t, "cleared accept-ranges").
+        if (!entry.IsCompressedCopy)
+        {
+            headers.AcceptRanges = AcceptRangesBytes;
+        }
 
         // Range applies to GET only (RFC 9110 §14.2); HEAD gets the headers of the full response.
         var isHead = HttpMethods.IsHead(request.Method);

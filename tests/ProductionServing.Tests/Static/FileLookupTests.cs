@@ -16,8 +16,8 @@ public sealed class FileLookupTests
     {
         // Hidden names allowed, so "../x" is stopped by the root check itself, not by the hidden-file rule.
         var options = new StaticOptions { AllowHiddenFiles = true };
-        var root = new FileLookup(Root, aliasPrefix: null, options.AllowHiddenFiles, options.Precompressed, options.DefaultContentType, new FileCacheBudget(), 0, TimeProvider.System, NullLogger.Instance);
-        var aliasWithoutSlash = new FileLookup(Root + "/pub/", aliasPrefix: "/files", options.AllowHiddenFiles, options.Precompressed, options.DefaultContentType, new FileCacheBudget(), 0, TimeProvider.System, NullLogger.Instance);
+        var root = new FileLookup(Root, aliasPrefix: null, options.AllowHiddenFiles, options.Precompressed, options.DefaultContentType, new FileCacheBudget(), 0, compress: null, TimeProvider.System, NullLogger.Instance);
+        var aliasWithoutSlash = new FileLookup(Root + "/pub/", aliasPrefix: "/files", options.AllowHiddenFiles, options.Precompressed, options.DefaultContentType, new FileCacheBudget(), 0, compress: null, TimeProvider.System, NullLogger.Instance);
         string[] pieces = ["/", "..", ".", "%2e", "%2E%2e", "%2f", "%5c", "\\", "a", "files", "files..", ".env", "%00", "%c0%ae", "//", "%25", "~"];
         var piece = Gen.Int[0, pieces.Length - 1].Select(i => pieces[i]);
 
