@@ -144,12 +144,7 @@ internal sealed class ServingSnapshot
             LocationHandler handler = statics[i] is { } files ? files
                 : location.Proxy is { } proxy ? CompileProxy(proxy, patterns[i], groups)
                 : new AppHandler(location.App!.Pool is { } pool ? pools[pool] : null);
-            var rateLimit = rateLimits[i];
-            locations.Add(new Location(patterns[i], location.Internal, handler, new ServingLocation(i, location.Match, handler.Kind, handler.PoolName))
-            {
-                RateLimit = rateLimit,
-                UsesCaptures = rateLimit is { HighestCapture: > 0 },
-            });
+            locations.Add(Create(patterns[i], location.Internal, handler, i, location.Match, rateLimits[i]));
         }
 
         return new ServingSnapshot(Fingerprint(options), locations,
@@ -182,8 +177,13 @@ internal sealed class ServingSnapshot
         return limits;
     }
 
-    private static Location Create(LocationPattern pattern, bool isInternal, LocationHandler handler, int index, string? match) =>
-        new(pattern, isInternal, handler, new ServingLocation(index, match, handler.Kind, handler.PoolName));
+    private static Location Create(LocationPattern pattern, bool isInternal, LocationHandler handler, int index, string? match,
+        RequestRateLimit? rateLimit = null) =>
+        new(pattern, isInternal, handler, new ServingLocation(index, match, handler.Kind, handler.PoolName))
+        {
+            RateLimit = rateLimit,
+            UsesCaptures = rateLimit is { HighestCapture: > 0 },
+        };
 
     private static ProxyHandler CompileProxy(ProxyOptions proxy, LocationPattern pattern, Dictionary<string, UpstreamGroup> groups)
     {
