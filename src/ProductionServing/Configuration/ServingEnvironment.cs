@@ -15,7 +15,7 @@ internal sealed class ServingEnvironment(string contentRoot, string webRoot, Fil
     public ServingMetrics Metrics { get; } = metrics;
 
     /// <summary>The locations' rate limiters, kept across reloads.</summary>
-    public RateLimitRegistry RateLimits { get; } = new(time);
+    public RateLimitRegistry RateLimits { get; } = new();
 
     /// <summary>Static locations' cached files and folder watches, kept across reloads.</summary>
     public FileLookupRegistry Files { get; } = new(fileCacheBudget, time, loggerFactory);

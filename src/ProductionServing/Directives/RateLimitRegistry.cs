@@ -10,7 +10,7 @@ namespace ProductionServing.Directives;
 /// Builds are not concurrent (the configuration holder compiles one at a time), and <see cref="Build"/> runs
 /// when nothing else in the build can fail, so what it retires is never needed again.
 /// </remarks>
-internal sealed class RateLimitRegistry(TimeProvider time)
+internal sealed class RateLimitRegistry
 {
     private readonly Lock _lock = new();
     private Dictionary<RateLimitSettings, RequestRateLimit> _inForce = [];
@@ -38,7 +38,7 @@ internal sealed class RateLimitRegistry(TimeProvider time)
                 var settings = limit.Settings;
                 if (!next.TryGetValue(settings, out var limiter))
                 {
-                    limiter = _inForce.Remove(settings, out var kept) ? kept : new RequestRateLimit(settings, limit.Key, time);
+                    limiter = _inForce.Remove(settings, out var kept) ? kept : new RequestRateLimit(settings, limit.Key);
                     next.Add(settings, limiter);
                 }
 

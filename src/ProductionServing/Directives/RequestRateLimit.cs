@@ -55,7 +55,7 @@ internal sealed class RequestRateLimit : IDisposable
     private readonly ITimer _sweep;
     private int _sweeping;
 
-    public RequestRateLimit(RateLimitSettings settings, VariableTemplate key, TimeProvider time)
+    public RequestRateLimit(RateLimitSettings settings, VariableTemplate key)
     {
         Settings = settings;
         HighestCapture = key.HighestCapture;
@@ -74,7 +74,10 @@ internal sealed class RequestRateLimit : IDisposable
             // One timer per location sweeps every bucket, and RateLimitBucket replenishes before each request.
             AutoReplenishment = false,
         };
-        _sweep = time.CreateTimer(static s => ((RequestRateLimit)s!).Sweep(), this, SweepPeriod, SweepPeriod);
+
+        // On the real clock, not the host's TimeProvider: the framework's buckets keep time by Stopwatch and take
+        // no TimeProvider, and a sweep on a test's fake clock would hold delayed requests while the buckets refill.
+        _sweep = TimeProvider.System.CreateTimer(static s => ((RequestRateLimit)s!).Sweep(), this, SweepPeriod, SweepPeriod);
     }
 
     public RateLimitSettings Settings { get; }
