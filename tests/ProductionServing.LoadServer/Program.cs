@@ -12,7 +12,8 @@ using ProductionServing.LoadServer;
 //   ProductionServing.LoadServer --mode <app|limiter|pool-default|pool-dedicated|pool-isolation|pool-fifo|pool-lifo> --urls http://127.0.0.1:PORT
 // Any mode also takes --metrics <ours|all> (a MeterListener observes every instrument of the
 // ProductionServing meter, or of every meter: what an exporter costs the request path), and library
-// and proxy take --access-log <file> (the access log on, appended to that file).
+// and proxy take --access-log <file> (the access log on, appended to that file); library takes
+// --compress true (Compress on its static location, with the defaults: tests/load/paired-static's library-compress).
 // The static suite uses the first three modes (library-accesslog is library with the access log on,
 // appended to --access-log, by default a file in the temporary folder deleted at exit); the proxy suite puts a proxy (this library's is
 // --mode proxy) in front of --mode backend; the pools suite runs one app behind nothing, a
@@ -60,7 +61,12 @@ if (mode is "library" or "library-accesslog")
     {
         // /__alloc is the app's, so the static location must not take it.
         options.Locations.Add(new LocationOptions { Match = "= /__alloc", App = new AppOptions { Pool = null } });
-        options.Locations.Add(new LocationOptions { Match = "/", Static = new StaticOptions { Root = root } });
+        options.Locations.Add(new LocationOptions
+        {
+            Match = "/",
+            Static = new StaticOptions { Root = root },
+            Compress = builder.Configuration["compress"] == "true" ? new CompressOptions() : null,
+        });
         options.AccessLog = accessLog is null ? null : new AccessLogOptions { Path = accessLog };
     });
 }
