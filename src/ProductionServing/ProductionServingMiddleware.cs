@@ -114,8 +114,9 @@ internal sealed class ProductionServingMiddleware
         }
 
         // Seam: the location's directives that act before its handler go here, in this order: Allow,
-        // RateLimit, MaxBodySize. Those that shape the response (Compress, Headers) wrap it here too,
-        // before the handler starts it. The access log and metrics observe the request's end in Invoke.
+        // RateLimit, MaxBodySize. Those that shape the response (Compress, Headers) wrap it before the
+        // handler starts it; Compress does so in Dispatch, so that the location an internal redirect leads
+        // to decides again. The access log and metrics observe the request's end in Invoke.
         return Dispatch(new ServingRequest(context, path, location, snapshot, this, redirects: 0, handedOff: false, record));
     }
 

@@ -94,14 +94,10 @@ public class CompressHotPathBenchmarks
         }
     }
 
-    /// <summary>A request as Kestrel's look to the middleware: HTTP/1.1 from 127.0.0.1, on a connection with its items.</summary>
+    /// <summary>A GET of <paramref name="path"/>, as <see cref="StaticHotPathBenchmarks"/> makes them, with <paramref name="acceptEncoding"/> if any.</summary>
     private static DefaultHttpContext NewContext(string path, string? acceptEncoding)
     {
-        var context = new DefaultHttpContext();
-        context.Response.Body = Stream.Null;
-        context.Request.Protocol = HttpProtocol.Http11;
-        context.Connection.RemoteIpAddress = System.Net.IPAddress.Loopback;
-        context.Features.Set<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>(new ConnectionItems());
+        var context = StaticHotPathBenchmarks.NewContext();
         var request = context.Features.Get<IHttpRequestFeature>()!;
         request.Method = HttpMethods.Get;
         request.Path = path;
@@ -112,10 +108,5 @@ public class CompressHotPathBenchmarks
         }
 
         return context;
-    }
-
-    private sealed class ConnectionItems : Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature
-    {
-        public IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
     }
 }
