@@ -113,7 +113,7 @@ public class StaticHotPathBenchmarks
     }
 
     /// <summary>A request as Kestrel's look to the middleware: HTTP/1.1 from 127.0.0.1, on a connection with its items.</summary>
-    private static DefaultHttpContext NewContext()
+    internal static DefaultHttpContext NewContext()
     {
         var context = new DefaultHttpContext();
         context.Response.Body = Stream.Null;

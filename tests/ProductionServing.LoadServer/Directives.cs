@@ -3,7 +3,7 @@ using ProductionServing;
 
 namespace ProductionServing.LoadServer;
 
-/// <summary>The location directives a load run can put on the static location (<c>--headers n</c>, <c>--allow n</c>).</summary>
+/// <summary>The location directives a load run can put on the static location (<c>--compress true</c>, <c>--headers n</c>, <c>--allow n</c>).</summary>
 internal static class Directives
 {
     private static readonly (string Name, string Value)[] Headers =
@@ -15,6 +15,7 @@ internal static class Directives
 
     public static LocationOptions Apply(LocationOptions location, IConfiguration configuration)
     {
+        location.Compress = configuration["compress"] == "true" ? new CompressOptions() : null;
         if (Count(configuration, "headers") is var headers and > 0)
         {
             for (var i = 0; i < Math.Min(headers, Headers.Length); i++)

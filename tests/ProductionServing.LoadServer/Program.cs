@@ -13,7 +13,8 @@ using ProductionServing.LoadServer;
 // Any mode also takes --metrics <ours|all> (a MeterListener observes every instrument of the
 // ProductionServing meter, or of every meter: what an exporter costs the request path), and library
 // and proxy take --access-log <file> (the access log on, appended to that file).
-// library also takes --headers <n> (n constant response Headers on its static location, up to 3) and
+// library also takes --compress true (Compress on its static location, with the defaults:
+// tests/load/paired-static's library-compress), --headers <n> (n constant response Headers on its static location, up to 3) and
 // --allow <n> (an Allow list of n networks on it, the client's matching only the last): what the
 // location directives cost a file.
 // The static suite uses the first three modes (library-accesslog is library with the access log on,

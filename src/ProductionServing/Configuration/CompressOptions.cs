@@ -7,7 +7,8 @@ namespace ProductionServing;
 /// <remarks>
 /// Brotli or gzip as the client prefers (<c>Accept-Encoding</c> q-values; <c>br</c> on a tie), with
 /// <c>Vary: Accept-Encoding</c> and a distinct ETag per coding. Static files in the hot cache are
-/// compressed once, when loaded; a precompressed sidecar (<c>x.br</c>, <c>x.gz</c>) still wins. Streamed app
+/// compressed once, when loaded; a precompressed sidecar (<c>x.br</c>, <c>x.gz</c>) still wins, and files not held in
+/// memory (over <see cref="FileCacheOptions.MaxFileSize"/>, or the cache full) are sent uncompressed. Streamed app
 /// and proxy responses are compressed as they flow. Never compressed: a response with a
 /// <c>Content-Encoding</c>, <c>Cache-Control: no-transform</c>, a range response, 1xx, 204, 304, or a body
 /// shorter than <see cref="MinLength"/> when its length is known.

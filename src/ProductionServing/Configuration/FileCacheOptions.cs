@@ -11,8 +11,9 @@ public sealed class FileCacheOptions
     public int MaxFileSize { get; set; } = 64 * 1024;
 
     /// <summary>
-    /// The most bytes of file contents kept in memory, over all locations; once reached, further
-    /// files are streamed from disk. Default: 67,108,864 (64 MiB).
+    /// The most bytes of file contents kept in memory, over all locations, the compressed copies of
+    /// <see cref="LocationOptions.Compress"/> locations included; once reached, further files are streamed
+    /// from disk (and sent uncompressed). Default: 67,108,864 (64 MiB).
     /// </summary>
     public long SizeLimit { get; set; } = 64L * 1024 * 1024;
 }

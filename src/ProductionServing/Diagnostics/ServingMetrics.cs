@@ -70,7 +70,7 @@ internal sealed partial class ServingMetrics
             "production_serving.static.cache.size",
             fileCache.GetUsed,
             unit: "By",
-            description: "Bytes of file content the static locations hold in memory (bounded by FileCache.SizeLimit).");
+            description: "Bytes of file content the static locations hold in memory, compressed copies (Compress) included (bounded by FileCache.SizeLimit).");
         Meter.CreateObservableUpDownCounter(
             "production_serving.static.cache.entries",
             fileCache.GetEntries,

@@ -16,6 +16,16 @@ public sealed class CompressValidationTests
         Assert.Empty(TestConfig.Failures(ServingJson.Config($$"""{ "Match": "/", "App": {}, "Compress": {{compress}} }""")));
     }
 
+    [Fact]
+    public void Compress_ReadmeExample_IsValid()
+    {
+        Assert.Empty(TestConfig.Failures(ServingJson.Config("""
+            { "Match": "/", "Static": { "Root": "wwwroot" }, "Compress": true },
+            { "Match": "/api/", "Proxy": { "Pass": "http://127.0.0.1:5001" },
+              "Compress": { "Types": [ "application/json", "text/*" ], "MinLength": 1024 } }
+            """)));
+    }
+
     [Theory]
     [InlineData("""{ "Types": [ "text" ] }""", "Locations[0].Compress.Types[0]: 'text' is not a media type such as text/html or a wildcard such as text/*; */* is not accepted, as it would compress images and archives that are compressed already.")]
     [InlineData("""{ "Types": [ "text/html", "*/*" ] }""", "Locations[0].Compress.Types[1]: '*/*' is not a media type such as text/html or a wildcard such as text/*; */* is not accepted, as it would compress images and archives that are compressed already.")]
