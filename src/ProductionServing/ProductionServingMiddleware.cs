@@ -95,7 +95,7 @@ internal sealed class ProductionServingMiddleware
             return ErrorResponse.Answer(context, ServingError.InvalidRequestTarget);
         }
 
-        // The status page is matched before every configured location (SPEC §3.5), for the clients it
+        // The status page is matched before every configured location (README, "Status page"), for the clients it
         // allows; for anyone else its paths go on to the locations, as if it did not exist.
         if (snapshot.Status is { } status && status.TryServe(context, path, snapshot, _observer.Status, out var page))
         {
@@ -212,7 +212,7 @@ internal sealed class ProductionServingMiddleware
     }
 
     /// <summary>
-    /// The location's directives in nginx's order (SPEC §3.6: <c>Allow</c>, then <c>RateLimit</c>, then
+    /// The location's directives in nginx's order (its access phase, then <c>limit_req</c>, then the body: <c>Allow</c>, then <c>RateLimit</c>, then
     /// <c>MaxBodySize</c>), then its handler. An internal redirect comes through here too and meets the target's
     /// <c>Allow</c> and <c>MaxBodySize</c>, as nginx runs its access phase again for the new location; <c>RateLimit</c>
     /// counts a request once, as nginx's <c>limit_req</c> does (it skips a request whose

@@ -40,8 +40,8 @@ internal readonly struct RateLimitKey : IEquatable<RateLimitKey>
             return false;
         }
 
-        // An IPv4 client of a dual-stack socket is the same client as over IPv4 (SPEC §3.6 folds it for Allow
-        // and $remote_addr too), read from the bytes rather than through MapToIPv4, which allocates.
+        // An IPv4 client of a dual-stack socket is the same client as over IPv4 (Allow and $remote_addr fold it
+        // too, README "Location directives"), read from the bytes rather than through MapToIPv4, which allocates.
         if (written == 4 || address.IsIPv4MappedToIPv6)
         {
             key = new RateLimitKey(IPv4, 0, BinaryPrimitives.ReadUInt32BigEndian(bytes.Slice(written - 4, 4)), null);

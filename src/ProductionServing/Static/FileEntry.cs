@@ -79,7 +79,7 @@ internal sealed class FileEntry
 
     /// <summary>
     /// Whether this is a copy of the file compressed in memory (a location's <c>Compress</c>), not a sidecar on
-    /// disk: it is current exactly as long as the file is, and ranges of it are never served (SPEC §3.6).
+    /// disk: it is current exactly as long as the file is, and ranges of it are never served (a range of compressed bytes would not be the range asked for).
     /// </summary>
     public bool IsCompressedCopy { get; }
 

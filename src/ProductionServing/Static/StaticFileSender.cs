@@ -69,8 +69,9 @@ internal sealed class StaticFileSender
 
             if (entry.IsCompressedCopy)
             {
-                // SPEC §3.6: a range response is never compressed (the identity bytes are cut instead), nor one
-                // whose Cache-Control (the location's, or a handing-off app's) says no-transform.
+                // A range is cut from the identity bytes, never from a compressed copy (nginx-tests gzip.t: a gzipped
+                // response drops Accept-Ranges), and no-transform in the location's or a handing-off app's
+                // Cache-Control forbids the copy (RFC 9110 §7.7).
                 if ((request.Headers.Range.Count != 0 && !HttpMethods.IsHead(request.Method))
                     || (response.Headers.CacheControl is { Count: > 0 } appCacheControl ? CompressPolicy.ForbidsTransform(appCacheControl) : _cacheControlForbidsTransform))
                 {

@@ -69,7 +69,7 @@ internal sealed class StatusEndpoint
             return false;
         }
 
-        // SPEC §3.5: anyone outside Allow gets 404, as if the page did not exist: the answer an unknown
+        // README, "Status page": anyone outside Allow gets 404, as if the page did not exist: the answer an unknown
         // file gets, whatever the locations behind would have done with the path.
         if (!Allow.Contains(context.Connection.RemoteIpAddress))
         {
