@@ -1,23 +1,11 @@
 namespace ProductionServing.Diagnostics;
 
 /// <summary><see cref="CountingResponseBody.Stream"/>: the server's body stream, with the bytes written counted.</summary>
-internal sealed class CountingStream(CountingResponseBody owner) : Stream
+internal sealed class CountingStream(CountingResponseBody owner) : WriteOnlyStream
 {
     public Stream Inner { get; set; } = null!;
 
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
     public override bool CanWrite => Inner.CanWrite;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
 
     public override void Write(byte[] buffer, int offset, int count)
     {
@@ -58,12 +46,6 @@ internal sealed class CountingStream(CountingResponseBody owner) : Stream
     public override void Flush() => Inner.Flush();
 
     public override Task FlushAsync(CancellationToken cancellationToken) => Inner.FlushAsync(cancellationToken);
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     // The server owns its body stream: disposing this view must not dispose it.
 }

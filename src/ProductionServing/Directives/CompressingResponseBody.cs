@@ -322,22 +322,8 @@ internal sealed class CompressingResponseBody : PipeWriter, IHttpResponseBodyFea
     }
 
     /// <summary><see cref="HttpResponse.Body"/>: the same decision, then the encoder or the server's body stream.</summary>
-    private sealed class BodyStream(CompressingResponseBody owner) : Stream
+    private sealed class BodyStream(CompressingResponseBody owner) : WriteOnlyStream
     {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override void Flush()
         {
             if (owner.Decide() == State.Compressing)
@@ -386,11 +372,5 @@ internal sealed class CompressingResponseBody : PipeWriter, IHttpResponseBodyFea
 
             return owner._encoder!.WriteAsync(buffer, cancellationToken);
         }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

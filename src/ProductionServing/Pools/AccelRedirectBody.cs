@@ -202,22 +202,8 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
     /// <see cref="HttpResponse.Body"/> for the app: the same decision, then the real body stream (so
     /// synchronous writes keep Kestrel's AllowSynchronousIO rules) or nowhere.
     /// </summary>
-    private sealed class BodyStream(AccelRedirectBody owner) : Stream
+    private sealed class BodyStream(AccelRedirectBody owner) : WriteOnlyStream
     {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
         public override void Flush()
         {
             if (owner.Decide() == State.PassThrough)
@@ -242,11 +228,5 @@ internal sealed class AccelRedirectBody : PipeWriter, IHttpResponseBodyFeature
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) =>
             owner.Decide() == State.PassThrough ? owner._inner.Stream.WriteAsync(buffer, cancellationToken) : default;
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
