@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -11,14 +12,25 @@ namespace ProductionServing.Directives;
 /// </summary>
 internal sealed class ClientNetworks
 {
-    private readonly IPNetwork[] _networks;
+    // IPv4 networks as (network, mask) numbers: an IPv4 client and a dual-stack socket's IPv4-mapped client
+    // (::ffff:10.1.2.3) are compared with these through the four bytes they carry, written to the stack, without
+    // mapping the address (which allocates). A mapped client is not compared with the IPv6 networks, as nginx's
+    // access module compares it with its IPv4 rules only. (IPNetwork.Contains cannot serve here either: it
+    // answers false for a mapped address in ::ffff:0:0/96, what 0.0.0.0/0 maps to.)
+    private readonly (uint Network, uint Mask)[] _v4;
+    private readonly IPNetwork[] _v6;
 
-    private ClientNetworks(IPNetwork[] networks) => _networks = networks;
+    private ClientNetworks((uint Network, uint Mask)[] v4, IPNetwork[] v6)
+    {
+        _v4 = v4;
+        _v6 = v6;
+    }
 
     /// <summary>Compiles entries the validator accepted.</summary>
     public static ClientNetworks Parse(IEnumerable<string> entries)
     {
-        var networks = new List<IPNetwork>();
+        var v4 = new List<(uint, uint)>();
+        var v6 = new List<IPNetwork>();
         foreach (var entry in entries)
         {
             if (!TryParse(entry, out var network, out var problem))
@@ -26,10 +38,18 @@ internal sealed class ClientNetworks
                 throw new InvalidOperationException(problem);
             }
 
-            networks.Add(network);
+            if (network.BaseAddress.AddressFamily == AddressFamily.InterNetwork)
+            {
+                var mask = network.PrefixLength == 0 ? 0u : uint.MaxValue << (32 - network.PrefixLength);
+                v4.Add((IPv4(network.BaseAddress, offset: 0), mask));
+            }
+            else
+            {
+                v6.Add(network);
+            }
         }
 
-        return new ClientNetworks([.. networks]);
+        return new ClientNetworks([.. v4], [.. v6]);
     }
 
     /// <summary>Whether <paramref name="address"/> (a client's) is in one of the networks; false when there is none (no socket).</summary>
@@ -40,12 +60,21 @@ internal sealed class ClientNetworks
             return false;
         }
 
-        if (address.IsIPv4MappedToIPv6)
+        if (address.AddressFamily == AddressFamily.InterNetwork || address.IsIPv4MappedToIPv6)
         {
-            address = address.MapToIPv4();
+            var value = IPv4(address, offset: address.AddressFamily == AddressFamily.InterNetwork ? 0 : 12);
+            foreach (var (network, mask) in _v4)
+            {
+                if ((value & mask) == network)
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
-        foreach (var network in _networks)
+        foreach (var network in _v6)
         {
             if (network.Contains(address))
             {
@@ -54,6 +83,14 @@ internal sealed class ClientNetworks
         }
 
         return false;
+    }
+
+    /// <summary>The IPv4 address at <paramref name="offset"/> in <paramref name="address"/>'s bytes, as a number.</summary>
+    private static uint IPv4(IPAddress address, int offset)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        return BinaryPrimitives.ReadUInt32BigEndian(bytes[offset..]);
     }
 
     /// <summary>
@@ -78,10 +115,12 @@ internal sealed class ClientNetworks
         var slash = text.IndexOf('/', StringComparison.Ordinal);
         var addressText = slash < 0 ? text : text[..slash];
 
-        // IPAddress.TryParse also takes "10.1" (10.0.0.1) and "%eth0" scopes, which nobody means in an allow list.
+        // IPAddress.TryParse also takes "10.1" (10.0.0.1), octal and hex parts ("010.0.0.1" is 8.0.0.1 to it,
+        // 10.0.0.1 to nginx, whose ngx_inet_addr reads decimal only) and "%eth0" scopes, which nobody means in an
+        // allow list: an IPv4 address is four decimal numbers.
         var isV6 = addressText.Contains(':', StringComparison.Ordinal);
         if (!IPAddress.TryParse(addressText, out var address) || addressText.Contains('%', StringComparison.Ordinal)
-            || (!isV6 && addressText.AsSpan().Count('.') != 3))
+            || (!isV6 && !IsDottedDecimal(addressText)))
         {
             problem = $"'{text}' is not an IP address or CIDR range; write 10.1.2.3, 10.0.0.0/8, ::1 or fd00::/8.";
             return false;
@@ -104,6 +143,23 @@ internal sealed class ClientNetworks
 
         network = new IPNetwork(Mask(address, prefix), prefix);
         return true;
+    }
+
+    /// <summary>Whether <paramref name="text"/> is four decimal numbers of 0 to 255 without leading zeros, separated by dots.</summary>
+    private static bool IsDottedDecimal(string text)
+    {
+        var parts = 0;
+        foreach (var range in text.AsSpan().Split('.'))
+        {
+            var part = text.AsSpan(range);
+            if (++parts > 4 || part.Length is 0 or > 3 || (part.Length > 1 && part[0] == '0')
+                || !byte.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            {
+                return false;
+            }
+        }
+
+        return parts == 4;
     }
 
     /// <summary>The address with the bits past <paramref name="prefix"/> cleared (<see cref="IPNetwork"/> refuses them set).</summary>

@@ -86,6 +86,9 @@ public sealed class AllowTests
     [InlineData("10.1.2.3", "2001:db8::/32", false)]
     [InlineData("0.0.0.0", "0.0.0.0/0", true)]
     [InlineData("2001:db8::1", "::/0", true)]
+    [InlineData("::ffff:1.2.3.4", "0.0.0.0/0", true)]
+    [InlineData("::ffff:10.1.2.3", "::/0", false)]
+    [InlineData("::ffff:10.1.2.3", "10.1.2.3", true)]
     public void MappedAddresses_CompareAsIPv4_OnBothSides(string client, string entry, bool allowed)
     {
         var directives = LocationDirectives.Compile(new LocationOptions { Allow = [entry] }, captures: 0)!;
