@@ -17,7 +17,7 @@ internal static class DirectiveRules
 
     /// <param name="path">The location's key path, <c>Locations[i]</c>.</param>
     /// <param name="location">The location.</param>
-    /// <param name="pattern">Its parsed <c>Match</c>, or null when that is malformed (captures are then not checked).</param>
+    /// <param name="pattern">Its parsed <c>Match</c>, or null when that is malformed (any <c>$1</c> to <c>$9</c> is then accepted).</param>
     /// <param name="errors">Where problems are added.</param>
     public static void Validate(string path, LocationOptions location, LocationPattern? pattern, List<string> errors)
     {
@@ -62,6 +62,12 @@ internal static class DirectiveRules
     /// <summary>How many groups the location's regex has, for its templates; 9 when the regex is malformed (its own error says so).</summary>
     internal static int Captures(LocationPattern? pattern)
     {
+        if (pattern is null)
+        {
+            // A malformed Match: its own error says so, and no $N is reported against it.
+            return 9;
+        }
+
         if (pattern is not { IsRegex: true } regex)
         {
             return 0;
@@ -122,7 +128,7 @@ internal static class DirectiveRules
         foreach (var (name, value) in headers)
         {
             var key = path + "." + name;
-            if (!IsToken(name))
+            if (!Rules.IsToken(name))
             {
                 errors.Add($"{path}: '{name}' is not a header name (letters, digits and !#$%&'*+-.^_`|~ only, RFC 9110 §5.1).");
                 continue;
@@ -149,6 +155,13 @@ internal static class DirectiveRules
         {
             errors.Add($"{path}: must be a single header line (no CR, LF or NUL).");
         }
+        else if (headerValue && HeaderValue.IndexOfUnsendable(value) is var at and >= 0)
+        {
+            // Kestrel and HttpClient send header values in ASCII only (RFC 9110 §5.5 makes other octets obsolete):
+            // such a value would fail every request it is sent on.
+            errors.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{path}: has '{value[at]}' (U+{(int)value[at]:X4}), which a header value cannot carry: use ASCII only, percent-encoding the rest (%C3%A9 for é)."));
+        }
         else if (!VariableTemplate.TryParse(value, captures, out _, out var problem))
         {
             errors.Add($"{path}: {problem}");
@@ -156,22 +169,4 @@ internal static class DirectiveRules
     }
 
     private static bool HasLineBreak(string value) => value.AsSpan().IndexOfAny('\r', '\n', '\0') >= 0;
-
-    private static bool IsToken(string name)
-    {
-        if (name.Length == 0)
-        {
-            return false;
-        }
-
-        foreach (var c in name)
-        {
-            if (!char.IsAsciiLetterOrDigit(c) && "!#$%&'*+-.^_`|~".IndexOf(c, StringComparison.Ordinal) < 0)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 }

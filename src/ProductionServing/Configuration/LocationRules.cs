@@ -149,19 +149,13 @@ internal static class LocationRules
         var slash = type.IndexOf('/', StringComparison.Ordinal);
         var topLevel = slash < 0 ? type : type[..slash];
         var subtype = slash < 0 ? "" : type[(slash + 1)..];
-        if (slash <= 0 || subtype.Length == 0 || topLevel == "*" || !IsToken(topLevel) || (subtype != "*" && !IsToken(subtype)))
+        if (slash <= 0 || subtype.Length == 0 || topLevel == "*" || !Rules.IsToken(topLevel) || (subtype != "*" && !Rules.IsToken(subtype)))
         {
             return $"'{type}' is not a media type such as text/html or a wildcard such as text/*; */* is not accepted, as it would compress images and archives that are compressed already.";
         }
 
         return null;
-
-        // RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-        static bool IsToken(string value) => value.Length > 0 && value.AsSpan().IndexOfAnyExcept(TokenChars) < 0;
     }
-
-    private static readonly System.Buffers.SearchValues<char> TokenChars =
-        System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 
     private static void ValidatePattern(string path, LocationPattern pattern, Dictionary<(bool, string), int> seen, int index, List<string> errors)
     {

@@ -5,6 +5,13 @@ namespace ProductionServing.Configuration;
 /// <summary>The checks shared by the option validators, each adding a <c>"path: problem"</c> message.</summary>
 internal static class Rules
 {
+    // RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+    private static readonly System.Buffers.SearchValues<char> TokenChars =
+        System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+
+    /// <summary>Whether <paramref name="value"/> is an HTTP token (RFC 9110 §5.6.2): a header name, a media type's part.</summary>
+    public static bool IsToken(string value) => value.Length > 0 && value.AsSpan().IndexOfAnyExcept(TokenChars) < 0;
+
     public static void AtLeast(List<string> errors, string path, int value, int minimum)
     {
         if (value < minimum)

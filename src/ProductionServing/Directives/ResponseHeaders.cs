@@ -1,11 +1,13 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 
 namespace ProductionServing.Directives;
 
 /// <summary>
 /// A location's <c>Headers</c> (nginx <c>add_header … always</c>): set on every response of the location as it
-/// starts, its error responses and 304s included; a value of <c>""</c> removes the header.
+/// starts, its error responses and 304s included; a value of <c>""</c> removes the header. A value replaces the
+/// response's own, except for the list headers <c>Vary</c>, <c>Set-Cookie</c> and <c>Link</c>, which it joins.
 /// </summary>
 /// <remarks>
 /// The headers of the location that finally serves the request apply (after an internal redirect, the
@@ -21,10 +23,12 @@ internal sealed class ResponseHeaders
     private readonly string[] _names;
     private readonly StringValues[] _constants;
     private readonly VariableTemplate?[] _templates;
+    private readonly bool[] _appends;
 
     private ResponseHeaders(string[] names, StringValues[] constants, VariableTemplate?[] templates, bool isConstant)
     {
         _names = names;
+        _appends = Array.ConvertAll(names, Appends);
         _constants = constants;
         _templates = templates;
         IsConstant = isConstant;
@@ -58,11 +62,7 @@ internal sealed class ResponseHeaders
             names[i] = name;
             if (!string.IsNullOrEmpty(value))
             {
-                if (!VariableTemplate.TryParse(value, captures, out var template, out var problem))
-                {
-                    throw new InvalidOperationException(problem);
-                }
-
+                var template = VariableTemplate.Parse(value, captures);
                 if (template.IsConstant)
                 {
                     constants[i] = template.Text;
@@ -118,20 +118,46 @@ internal sealed class ResponseHeaders
         var names = _names;
         for (var i = 0; i < names.Length; i++)
         {
+            StringValues value;
             if (_templates[i] is { } template)
             {
-                response[names[i]] = template.Expand(scope);
+                var expanded = template.ExpandHeader(scope);
+                if (expanded.Length == 0)
+                {
+                    // nginx's add_header adds nothing for a value that is empty once expanded.
+                    continue;
+                }
+
+                value = expanded;
             }
-            else if (_constants[i].Count != 0)
+            else if ((value = _constants[i]).Count == 0)
             {
-                response[names[i]] = _constants[i];
+                response.Remove(names[i]);
+                continue;
+            }
+
+            if (_appends[i] && response.TryGetValue(names[i], out var existing) && existing.Count != 0)
+            {
+                response[names[i]] = StringValues.Concat(existing, value);
             }
             else
             {
-                response.Remove(names[i]);
+                response[names[i]] = value;
             }
         }
     }
+
+    /// <summary>
+    /// Whether a value for <paramref name="name"/> joins the response's own instead of replacing them, as nginx's
+    /// <c>add_header</c> adds a line: a list whose members each matter. Replacing <c>Vary</c> would drop the
+    /// <c>Accept-Encoding</c> that <c>Compress</c> or a precompressed file put there, and a shared cache would then
+    /// hand compressed bytes to a client that cannot read them (RFC 9110 §12.5.5); <c>Set-Cookie</c> (RFC 6265 §3)
+    /// and <c>Link</c> (RFC 8288 §3) carry one cookie or link per value.
+    /// </summary>
+    private static bool Appends(string name) =>
+        name.Equals(HeaderNames.Vary, StringComparison.OrdinalIgnoreCase)
+        || name.Equals(HeaderNames.SetCookie, StringComparison.OrdinalIgnoreCase)
+        || name.Equals(HeaderNames.Link, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The variables of the location whose headers apply, for values that are not constant.</summary>
     private sealed class Scope(VariableScope variables)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
@@ -65,7 +66,14 @@ internal sealed class ReturnHandler : LocationHandler
         response.StatusCode = _status;
         if (_location is not null)
         {
-            response.Headers.Location = _location.Expand(request.Variables);
+            response.Headers.Location = _location.ExpandHeader(request.Variables);
+        }
+
+        if (_body is null && _constantBody is not null && context.Features.Get<IStatusCodePagesFeature>() is { Enabled: true })
+        {
+            // The app's status code pages (UseStatusCodePages) render the error, as nginx's error_page does for
+            // "return 404"; they only do so for a response without a body or a Content-Type.
+            return Task.CompletedTask;
         }
 
         if (_body is null && _constantBody is null)
@@ -103,13 +111,5 @@ internal sealed class ReturnHandler : LocationHandler
         return Task.CompletedTask;
     }
 
-    private static VariableTemplate? Parse(string? text, int captures)
-    {
-        if (text is null)
-        {
-            return null;
-        }
-
-        return VariableTemplate.TryParse(text, captures, out var template, out var problem) ? template : throw new InvalidOperationException(problem);
-    }
+    private static VariableTemplate? Parse(string? text, int captures) => text is null ? null : VariableTemplate.Parse(text, captures);
 }

@@ -59,6 +59,11 @@ internal sealed class VariableTemplate
     /// <summary>Whether the template is exactly one variable, <c>$uri</c>.</summary>
     public bool IsUri => _parts is [{ Kind: Kind.Uri }];
 
+    /// <summary>Parses a template the validator accepted (its problem, if any, was reported at startup).</summary>
+    /// <exception cref="InvalidOperationException">The template was not validated.</exception>
+    public static VariableTemplate Parse(string text, int captures) =>
+        TryParse(text, captures, out var template, out var problem) ? template : throw new InvalidOperationException(problem);
+
     /// <summary>Parses <paramref name="text"/>; on failure <paramref name="problem"/> says what is wrong, for a message that names the key.</summary>
     /// <param name="text">The configured value.</param>
     /// <param name="captures">How many capture groups the location's regex has (0 for a location without a regex, or none at all).</param>
@@ -207,6 +212,12 @@ internal sealed class VariableTemplate
 
         return builder.ToStringAndClear();
     }
+
+    /// <summary>
+    /// The template's value for a header of one request (a response header, <c>Location</c>, an upstream request's
+    /// header): what the variables bring that a header cannot carry is percent-encoded (<see cref="HeaderValue"/>).
+    /// </summary>
+    public string ExpandHeader(in VariableScope scope) => HeaderValue.Encode(Expand(scope));
 
     private static void Append(ref DefaultInterpolatedStringHandler builder, in Part part, in VariableScope scope)
     {

@@ -23,8 +23,7 @@ internal sealed class HashKey
     private HashKey(VariableTemplate template) => _template = template;
 
     /// <summary>Parses a key the validator accepted (an upstream has no location, so no captures).</summary>
-    public static HashKey Parse(string key) =>
-        VariableTemplate.TryParse(key, captures: 0, out var template, out var problem) ? new HashKey(template) : throw new InvalidOperationException(problem);
+    public static HashKey Parse(string key) => new(VariableTemplate.Parse(key, captures: 0));
 
     /// <summary>The 64-bit hash of this request's key; false when the key is missing or empty.</summary>
     /// <param name="context">The request whose header, cookie or address is the key.</param>

@@ -44,7 +44,8 @@ internal sealed class UpstreamHeaders
             names[i] = name;
             if (!string.IsNullOrEmpty(value))
             {
-                values[i] = VariableTemplate.TryParse(value, captures, out var template, out var problem) ? template : throw new InvalidOperationException(problem);
+                var template = VariableTemplate.Parse(value, captures);
+                values[i] = template;
                 highest = Math.Max(highest, template.HighestCapture);
             }
 
@@ -61,7 +62,7 @@ internal sealed class UpstreamHeaders
         for (var i = 0; i < names.Length; i++)
         {
             var name = names[i];
-            var value = _values[i]?.Expand(scope);
+            var value = _values[i]?.ExpandHeader(scope);
             if (string.Equals(name, "Host", StringComparison.OrdinalIgnoreCase))
             {
                 // The validator refuses an empty Host: HTTP/1.1 requires one (RFC 9112 §3.2), and HttpClient sends the URI's.

@@ -29,6 +29,11 @@ public sealed class DirectiveValidationTests
     [InlineData("""{ "Match": "/", "Proxy": { "Pass": "http://127.0.0.1:1", "SetHeaders": { "Connection": "upgrade" } } }""", "Locations[0].Proxy.SetHeaders.Connection: is set by the server for each upstream request")]
     [InlineData("""{ "Match": "/", "Proxy": { "Pass": "http://127.0.0.1:1", "SetHeaders": { "Host": "" } } }""", "Locations[0].Proxy.SetHeaders.Host: cannot be removed")]
     [InlineData("""{ "Match": "/", "Proxy": { "Pass": "http://127.0.0.1:1", "SetHeaders": { "X-A": "$cookie_" } } }""", "Locations[0].Proxy.SetHeaders.X-A: $cookie_ is not a variable")]
+    [InlineData("""{ "Match": "/", "App": {}, "Headers": { "Content-Disposition": "attachment; filename=résumé.pdf" } }""", "Locations[0].Headers.Content-Disposition: has 'é' (U+00E9), which a header value cannot carry")]
+    [InlineData("""{ "Match": "/", "Return": { "Status": 302, "Location": "/café" } }""", "Locations[0].Return.Location: has 'é' (U+00E9)")]
+    [InlineData("""{ "Match": "/", "App": {}, "Allow": [ "010.0.0.1" ] }""", "Locations[0].Allow[0]: '010.0.0.1' is not an IP address or CIDR range")]
+    [InlineData("""{ "Match": "/", "App": {}, "Allow": [ "0x0a.0.0.0/8" ] }""", "Locations[0].Allow[0]: '0x0a.0.0.0/8' is not an IP address or CIDR range")]
+    [InlineData("""{ "Match": "/", "App": {}, "Allow": [ "10.0.0.256" ] }""", "Locations[0].Allow[0]: '10.0.0.256' is not an IP address or CIDR range")]
     public void BadDirective_IsRefused_NamingItsKey(string location, string expected)
     {
         var failures = TestConfig.Failures(ServingJson.Config(location));
@@ -37,11 +42,20 @@ public sealed class DirectiveValidationTests
     }
 
     [Fact]
+    public void MalformedMatch_IsReported_WithoutACaptureErrorAsWell()
+    {
+        var failures = TestConfig.Failures(ServingJson.Config("""{ "Match": "~ ^/(a", "Return": { "Status": 200, "Body": "$1" } }"""));
+
+        Assert.Contains(failures, f => f.StartsWith("Locations[0].Match:", StringComparison.Ordinal));
+        Assert.DoesNotContain(failures, f => f.Contains("$1", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void WellFormedDirectives_AreAccepted()
     {
         var failures = TestConfig.Failures(ServingJson.Config(
             """
-            { "Match": "~ ^/(\\w+)/(\\d+)$", "Return": { "Status": 301, "Location": "https://$host/$2/${1}s?$args" }, "Allow": [ "10.0.0.0/8", "::1" ] },
+            { "Match": "~ ^/(\\w+)/(\\d+)$", "Return": { "Status": 301, "Location": "https://$host/$2/${1}s?$args" }, "Allow": [ "10.0.0.0/8", "::1", "0.0.0.0/0", "192.168.100.1" ] },
             { "Match": "/up/", "Proxy": { "Pass": "http://127.0.0.1:1", "SetHeaders": { "Host": "$host", "X-Real-IP": "$remote_addr", "Accept-Encoding": "" } },
               "Headers": { "X-Frame-Options": "DENY", "ETag": "" }, "MaxBodySize": 0 }
             """));

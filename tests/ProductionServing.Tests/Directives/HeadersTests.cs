@@ -162,10 +162,10 @@ public sealed class HeadersTests : IDisposable
     }
 
     [Fact]
-    public async Task RequestHeaderVariable_IsSentAsTheClientWroteIt_AndAnEmptyExpansionSendsAnEmptyValue()
+    public async Task RequestHeaderVariable_IsSentAsTheClientWroteIt_AndAValueEmptyOnceExpandedIsNotAdded()
     {
         await using var host = await ServingHost.StartAsync(ServingJson.Config(
-            """{ "Match": "/", "Return": { "Status": 200, "Body": "ok" }, "Headers": { "X-Echo": "[$http_x_trace]", "X-Id": "$request_id" } }"""));
+            """{ "Match": "/", "Return": { "Status": 200, "Body": "ok" }, "Headers": { "X-Echo": "[$http_x_trace]", "X-Bare": "$http_x_trace", "X-Id": "$request_id" } }"""));
         using var request = new HttpRequestMessage(HttpMethod.Get, "/");
         request.Headers.Add("X-Trace", "abc");
 
@@ -174,8 +174,68 @@ public sealed class HeadersTests : IDisposable
 
         Assert.Equal("[abc]", Single(response, "X-Echo"));
         Assert.Equal("[]", Single(bare, "X-Echo"));
+        Assert.Equal("abc", Single(response, "X-Bare"));
+
+        // nginx's add_header adds nothing for a value that expands to nothing.
+        Assert.False(bare.Headers.Contains("X-Bare"));
         Assert.Matches("^[0-9a-f]{32}$", Single(response, "X-Id"));
         Assert.NotEqual(Single(response, "X-Id"), Single(bare, "X-Id"));
+    }
+
+    [Fact]
+    public async Task ListHeaders_JoinTheResponsesOwn_OthersReplaceThem()
+    {
+        // As nginx's add_header adds a line: replacing Vary would drop the app's Accept-Encoding (a shared cache
+        // would then serve one coding to every client), and each Set-Cookie or Link is a cookie or link of its own.
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(
+            """
+            { "Match": "/", "App": {}, "Headers": { "Vary": "Origin", "Set-Cookie": "site=1; Path=/", "Link": "</b.js>; rel=preload",
+              "Cache-Control": "no-store" } }
+            """),
+            afterServing: app => app.Run(context =>
+            {
+                var headers = context.Response.Headers;
+                headers.Vary = "Accept-Encoding";
+                headers.SetCookie = "session=abc; HttpOnly";
+                headers.Link = "</a.css>; rel=preload";
+                headers.CacheControl = "private";
+                return context.Response.WriteAsync("app");
+            }));
+
+        using var response = await host.Client.GetAsync("/page");
+
+        Assert.Equal(["Accept-Encoding", "Origin"], response.Headers.Vary);
+        Assert.Equal(["session=abc; HttpOnly", "site=1; Path=/"], response.Headers.GetValues("Set-Cookie"));
+        Assert.Equal(["</a.css>; rel=preload", "</b.js>; rel=preload"], response.Headers.GetValues("Link"));
+        Assert.Equal("no-store", Single(response, "Cache-Control"));
+    }
+
+    [Fact]
+    public async Task DecodedVariable_WithCharactersAHeaderCannotCarry_IsPercentEncoded()
+    {
+        // $uri is decoded; Kestrel refuses a non-ASCII response header, which would fail every such request.
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(
+            """{ "Match": "/", "Return": { "Status": 200, "Body": "ok" }, "Headers": { "X-Path": "$uri" } }"""));
+
+        using var response = await host.Client.GetAsync("/caf%C3%A9/menu");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/caf%C3%A9/menu", Single(response, "X-Path"));
+    }
+
+    [Fact]
+    public async Task RegexLocationsCaptures_ReachTheTryFilesAppFallbacksHeaders()
+    {
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(
+            $$"""
+            { "Match": "~ ^/(\\w+)/", "Static": { "Root": "{{ServingJson.Escape(_site.Root)}}", "TryFiles": [ "$uri", "@app" ] }, "Headers": { "X-Section": "$1" } }
+            """));
+
+        using var fellBack = await host.Client.GetAsync("/shop/no/such/file");
+
+        Assert.Equal(HttpStatusCode.OK, fellBack.StatusCode);
+        Assert.Equal("-1|@app|App|default|/shop/no/such/file", await fellBack.Content.ReadAsStringAsync());
+        Assert.Equal("shop", Single(fellBack, "X-Section"));
     }
 
     private static string Single(HttpResponseMessage response, string name) =>

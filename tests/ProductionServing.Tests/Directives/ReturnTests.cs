@@ -109,6 +109,36 @@ public sealed class ReturnTests
     }
 
     [Fact]
+    public async Task ErrorStatus_WithoutBody_IsRenderedByTheAppsStatusCodePages_AsNginxsErrorPage()
+    {
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(
+            """{ "Match": "^~ /wp-admin/", "Return": { "Status": 404 } }, { "Match": "= /gone", "Return": { "Status": 410, "Body": "gone for good" } }"""),
+            beforeServing: app => app.UseStatusCodePages());
+
+        using var notFound = await host.Client.GetAsync("/wp-admin/login.php");
+        using var withBody = await host.Client.GetAsync("/gone");
+
+        Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
+        Assert.StartsWith("Status Code: 404; Not Found", await notFound.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // A configured Body is the answer itself, as nginx's "return 410 text" is.
+        Assert.Equal("gone for good", await withBody.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task RedirectWithADecodedVariable_IsPercentEncoded_NotAServerError()
+    {
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(
+            """{ "Match": "/", "Return": { "Status": 301, "Location": "https://example.com$uri" } }"""));
+        using var client = NoRedirects(host);
+
+        using var response = await client.GetAsync("/caf%C3%A9/menu");
+
+        Assert.Equal(HttpStatusCode.MovedPermanently, response.StatusCode);
+        Assert.Equal("https://example.com/caf%C3%A9/menu", response.Headers.Location?.OriginalString);
+    }
+
+    [Fact]
     public async Task NoContent_HasNoBody()
     {
         await using var host = await ServingHost.StartAsync(ServingJson.Config("""{ "Match": "= /beacon", "Return": { "Status": 204 } }"""));

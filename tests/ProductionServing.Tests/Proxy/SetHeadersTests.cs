@@ -70,4 +70,18 @@ public sealed class SetHeadersTests
         Assert.Equal("acme", upstream.Last.Header("X-Tenant"));
         Assert.Equal("/tenants/acme/orders", upstream.Last.RawTarget);
     }
+
+    [Fact]
+    public async Task DecodedVariable_WithCharactersAHeaderCannotCarry_IsPercentEncoded()
+    {
+        // $uri is decoded: "é" would make HttpClient refuse the request (headers are ASCII), a 502 on every request.
+        await using var upstream = await UpstreamHost.NamedAsync("ok");
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(
+            $$"""{ "Match": "/", "Proxy": { "Pass": "{{upstream.Address}}", "SetHeaders": { "X-Original-Path": "$uri" } } }"""));
+
+        using var response = await host.Client.GetAsync("/caf%C3%A9/menu");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/caf%C3%A9/menu", upstream.Last.Header("X-Original-Path"));
+    }
 }
