@@ -28,6 +28,15 @@ internal sealed class RateLimitBucket(RequestRateLimit owner, TokenBucketRateLim
 
     private readonly TokenBucketRateLimiter _bucket = new(options);
 
+    // Delay: while requests wait, a timer replenishes the bucket once per request's worth of time. A bucket of
+    // one request releases at most one waiting request per refill (the framework caps the tokens at the bucket's
+    // size before it serves its queue), so the location's 100 ms sweep alone would release ten a second whatever
+    // the rate; nginx lets each go after excess / rate.
+    private readonly Lock _gate = new();
+    private ITimer? _release;
+    private int _waiting;
+    private bool _disposed;
+
     /// <summary>How long the bucket has stood full (nothing to count, nobody waiting); null while it is not full.</summary>
     public TimeSpan? IdleDuration => _bucket.IdleDuration;
 
@@ -46,11 +55,47 @@ internal sealed class RateLimitBucket(RequestRateLimit owner, TokenBucketRateLim
         return pending.IsCompleted ? new ValueTask<RateLimitLease>(Settle(pending.Result, idle, permits)) : WaitAsync(pending);
     }
 
+    /// <summary>A request starts waiting: the release timer runs while any does.</summary>
+    private void Waiting()
+    {
+        lock (_gate)
+        {
+            if (_waiting++ == 0 && !_disposed)
+            {
+                var period = owner.ReleasePeriod;
+                _release ??= TimeProvider.System.CreateTimer(static s => ((RateLimitBucket)s!)._bucket.TryReplenish(), this,
+                    Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                _release.Change(period, period);
+            }
+        }
+    }
+
+    /// <summary>A request stopped waiting (its turn came, or its client left): the timer stops with the last.</summary>
+    private void Waited()
+    {
+        lock (_gate)
+        {
+            if (--_waiting == 0 && !_disposed)
+            {
+                _release!.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+
     /// <summary>Adds what the time since the last refill earned, and lets the delayed requests it pays for go on.</summary>
     public void Replenish() => _bucket.TryReplenish();
 
     /// <summary>Retires the bucket: requests still waiting in it go on.</summary>
-    public void Dispose() => _bucket.Dispose();
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _disposed = true;
+            _release?.Dispose();
+        }
+
+        _bucket.Dispose();
+    }
 
     /// <summary>For tests: the permits in the bucket and those of the requests waiting in it.</summary>
     public RateLimiterStatistics? GetStatistics() => _bucket.GetStatistics();
@@ -94,14 +139,22 @@ internal sealed class RateLimitBucket(RequestRateLimit owner, TokenBucketRateLim
     }
 
     /// <summary>
-    /// A delayed request's wait. With oldest-first order and the queue's limit checked up front, the framework
+    /// A delayed request's wait, with the release timer running. With oldest-first order and the queue's limit checked up front, the framework
     /// fails a queued request only when its bucket is disposed; a client that goes away cancels the wait instead,
     /// which frees its place in the queue.
     /// </summary>
-    private static async ValueTask<RateLimitLease> WaitAsync(ValueTask<RateLimitLease> pending)
+    private async ValueTask<RateLimitLease> WaitAsync(ValueTask<RateLimitLease> pending)
     {
-        var lease = await pending.ConfigureAwait(false);
-        return lease.IsAcquired ? lease : Retired;
+        Waiting();
+        try
+        {
+            var lease = await pending.ConfigureAwait(false);
+            return lease.IsAcquired ? lease : Retired;
+        }
+        finally
+        {
+            Waited();
+        }
     }
 
     /// <summary>The outcome of an acquisition the bucket answers itself: a refusal with the time until a request would be admitted.</summary>

@@ -40,27 +40,35 @@ internal sealed class RequestRateLimit : IDisposable
     /// <summary>How long a key's bucket stands full before it is dropped: the framework's partitioned limiter's limit.</summary>
     public static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The most keys a location tracks at once (a bucket is a few hundred bytes): nginx's zone size. A key beyond it
+    /// is not limited until the sweep drops idle ones. Refusing it instead would protect nothing: a client that
+    /// makes up keys gets a fresh, full bucket for each anyway, and the clients already tracked stay limited.
+    /// </summary>
+    public const int DefaultMaxKeys = 100_000;
+
     /// <summary>How often the buckets are swept: replenished (which lets delayed requests go on) and dropped when idle.</summary>
     public static readonly TimeSpan SweepPeriod = TimeSpan.FromMilliseconds(100);
 
     /// <summary>The lease of a request that is not limited: its key is empty, or its bucket was retired as it came in.</summary>
     private static readonly RateLimitLease NotLimited = new NotLimitedLease();
 
-    private static readonly Func<RateLimitKey, RequestRateLimit, RateLimitBucket> NewBucket =
-        static (_, owner) => new RateLimitBucket(owner, owner._options);
-
     private readonly VariableTemplate? _key;
     private readonly TokenBucketRateLimiterOptions _options;
     private readonly ConcurrentDictionary<RateLimitKey, RateLimitBucket> _buckets = new();
     private readonly ITimer _sweep;
+    private readonly int _maxKeys;
     private int _sweeping;
+    private int _keys;
 
-    public RequestRateLimit(RateLimitSettings settings, VariableTemplate key)
+    public RequestRateLimit(RateLimitSettings settings, VariableTemplate key, int maxKeys = DefaultMaxKeys)
     {
         Settings = settings;
+        _maxKeys = maxKeys;
         HighestCapture = key.HighestCapture;
         _key = key.IsRemoteAddress ? null : key;
         PermitsPerSecond = settings.PerSecond * PermitsPerRequest;
+        ReleasePeriod = TimeSpan.FromMilliseconds(Math.Max(1, Math.Floor(1000 / settings.PerSecond)));
 
         // Rates are whole requests per second or minute, so per millisecond (or per 60 ms) they are whole permits.
         _options = new TokenBucketRateLimiterOptions
@@ -85,11 +93,14 @@ internal sealed class RequestRateLimit : IDisposable
     /// <summary>The rate in permits (thousandths of a request) per second.</summary>
     public double PermitsPerSecond { get; }
 
+    /// <summary>How often a bucket with waiting requests is replenished: one request's worth of the rate, at least 1 ms.</summary>
+    public TimeSpan ReleasePeriod { get; }
+
     /// <summary>The highest capture (<c>$N</c>) the key uses: the location's regex then keeps its match for it.</summary>
     public int HighestCapture { get; }
 
     /// <summary>How many keys have a bucket now (each holds a few hundred bytes).</summary>
-    public int TrackedKeys => _buckets.Count;
+    public int TrackedKeys => Volatile.Read(ref _keys);
 
     /// <summary>
     /// Counts the request against its key's bucket: admitted at once, admitted after its turn (<c>Delay</c>), or
@@ -110,7 +121,11 @@ internal sealed class RequestRateLimit : IDisposable
         }
 
         context.Features.Set(CountedFeature.Instance);
-        var bucket = Bucket(key);
+        if (Bucket(key) is not { } bucket)
+        {
+            return new ValueTask<RateLimitLease>(NotLimited);
+        }
+
         try
         {
             return Settings.Delay
@@ -127,7 +142,7 @@ internal sealed class RequestRateLimit : IDisposable
     }
 
     /// <summary>For tests: the state of <paramref name="key"/>'s bucket (creating it when there is none).</summary>
-    internal RateLimiterStatistics? Statistics(RateLimitKey key) => Bucket(key).GetStatistics();
+    internal RateLimiterStatistics? Statistics(RateLimitKey key) => Bucket(key)?.GetStatistics();
 
     /// <summary>Whether a <c>RateLimit</c> already counted the request (before an internal redirect).</summary>
     public static bool Counted(HttpContext context) => context.Features.Get<CountedFeature>() is not null;
@@ -146,10 +161,34 @@ internal sealed class RequestRateLimit : IDisposable
         }
 
         _buckets.Clear();
+        Volatile.Write(ref _keys, 0);
     }
 
-    private RateLimitBucket Bucket(RateLimitKey key) =>
-        _buckets.TryGetValue(key, out var bucket) ? bucket : _buckets.GetOrAdd(key, NewBucket, this);
+    /// <summary>The key's bucket, made when it has none; null when the location tracks <see cref="DefaultMaxKeys"/> already.</summary>
+    private RateLimitBucket? Bucket(RateLimitKey key)
+    {
+        if (_buckets.TryGetValue(key, out var bucket))
+        {
+            return bucket;
+        }
+
+        // Counted here rather than by the dictionary's Count, which takes every one of its locks.
+        if (Volatile.Read(ref _keys) >= _maxKeys)
+        {
+            return null;
+        }
+
+        var created = new RateLimitBucket(this, _options);
+        if (_buckets.TryAdd(key, created))
+        {
+            Interlocked.Increment(ref _keys);
+            return created;
+        }
+
+        // Another request for the same key added its bucket first.
+        created.Dispose();
+        return _buckets.TryGetValue(key, out bucket) ? bucket : null;
+    }
 
     /// <summary>
     /// Every <see cref="SweepPeriod"/>: each bucket is replenished, which lets the delayed requests it now pays for
@@ -172,6 +211,7 @@ internal sealed class RequestRateLimit : IDisposable
                 {
                     if (_buckets.TryRemove(entry))
                     {
+                        Interlocked.Decrement(ref _keys);
                         entry.Value.Dispose();
                     }
                 }

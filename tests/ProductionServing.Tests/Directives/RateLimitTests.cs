@@ -182,6 +182,26 @@ public sealed class RateLimitTests
         Assert.Equal(4, host.AppInvocations);
     }
 
+    [Fact]
+    public async Task Delay_ReleasesTheQueueAtTheRate_AboveTenASecond()
+    {
+        // 500 a second: the 100 queued requests leave one per 2 ms, about 200 ms in all, as nginx delays each by
+        // excess / rate. A bucket of one request releases one waiting request per refill, so refilled only by the
+        // location's 100 ms sweep they would leave ten a second: 10 s. The bound sits far from both.
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(App("/", "\"Rate\": \"500r/s\", \"Burst\": 100, \"Delay\": true")));
+        var clock = Stopwatch.StartNew();
+        var requests = new Task<HttpStatusCode>[101];
+        for (var i = 0; i < requests.Length; i++)
+        {
+            requests[i] = StatusAsync(host, "/" + i);
+        }
+
+        var statuses = await Task.WhenAll(requests).WaitAsync(TestTimeouts.Wait);
+        Assert.All(statuses, status => Assert.Equal(HttpStatusCode.OK, status));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(6), $"100 delayed requests at 500r/s took {clock.Elapsed}");
+        Assert.Equal(101, host.AppInvocations);
+    }
+
     private static int Served(List<int> done)
     {
         lock (done)
@@ -264,6 +284,33 @@ public sealed class RateLimitTests
         await Poll.UntilAsync(() => Task.FromResult(limiter.TrackedKeys == 0), "the idle keys are dropped", TestTimeouts.Long);
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(host, "/", "key-0"));
         Assert.Equal(1, limiter.TrackedKeys);
+    }
+
+    [Fact]
+    public async Task KeysBeyondTheCap_AreNotLimited_WhileTheTrackedOnesStayLimited()
+    {
+        // nginx's zone size: at most so many keys have a bucket. A key beyond it gets no bucket (and so no limit)
+        // until idle ones are dropped; the keys tracked keep their counts.
+        Assert.True(VariableTemplate.TryParse("$http_x_api_key", 0, out var key, out _));
+        using var limiter = new RequestRateLimit(RateLimitSettings.From("/", new RateLimitOptions { Rate = "1r/m" }), key, maxKeys: 3);
+
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.True(await AcquiredAsync(limiter, "key-" + i));
+        }
+
+        Assert.False(await AcquiredAsync(limiter, "key-0"));
+        Assert.True(await AcquiredAsync(limiter, "key-3"));
+        Assert.True(await AcquiredAsync(limiter, "key-3"));
+        Assert.Equal(3, limiter.TrackedKeys);
+    }
+
+    private static async Task<bool> AcquiredAsync(RequestRateLimit limiter, string apiKey)
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Request.Headers["X-Api-Key"] = apiKey;
+        using var lease = await limiter.AcquireAsync(context, new VariableScope(context, "/", captures: null));
+        return lease.IsAcquired;
     }
 
     [Theory]
