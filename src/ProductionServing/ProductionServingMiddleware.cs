@@ -169,7 +169,7 @@ internal sealed class ProductionServingMiddleware
         }
 
         var fallback = from.Location.AppFallback ?? from.Snapshot.AppFallback;
-        return Dispatch(new ServingRequest(from.Context, from.Path, fallback, captures: null, from.Snapshot, this, redirects, from.HandedOff, from.Record));
+        return Dispatch(new ServingRequest(from.Context, from.Path, fallback, from.Captures, from.Snapshot, this, redirects, from.HandedOff, from.Record));
     }
 
     /// <summary>
@@ -267,10 +267,20 @@ internal sealed class ProductionServingMiddleware
     {
         var context = request.Context;
         var location = request.Location;
-        if (location.Directives is { } directives && !directives.AdmitsBody(context))
+        var directives = location.Directives;
+        if (directives?.MaxBodySize is not null)
         {
-            RoutingLog.RequestBodyTooLarge(_logger, context.Request.ContentLength, directives.MaxBodySize, location.Feature.Match);
-            return ErrorResponse.Answer(context, ServingError.RequestBodyTooLarge);
+            if (!directives.AdmitsBody(context))
+            {
+                RoutingLog.RequestBodyTooLarge(_logger, context.Request.ContentLength, directives.MaxBodySize, location.Feature.Match);
+                // The body is not read: the connection ends with the answer instead of draining it, as nginx
+                // closes a keepalive connection after its 413.
+                return ErrorResponse.Answer(context, ServingError.RequestBodyTooLarge, closeConnection: true);
+            }
+        }
+        else if (request.Redirects > 0)
+        {
+            LocationDirectives.RestoreServerBodyLimit(context);
         }
 
         return location.Compress is not { } compress || location.Handler.Kind == ServingHandler.Static

@@ -43,11 +43,12 @@ internal sealed class LocationDirectives
     }
 
     /// <summary>
-    /// What the <c>TryFiles</c> <c>@app</c> fallback of this location keeps: its response headers. The fallback is
-    /// part of the location (nginx users write the headers once, on the <c>server</c>), and the client was
-    /// already admitted by <c>Allow</c>, <c>RateLimit</c> and <c>MaxBodySize</c>. Null when nothing is kept.
+    /// What the <c>TryFiles</c> <c>@app</c> fallback of this location keeps: its response headers and body limit.
+    /// The fallback is part of the location (nginx users write the headers once, on the <c>server</c>), and the
+    /// client was already admitted by <c>Allow</c> and <c>RateLimit</c>. Null when nothing is kept.
     /// </summary>
-    public LocationDirectives? ForAppFallback() => Headers is null ? null : new LocationDirectives(null, null, Headers);
+    public LocationDirectives? ForAppFallback() =>
+        Headers is null && MaxBodySize is null ? null : new LocationDirectives(null, MaxBodySize, Headers);
 
     /// <summary><c>Allow</c>: whether the request's client may use the location.</summary>
     public bool Allows(HttpContext context) => Allow is not { } allow || allow.Contains(context.Connection.RemoteIpAddress);
@@ -72,9 +73,49 @@ internal sealed class LocationDirectives
         // Read-only once the body has been read from, as after an app's X-Accel-Redirect took it.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
         {
+            if (context.Features.Get<ServerBodyLimit>() is null)
+            {
+                context.Features.Set(ServerBodyLimit.Of(feature.MaxRequestBodySize));
+            }
+
             feature.MaxRequestBodySize = limit == 0 ? null : limit;
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// After an internal redirect to a location without <c>MaxBodySize</c>: the server's own limit again, not the
+    /// one a location before it set, as nginx takes <c>client_max_body_size</c> from the location that serves.
+    /// </summary>
+    public static void RestoreServerBodyLimit(HttpContext context)
+    {
+        if (context.Features.Get<ServerBodyLimit>() is { } server
+            && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+        {
+            feature.MaxRequestBodySize = server.Limit;
+        }
+    }
+
+    /// <summary>The server's body limit for a request, before a <c>MaxBodySize</c> replaced it.</summary>
+    private sealed class ServerBodyLimit(long? limit)
+    {
+        // The server's limit is nearly always one value (Kestrel's MaxRequestBodySize): its holder is shared, so
+        // remembering it allocates nothing per request.
+        private static ServerBodyLimit? s_last;
+
+        public long? Limit { get; } = limit;
+
+        public static ServerBodyLimit Of(long? limit)
+        {
+            var last = Volatile.Read(ref s_last);
+            if (last is null || last.Limit != limit)
+            {
+                last = new ServerBodyLimit(limit);
+                Volatile.Write(ref s_last, last);
+            }
+
+            return last;
+        }
     }
 }

@@ -81,6 +81,44 @@ public sealed class MaxBodySizeTests
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, serverAnnounced.StatusCode);
     }
 
+    [Fact]
+    public async Task Refused_CloseTheConnection_InsteadOfDrainingTheBody()
+    {
+        // nginx closes a keepalive connection after its 413: the body it did not read is not drained.
+        await using var host = await StartAsync();
+
+        using var response = await host.Client.PostAsync("/small/upload", new ByteArrayContent(new byte[101]));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.True(response.Headers.ConnectionClose);
+    }
+
+    [Fact]
+    public async Task InternalRedirect_ToALocationWithoutALimit_GetsTheServersOwnBack()
+    {
+        // nginx takes client_max_body_size from the location that serves: after X-Accel-Redirect from /small/
+        // (100 bytes) to /server/, Kestrel's own 1,000 applies to the body /server/ reads.
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(Locations),
+            afterServing: app => app.Use(async (HttpContext context, RequestDelegate _) =>
+            {
+                if (context.Request.Path.StartsWithSegments("/small"))
+                {
+                    context.Response.Headers["X-Accel-Redirect"] = "/server/upload";
+                    return;
+                }
+
+                var body = new MemoryStream();
+                await context.Request.Body.CopyToAsync(body);
+                await context.Response.WriteAsync("read " + body.Length.ToString(CultureInfo.InvariantCulture));
+            }),
+            services: services => services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = 1000));
+
+        using var response = await PostChunkedAsync(host, "/small/handoff", 500);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("read 500", await response.Content.ReadAsStringAsync());
+    }
+
     private static Task<ServingHost> StartAsync() => ServingHost.StartAsync(ServingJson.Config(Locations),
         afterServing: app => app.Use(async (HttpContext context, RequestDelegate _) =>
         {
