@@ -94,7 +94,7 @@ internal sealed class ServingSnapshot
                     throw new InvalidOperationException($"Locations[{i}].Match: {problem}");
                 }
 
-                compress[i] = location.Compress is null ? null : CompressPolicy.Compile(location.Compress);
+                compress[i] = CompressPolicy.For(location);
                 statics[i] = location.Static is null ? null
                     : CompileStatic(location.Static, patterns[i], location.Match, compress[i], options, environment, logger);
             }
@@ -185,12 +185,7 @@ internal sealed class ServingSnapshot
             var location = options.Locations[i];
             if (location.RateLimit is { } rateLimit)
             {
-                if (!VariableTemplate.TryParse(rateLimit.Key, CaptureCount(patterns[i]), out var key, out var problem))
-                {
-                    throw new InvalidOperationException($"Locations[{i}].RateLimit.Key: {problem}");
-                }
-
-                limits[i] = (RateLimitSettings.From(location.Match, rateLimit), key);
+                limits[i] = (RateLimitSettings.From(location.Match, rateLimit), VariableTemplate.Parse(rateLimit.Key, CaptureCount(patterns[i])));
             }
         }
 

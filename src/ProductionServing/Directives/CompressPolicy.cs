@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Microsoft.Extensions.Primitives;
+using Microsoft.Net.Http.Headers;
 
 namespace ProductionServing.Directives;
 
@@ -100,6 +101,29 @@ internal sealed class CompressPolicy : IEquatable<CompressPolicy>
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The location's compression, or null when it has none or when its <c>Headers</c> give every response a
+    /// <c>Cache-Control</c> with <c>no-transform</c>: those are set as the response starts, after compression was
+    /// decided, so they are read here (in nginx, add_header runs before the gzip filter, which then sees them).
+    /// </summary>
+    public static CompressPolicy? For(LocationOptions location)
+    {
+        if (location.Compress is not { } options)
+        {
+            return null;
+        }
+
+        foreach (var (name, value) in location.Headers)
+        {
+            if (name.Equals(HeaderNames.CacheControl, StringComparison.OrdinalIgnoreCase) && ForbidsTransform(value))
+            {
+                return null;
+            }
+        }
+
+        return Compile(options);
     }
 
     /// <summary>Whether a body of <paramref name="length"/> bytes is long enough to compress.</summary>

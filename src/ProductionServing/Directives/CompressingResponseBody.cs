@@ -47,6 +47,9 @@ internal sealed class CompressingResponseBody : PipeWriter, IHttpResponseBodyFea
     private bool _finished;
     private Stream? _encoder;
     private PipeWriter? _pipe;
+
+    /// <summary>What the pipe is completed with when the handler failed (nothing reads it).</summary>
+    private static readonly OperationCanceledException Abandoned = new("The handler failed; the compressed response is abandoned.");
     private BodyStream? _stream;
 
     private CompressingResponseBody(HttpContext context, IHttpResponseBodyFeature inner, CompressPolicy policy)
@@ -233,7 +236,7 @@ internal sealed class CompressingResponseBody : PipeWriter, IHttpResponseBodyFea
         headers.AcceptRanges = StringValues.Empty;
         if (headers.ETag.Count != 0)
         {
-            headers.ETag = CodedETag(headers.ETag.ToString(), coding);
+            headers.ETag = CodedETag(headers.ETag.ToString());
         }
 
         // A HEAD has no body to encode: its headers are what matter (RFC 9110 §9.3.2), and the server drops
@@ -251,18 +254,24 @@ internal sealed class CompressingResponseBody : PipeWriter, IHttpResponseBodyFea
     }
 
     /// <summary>
-    /// The ETag of the encoded response: weak, with the coding in the opaque tag (<c>"a1"</c> → <c>W/"a1-br"</c>);
-    /// empty (removed) when the app's is not an entity-tag.
+    /// The ETag of the encoded response: the handler's, weak (<c>"a1"</c> → <c>W/"a1"</c>), as nginx's gzip
+    /// filter makes it. The encoded bytes are not the handler's, so the tag cannot stay strong (RFC 9110 §8.8.1);
+    /// kept the same otherwise, a client's <c>If-None-Match: W/"a1"</c> still matches the handler's tag by weak
+    /// comparison (§13.1.2), and the app or upstream answers 304. Empty (removed) when it is not an entity-tag.
     /// </summary>
-    private static StringValues CodedETag(string etag, ContentCoding coding)
+    private static StringValues CodedETag(string etag)
     {
-        var tag = etag.StartsWith("W/", StringComparison.Ordinal) ? etag.AsSpan(2) : etag.AsSpan();
-        if (tag.Length < 2 || tag[0] != '"' || tag[^1] != '"')
+        if (etag.StartsWith("W/", StringComparison.Ordinal))
+        {
+            return etag;
+        }
+
+        if (etag.Length < 2 || etag[0] != '"' || etag[^1] != '"')
         {
             return StringValues.Empty;
         }
 
-        return string.Concat("W/", tag[..^1], coding == ContentCoding.Brotli ? "-br\"" : "-gzip\"");
+        return "W/" + etag;
     }
 
     private static bool ListsAcceptEncoding(StringValues vary)
@@ -294,12 +303,19 @@ internal sealed class CompressingResponseBody : PipeWriter, IHttpResponseBodyFea
         }
 
         _finished = true;
-        if (_pipe is not null)
+        try
         {
-            await _pipe.CompleteAsync().ConfigureAwait(false);
+            if (_pipe is not null)
+            {
+                await _pipe.CompleteAsync().ConfigureAwait(false);
+            }
         }
-
-        await _encoder!.DisposeAsync().ConfigureAwait(false);
+        finally
+        {
+            // Also when the client went away as the pipe flushed: the encoder's native state is freed now, not
+            // by its finalizer.
+            await _encoder!.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>The handler failed: the encoder's native state is freed; the response is aborted by whoever handles the failure.</summary>
@@ -313,6 +329,8 @@ internal sealed class CompressingResponseBody : PipeWriter, IHttpResponseBodyFea
         _finished = true;
         try
         {
+            // Completed with an error, the pipe returns its buffers without writing what they hold.
+            _pipe?.Complete(Abandoned);
             await _encoder!.DisposeAsync().ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or InvalidOperationException or OperationCanceledException)

@@ -31,6 +31,8 @@ public sealed class CompressStaticTests : IAsyncLifetime, IDisposable
         _host = await ServingHost.StartAsync(ServingJson.Config($$"""
             { "Match": "/", "Static": { "Root": "{{root}}" }, "Compress": true },
             { "Match": "/nt/", "Static": { "Alias": "{{root}}/", "CacheControl": "public, no-transform" }, "Compress": true },
+            { "Match": "/nt-headers/", "Static": { "Alias": "{{root}}/" }, "Headers": { "Cache-Control": "no-transform" }, "Compress": true },
+            { "Match": "/nt-app/", "App": {}, "Headers": { "Cache-Control": "public, no-transform" }, "Compress": true },
             { "Match": "/css-only/", "Static": { "Alias": "{{root}}/" }, "Compress": { "Types": [ "TEXT/CSS" ], "MinLength": 0 } },
             { "Match": "/plain/", "Static": { "Alias": "{{root}}/" } },
             { "Match": "/internal-c/", "Internal": true, "Static": { "Alias": "{{root}}/" }, "Compress": true },
@@ -166,6 +168,7 @@ public sealed class CompressStaticTests : IAsyncLifetime, IDisposable
     [InlineData("/short.txt", null)]
     [InlineData("/big.txt", null)]
     [InlineData("/nt/bundle.js", null)]
+    [InlineData("/nt-headers/bundle.js", null)]
     [InlineData("/plain/bundle.js", null)]
     [InlineData("/css-only/bundle.js", null)]
     [InlineData("/css-only/style.css", "br")]
@@ -176,6 +179,20 @@ public sealed class CompressStaticTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal(expected is null ? [] : [expected], response.Content.Headers.ContentEncoding);
         Assert.Equal(File.ReadAllBytes(_site.Path_(Path.GetFileName(path))), await DecodeAsync(response));
+    }
+
+    [Fact]
+    public async Task NoTransformFromTheLocationsHeaders_KeepsTheAppsResponseUncompressed()
+    {
+        // Headers are set as the response starts, after Compress decided; nginx's add_header runs before its gzip
+        // filter, which then honours no-transform (RFC 9111 §5.2.2.6). So a location that gives every response
+        // no-transform does not compress.
+        using var response = await SendAsync(_host.Client, "/nt-app/page", "br");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(response.Content.Headers.ContentEncoding);
+        Assert.True(response.Headers.CacheControl is { Public: true, NoTransform: true });
+        Assert.Equal(Text(2000, "app"), await response.Content.ReadAsStringAsync());
     }
 
     [Fact]

@@ -203,9 +203,10 @@ public sealed class CompressStreamingTests
     }
 
     [Theory]
-    [InlineData("\"v1\"", "br", "W/\"v1-br\"")]
-    [InlineData("W/\"v1\"", "gzip", "W/\"v1-gzip\"")]
-    public async Task App_ETag_BecomesWeakAndNamesTheCoding(string etag, string coding, string expected)
+    [InlineData("\"v1\"", "br", "W/\"v1\"")]
+    [InlineData("W/\"v1\"", "gzip", "W/\"v1\"")]
+    [InlineData("v1", "gzip", null)]
+    public async Task App_ETag_BecomesWeak_AsNginxsGzipMakesIt_SoTheClientsIfNoneMatchStillMatchesIt(string etag, string coding, string? expected)
     {
         await using var host = await StartAppAsync(context =>
         {
