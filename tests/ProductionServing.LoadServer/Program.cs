@@ -15,8 +15,8 @@ using ProductionServing.LoadServer;
 // and proxy take --access-log <file> (the access log on, appended to that file).
 // library also takes --compress true (Compress on its static location, with the defaults:
 // tests/load/paired-static's library-compress), --headers <n> (n constant response Headers on its static location, up to 3) and
-// --allow <n> (an Allow list of n networks on it, the client's matching only the last): what the
-// location directives cost a file.
+// --allow <n> (an Allow list of n networks on it, the client's matching only the last) and
+// --rate-limit true (a RateLimit on it that the load never reaches): what the location directives cost a file.
 // The static suite uses the first three modes (library-accesslog is library with the access log on,
 // appended to --access-log, by default a file in the temporary folder deleted at exit); the proxy suite puts a proxy (this library's is
 // --mode proxy) in front of --mode backend; the pools suite runs one app behind nothing, a
