@@ -41,9 +41,10 @@ internal sealed class RequestRateLimit : IDisposable
     public static readonly TimeSpan IdleLimit = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The most keys a location tracks at once (a bucket is a few hundred bytes): nginx's zone size. A key beyond it
-    /// is not limited until the sweep drops idle ones. Refusing it instead would protect nothing: a client that
-    /// makes up keys gets a fresh, full bucket for each anyway, and the clients already tracked stay limited.
+    /// The most keys a location tracks at once (a bucket is a few hundred bytes), as nginx's zone size bounds its
+    /// keys. A key beyond it shares one overflow bucket with every other such key until the sweep drops idle ones:
+    /// a client that fills the table with made-up keys (an IPv6 /64 has plenty) and keeps them busy is then
+    /// limited as a whole instead of unlimited, as nginx answers when its full zone has nothing to evict.
     /// </summary>
     public const int DefaultMaxKeys = 100_000;
 
@@ -56,6 +57,7 @@ internal sealed class RequestRateLimit : IDisposable
     private readonly VariableTemplate? _key;
     private readonly TokenBucketRateLimiterOptions _options;
     private readonly ConcurrentDictionary<RateLimitKey, RateLimitBucket> _buckets = new();
+    private readonly RateLimitBucket _overflow;
     private readonly ITimer _sweep;
     private readonly int _maxKeys;
     private int _sweeping;
@@ -68,7 +70,9 @@ internal sealed class RequestRateLimit : IDisposable
         HighestCapture = key.HighestCapture;
         _key = key.IsRemoteAddress ? null : key;
         PermitsPerSecond = settings.PerSecond * PermitsPerRequest;
-        ReleasePeriod = TimeSpan.FromMilliseconds(Math.Max(1, Math.Floor(1000 / settings.PerSecond)));
+        // Rounded up: a tick shorter than one request's worth of the rate would release nobody and the bucket,
+        // capped at one request while requests wait, would lose what it earned.
+        ReleasePeriod = TimeSpan.FromMilliseconds(Math.Max(1, Math.Ceiling(1000 / settings.PerSecond)));
 
         // Rates are whole requests per second or minute, so per millisecond (or per 60 ms) they are whole permits.
         _options = new TokenBucketRateLimiterOptions
@@ -82,6 +86,7 @@ internal sealed class RequestRateLimit : IDisposable
             // One timer per location sweeps every bucket, and RateLimitBucket replenishes before each request.
             AutoReplenishment = false,
         };
+        _overflow = new RateLimitBucket(this, _options);
 
         // On the real clock, not the host's TimeProvider: the framework's buckets keep time by Stopwatch and take
         // no TimeProvider, and a sweep on a test's fake clock would hold delayed requests while the buckets refill.
@@ -121,11 +126,7 @@ internal sealed class RequestRateLimit : IDisposable
         }
 
         context.Features.Set(CountedFeature.Instance);
-        if (Bucket(key) is not { } bucket)
-        {
-            return new ValueTask<RateLimitLease>(NotLimited);
-        }
-
+        var bucket = Bucket(key);
         try
         {
             return Settings.Delay
@@ -142,7 +143,7 @@ internal sealed class RequestRateLimit : IDisposable
     }
 
     /// <summary>For tests: the state of <paramref name="key"/>'s bucket (creating it when there is none).</summary>
-    internal RateLimiterStatistics? Statistics(RateLimitKey key) => Bucket(key)?.GetStatistics();
+    internal RateLimiterStatistics? Statistics(RateLimitKey key) => Bucket(key).GetStatistics();
 
     /// <summary>Whether a <c>RateLimit</c> already counted the request (before an internal redirect).</summary>
     public static bool Counted(HttpContext context) => context.Features.Get<CountedFeature>() is not null;
@@ -162,10 +163,11 @@ internal sealed class RequestRateLimit : IDisposable
 
         _buckets.Clear();
         Volatile.Write(ref _keys, 0);
+        _overflow.Dispose();
     }
 
-    /// <summary>The key's bucket, made when it has none; null when the location tracks <see cref="DefaultMaxKeys"/> already.</summary>
-    private RateLimitBucket? Bucket(RateLimitKey key)
+    /// <summary>The key's bucket, made when it has none; the shared overflow bucket when the location tracks <see cref="DefaultMaxKeys"/> already.</summary>
+    private RateLimitBucket Bucket(RateLimitKey key)
     {
         if (_buckets.TryGetValue(key, out var bucket))
         {
@@ -175,7 +177,7 @@ internal sealed class RequestRateLimit : IDisposable
         // Counted here rather than by the dictionary's Count, which takes every one of its locks.
         if (Volatile.Read(ref _keys) >= _maxKeys)
         {
-            return null;
+            return _overflow;
         }
 
         var created = new RateLimitBucket(this, _options);
@@ -187,7 +189,7 @@ internal sealed class RequestRateLimit : IDisposable
 
         // Another request for the same key added its bucket first.
         created.Dispose();
-        return _buckets.TryGetValue(key, out bucket) ? bucket : null;
+        return _buckets.TryGetValue(key, out bucket) ? bucket : _overflow;
     }
 
     /// <summary>
@@ -205,6 +207,7 @@ internal sealed class RequestRateLimit : IDisposable
 
         try
         {
+            _overflow.Replenish();
             foreach (var entry in _buckets)
             {
                 if (entry.Value.IdleDuration > IdleLimit)

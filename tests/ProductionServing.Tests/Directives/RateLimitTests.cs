@@ -287,10 +287,10 @@ public sealed class RateLimitTests
     }
 
     [Fact]
-    public async Task KeysBeyondTheCap_AreNotLimited_WhileTheTrackedOnesStayLimited()
+    public async Task KeysBeyondTheCap_ShareOneBucket_WhileTheTrackedOnesKeepTheirOwn()
     {
-        // nginx's zone size: at most so many keys have a bucket. A key beyond it gets no bucket (and so no limit)
-        // until idle ones are dropped; the keys tracked keep their counts.
+        // nginx's zone size: at most so many keys have a bucket. Keys beyond it share one overflow bucket until
+        // idle ones are dropped (a client that makes up keys is limited as a whole); the keys tracked keep theirs.
         Assert.True(VariableTemplate.TryParse("$http_x_api_key", 0, out var key, out _));
         using var limiter = new RequestRateLimit(RateLimitSettings.From("/", new RateLimitOptions { Rate = "1r/m" }), key, maxKeys: 3);
 
@@ -301,7 +301,8 @@ public sealed class RateLimitTests
 
         Assert.False(await AcquiredAsync(limiter, "key-0"));
         Assert.True(await AcquiredAsync(limiter, "key-3"));
-        Assert.True(await AcquiredAsync(limiter, "key-3"));
+        Assert.False(await AcquiredAsync(limiter, "key-3"));
+        Assert.False(await AcquiredAsync(limiter, "key-4"));
         Assert.Equal(3, limiter.TrackedKeys);
     }
 
