@@ -81,6 +81,19 @@ internal sealed class ResponseHeaders
         return new ResponseHeaders(names, constants, templates, isConstant) { HighestCapture = highest };
     }
 
+    private static bool Has(StringValues existing, string? value)
+    {
+        foreach (var item in existing)
+        {
+            if (string.Equals(item, value, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
     /// Makes the response of <paramref name="request"/> get the headers of the location that finally serves it.
     /// Called once per request, before its directives and handler can start the response.
@@ -138,7 +151,12 @@ internal sealed class ResponseHeaders
 
             if (_appends[i] && response.TryGetValue(names[i], out var existing) && existing.Count != 0)
             {
-                response[names[i]] = StringValues.Concat(existing, value);
+                // A pipeline run again on the same request (UseExceptionHandler, status code pages' re-execution)
+                // registers this callback again: the second run must not add the value twice.
+                if (!Has(existing, value))
+                {
+                    response[names[i]] = StringValues.Concat(existing, value);
+                }
             }
             else
             {

@@ -211,6 +211,30 @@ public sealed class HeadersTests : IDisposable
     }
 
     [Fact]
+    public async Task ListHeaders_OfAReExecutedRequest_AreJoinedOnce()
+    {
+        // UseStatusCodePagesWithReExecute runs the pipeline again on the same request: each run registers the
+        // location's headers, and both run as the response starts.
+        await using var host = await ServingHost.StartAsync(ServingJson.Config(
+            """
+            { "Match": "= /missing", "Return": { "Status": 404 }, "Headers": { "Vary": "Origin" } },
+            { "Match": "= /error-page", "App": {}, "Headers": { "Vary": "Origin" } }
+            """),
+            beforeServing: app => app.UseStatusCodePagesWithReExecute("/error-page"),
+            afterServing: app => app.Run(context =>
+            {
+                context.Response.Headers.Vary = "Accept-Encoding";
+                return context.Response.WriteAsync("error page");
+            }));
+
+        using var response = await host.Client.GetAsync("/missing");
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("error page", await response.Content.ReadAsStringAsync());
+        Assert.Equal(["Accept-Encoding", "Origin"], response.Headers.Vary);
+    }
+
+    [Fact]
     public async Task DecodedVariable_WithCharactersAHeaderCannotCarry_IsPercentEncoded()
     {
         // $uri is decoded; Kestrel refuses a non-ASCII response header, which would fail every such request.
