@@ -40,6 +40,9 @@ internal sealed class CompressingResponseBody : PipeWriter, IHttpResponseBodyFea
     private static readonly StringValues Gzip = "gzip";
     private static readonly StringValues VaryAcceptEncoding = "Accept-Encoding";
 
+    /// <summary>What the pipe is completed with when the handler failed (nothing reads it).</summary>
+    private static readonly OperationCanceledException Abandoned = new("The handler failed; the compressed response is abandoned.");
+
     private readonly HttpContext _context;
     private readonly IHttpResponseBodyFeature _inner;
     private readonly CompressPolicy _policy;
@@ -47,9 +50,6 @@ internal sealed class CompressingResponseBody : PipeWriter, IHttpResponseBodyFea
     private bool _finished;
     private Stream? _encoder;
     private PipeWriter? _pipe;
-
-    /// <summary>What the pipe is completed with when the handler failed (nothing reads it).</summary>
-    private static readonly OperationCanceledException Abandoned = new("The handler failed; the compressed response is abandoned.");
     private BodyStream? _stream;
 
     private CompressingResponseBody(HttpContext context, IHttpResponseBodyFeature inner, CompressPolicy policy)
@@ -236,7 +236,7 @@ internal sealed class CompressingResponseBody : PipeWriter, IHttpResponseBodyFea
         headers.AcceptRanges = StringValues.Empty;
         if (headers.ETag.Count != 0)
         {
-            headers.ETag = CodedETag(headers.ETag.ToString());
+            headers.ETag = WeakETag(headers.ETag.ToString());
         }
 
         // A HEAD has no body to encode: its headers are what matter (RFC 9110 §9.3.2), and the server drops
@@ -259,7 +259,7 @@ internal sealed class CompressingResponseBody : PipeWriter, IHttpResponseBodyFea
     /// kept the same otherwise, a client's <c>If-None-Match: W/"a1"</c> still matches the handler's tag by weak
     /// comparison (§13.1.2), and the app or upstream answers 304. Empty (removed) when it is not an entity-tag.
     /// </summary>
-    private static StringValues CodedETag(string etag)
+    private static StringValues WeakETag(string etag)
     {
         if (etag.StartsWith("W/", StringComparison.Ordinal))
         {

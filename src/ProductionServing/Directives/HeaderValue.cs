@@ -33,7 +33,7 @@ internal static class HeaderValue
         Span<byte> bytes = stackalloc byte[4];
         foreach (var rune in value.AsSpan(first).EnumerateRunes())
         {
-            if (rune.IsAscii && IndexOfUnsendable([(char)rune.Value]) < 0)
+            if (rune.IsAscii && Sendable.Contains((char)rune.Value))
             {
                 builder.Append((char)rune.Value);
                 continue;

@@ -81,19 +81,6 @@ internal sealed class ResponseHeaders
         return new ResponseHeaders(names, constants, templates, isConstant) { HighestCapture = highest };
     }
 
-    private static bool Has(StringValues existing, string? value)
-    {
-        foreach (var item in existing)
-        {
-            if (string.Equals(item, value, StringComparison.Ordinal))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
     /// <summary>
     /// Makes the response of <paramref name="request"/> get the headers of the location that finally serves it.
     /// Called once per request, before its directives and handler can start the response.
@@ -176,6 +163,20 @@ internal sealed class ResponseHeaders
         name.Equals(HeaderNames.Vary, StringComparison.OrdinalIgnoreCase)
         || name.Equals(HeaderNames.SetCookie, StringComparison.OrdinalIgnoreCase)
         || name.Equals(HeaderNames.Link, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether <paramref name="existing"/> holds <paramref name="value"/> already.</summary>
+    private static bool Has(StringValues existing, string? value)
+    {
+        foreach (var item in existing)
+        {
+            if (string.Equals(item, value, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>The variables of the location whose headers apply, for values that are not constant.</summary>
     private sealed class Scope(VariableScope variables)
