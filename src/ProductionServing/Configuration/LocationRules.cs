@@ -271,11 +271,20 @@ internal static class LocationRules
             {
                 errors.Add($"{entryPath}: '{entry}' must start with '/' or $uri.");
             }
-            else if (entry.Replace("$uri", "", StringComparison.Ordinal).Contains('$'))
+            else if (WithoutVariables(entry, last).Contains('$', StringComparison.Ordinal))
             {
-                errors.Add($"{entryPath}: '{entry}' uses a variable other than $uri, the only one supported.");
+                errors.Add(last
+                    ? $"{entryPath}: '{entry}' uses a variable other than $uri, $args and $is_args, the ones a last entry may use."
+                    : $"{entryPath}: '{entry}' uses a variable other than $uri, the only one a candidate may use.");
             }
         }
+    }
+
+    /// <summary>An entry without the variables it may use: <c>$uri</c>, and in the last entry the query's.</summary>
+    private static string WithoutVariables(string entry, bool last)
+    {
+        var rest = entry.Replace("$uri", "", StringComparison.Ordinal);
+        return last ? rest.Replace("$is_args", "", StringComparison.Ordinal).Replace("$args", "", StringComparison.Ordinal) : rest;
     }
 
     private static void ValidateProxy(string path, ProxyOptions proxy, LocationPattern? pattern, ProductionServingOptions options,

@@ -117,11 +117,12 @@ internal sealed class StaticHandler : LocationHandler
         }
 
         // A path: an internal redirect, whose query (if the entry has one) replaces the request's, as in
-        // nginx, where "try_files $uri /index.php?$args" is how the query is kept.
-        var target = TryFilesPlan.Expand(plan.FallbackUri!, path);
+        // nginx, where "try_files $uri /index.php?$args" is how the query is kept (an empty one is none).
+        var query = context.Request.QueryString.Value;
+        var target = TryFilesPlan.ExpandFallback(plan.FallbackUri!, path, string.IsNullOrEmpty(query) ? "" : query[1..]);
         var question = target.IndexOf('?', StringComparison.Ordinal);
         return RequestPath.TryNormalizeDecoded(question < 0 ? target : target.AsSpan(0, question), out var redirect)
-            ? request.Flow.RedirectAsync(request, redirect, question < 0 ? "" : target[question..], handedOff: false)
+            ? request.Flow.RedirectAsync(request, redirect, question < 0 || question == target.Length - 1 ? "" : target[question..], handedOff: false)
             : ErrorResponse.Answer(context, ServingError.FileNotFound);
     }
 

@@ -51,4 +51,48 @@ internal sealed class TryFilesPlan
     /// <summary>A template with <c>$uri</c> replaced by the request path.</summary>
     public static string Expand(string template, string path) =>
         template == "$uri" ? path : template.Replace("$uri", path, StringComparison.Ordinal);
+
+    /// <summary>
+    /// The fallback path with <c>$uri</c>, <c>$args</c> and <c>$is_args</c> replaced in one pass (so a request path
+    /// or query that itself contains "$args" is not expanded again): nginx's <c>try_files $uri /index.php?$args</c>
+    /// and <c>/index.php$is_args$args</c> are how an internal redirect keeps the request's query.
+    /// </summary>
+    /// <param name="template">The last entry.</param>
+    /// <param name="path">The request path.</param>
+    /// <param name="query">The request's query without its '?'; empty for none.</param>
+    public static string ExpandFallback(string template, string path, string query)
+    {
+        if (!template.Contains('$', StringComparison.Ordinal))
+        {
+            return template;
+        }
+
+        var result = new System.Text.StringBuilder(template.Length + path.Length + query.Length);
+        var i = 0;
+        while (i < template.Length)
+        {
+            var rest = template.AsSpan(i);
+            if (rest.StartsWith("$uri", StringComparison.Ordinal))
+            {
+                result.Append(path);
+                i += "$uri".Length;
+            }
+            else if (rest.StartsWith("$args", StringComparison.Ordinal))
+            {
+                result.Append(query);
+                i += "$args".Length;
+            }
+            else if (rest.StartsWith("$is_args", StringComparison.Ordinal))
+            {
+                result.Append(query.Length == 0 ? "" : "?");
+                i += "$is_args".Length;
+            }
+            else
+            {
+                result.Append(template[i++]);
+            }
+        }
+
+        return result.ToString();
+    }
 }

@@ -69,7 +69,7 @@ internal static class StaticResolution
         else
         {
             json.WriteString("result", "internal redirect");
-            json.WriteString("detail", "to " + TryFilesPlan.Expand(plan.FallbackUri!, path) + ", matched again (ask for that path to see where it goes)");
+            json.WriteString("detail", "to " + TryFilesPlan.ExpandFallback(plan.FallbackUri!, path, "") + ", matched again (ask for that path to see where it goes)");
         }
     }
 

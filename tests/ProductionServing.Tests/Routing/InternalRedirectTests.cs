@@ -105,6 +105,21 @@ public sealed class InternalRedirectTests : IAsyncLifetime, IDisposable
         Assert.Equal("pool=workers thread=ProductionServing worker workers#1 GET /workers/q?from=try handler=App", body);
     }
 
+    [Theory]
+    [InlineData("/try-args/none.txt?p=1&q=$uri", "GET /workers/index.php?p=1&q=$uri")]
+    [InlineData("/try-args/none.txt", "GET /workers/index.php")]
+    [InlineData("/try-is-args/none.txt?p=2", "GET /workers/index.php?p=2")]
+    [InlineData("/try-is-args/none.txt", "GET /workers/index.php")]
+    public async Task TryFilesPath_WithArgs_KeepsTheRequestsQuery(string target, string seen)
+    {
+        // nginx's "try_files $uri /index.php?$args" (and "$is_args$args"): the query goes along, expanded once.
+        await using var host = await StartAsync(withStatic: true);
+
+        var body = await host.Client.GetStringAsync(new Uri(target, UriKind.Relative));
+
+        Assert.Equal($"pool=workers thread=ProductionServing worker workers#1 {seen} handler=App", body);
+    }
+
     [Fact]
     public async Task AppFallback_IsTheNamedLocationAtApp()
     {
@@ -169,6 +184,8 @@ public sealed class InternalRedirectTests : IAsyncLifetime, IDisposable
             { "Match": "/try-proxy/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/storage/fallback" ] } },
             { "Match": "/try-app/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/workers/from-try" ] } },
             { "Match": "/try-query/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/workers/q?from=try" ] } },
+            { "Match": "/try-args/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/workers/index.php?$args" ] } },
+            { "Match": "/try-is-args/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/workers/index.php$is_args$args" ] } },
             { "Match": "/try-named/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "@app" ] } },
             { "Match": "/try-loop/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "@app" ] } },
         """;
