@@ -96,6 +96,13 @@ internal static class NginxConfigLoader
 
         if (name.AsSpan().IndexOfAny("*?") < 0)
         {
+            if (!File.Exists(path) && name == "mime.types")
+            {
+                // Its types block needs nothing carried over (the framework's extension map gives Content-Type), and
+                // the importer often runs where nginx is not installed.
+                return [];
+            }
+
             if (!File.Exists(path))
             {
                 throw new NginxConfigException(include.Position, $"include \"{path}\" does not exist");

@@ -1,0 +1,54 @@
+using ProductionServing.Import.NginxConfig;
+
+namespace ProductionServing.Import.Conversion;
+
+/// <summary>What the converters of one import share: the http block's definitions and what was left out.</summary>
+internal sealed class ImportContext(ImportSettings settings)
+{
+    /// <summary>The importer's choices.</summary>
+    public ImportSettings Settings { get; } = settings;
+
+    /// <summary>What was not carried over.</summary>
+    public List<Leftover> Leftovers { get; } = [];
+
+    /// <summary>The http block's <c>upstream</c> blocks by name.</summary>
+    public Dictionary<string, NginxDirective> UpstreamBlocks { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The upstreams the converted locations forward to, in order of first use, with the scheme they use.</summary>
+    public Dictionary<string, string> UsedUpstreams { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Per used upstream, the forwarding settings its locations carry (nginx sets them per location).</summary>
+    public Dictionary<string, Dictionary<string, NginxDirective?>> UpstreamSettings { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The http block's <c>limit_req_zone</c>s by zone name.</summary>
+    public Dictionary<string, NginxDirective> Zones { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The locations each zone's <c>limit_req</c> is used by.</summary>
+    public Dictionary<string, List<NginxDirective>> ZoneUses { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The server's named locations (<c>@name</c>), by name with its '@'.</summary>
+    public Dictionary<string, NginxDirective> Named { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The regexes of the locations that do not serve files, to keep index files from being served as files.</summary>
+    public List<(System.Text.RegularExpressions.Regex Regex, NginxDirective Location)> ForwardingRegexes { get; } = [];
+
+    /// <summary>Records a leftover.</summary>
+    public void Leave(NginxDirective directive, string reason) => Leftovers.Add(Leftover.Of(directive, reason));
+
+    /// <summary>
+    /// Whether a <c>proxy_pass</c> target is the app itself (<see cref="ImportSettings.App"/>): its upstream name, or
+    /// its <c>host:port</c> with or without the scheme.
+    /// </summary>
+    public bool IsApp(Uri pass)
+    {
+        var app = Settings.App;
+        if (string.IsNullOrEmpty(app))
+        {
+            return false;
+        }
+
+        var bare = app.Contains("://", StringComparison.Ordinal) ? app[(app.IndexOf("://", StringComparison.Ordinal) + 3)..].TrimEnd('/') : app;
+        return string.Equals(pass.Authority, bare, StringComparison.OrdinalIgnoreCase)
+            || pass.IsDefaultPort && string.Equals(pass.Host, bare, StringComparison.OrdinalIgnoreCase);
+    }
+}
