@@ -48,11 +48,24 @@ internal static class NginxImporter
         }
 
         RateLimits.ReportSharedZones(context);
-        context.Leftovers.Sort(static (a, b) => Order(a).CompareTo(Order(b)));
+        // In the order nginx reads the directives, includes in place.
+        var order = new Dictionary<SourcePosition, int>();
+        Number(top, order);
+        context.Leftovers.Sort((a, b) => order.GetValueOrDefault(a.Position, int.MaxValue).CompareTo(order.GetValueOrDefault(b.Position, int.MaxValue)));
         return new ImportResult(new JsonObject { ["ProductionServing"] = section }, context.Leftovers, ChosenServer.Names(chosen.Server));
     }
 
-    private static (string, int, int) Order(Leftover leftover) => (leftover.Position.File, leftover.Position.Line, leftover.Position.Column);
+    private static void Number(IReadOnlyList<NginxDirective> directives, Dictionary<SourcePosition, int> order)
+    {
+        foreach (var directive in directives)
+        {
+            order.TryAdd(directive.Position, order.Count);
+            if (directive.Block is { } block)
+            {
+                Number(block, order);
+            }
+        }
+    }
 
     /// <summary>The main context: nginx's process settings need nothing; other modules' blocks are not HTTP.</summary>
     private static void ReadTopLevel(IReadOnlyList<NginxDirective> top, ImportContext context)
@@ -107,32 +120,20 @@ internal static class NginxImporter
         }
 
         LocationConverter.CollectForwardingRegexes(block, context);
-        var serverReturn = block.FirstOrDefault(static d => d.Name == "return");
-        if (serverReturn is not null)
+        var serverReturn = LocationConverter.Find(block, "return");
+        if (serverReturn is not null && LocationDirectives.Return(serverReturn, scope, captures: 0, context) is { } answer)
         {
             // nginx runs a server-level return before it selects a location: it answers every request.
-            var location = new JsonObject { ["Match"] = "/" };
-            if (LocationDirectives.Return(serverReturn, scope, captures: 0, context) is { } answer)
-            {
-                location["Return"] = answer;
-                locations.Add(location);
-            }
-
-            foreach (var directive in block)
-            {
-                if (directive.Name == "location")
-                {
-                    context.Leave(directive, "never reached in nginx: the server's return answers every request first");
-                }
-            }
-
-            return;
+            locations.Add(new JsonObject { ["Match"] = "/", ["Return"] = answer });
         }
 
         foreach (var directive in block)
         {
             switch (directive.Name)
             {
+                case "location" when directive.Block is not null && serverReturn is not null:
+                    context.Leave(directive, "never reached in nginx: the server's return answers every request first");
+                    break;
                 case "location" when directive.Block is not null:
                     LocationConverter.Convert(directive, scope, outer: null, locations, context);
                     break;
@@ -147,7 +148,7 @@ internal static class NginxImporter
             }
         }
 
-        if (!hasRoot)
+        if (!hasRoot && serverReturn is null && scope.Get("root") is not null)
         {
             // A request no location matches is served from the server's root in nginx (the library would hand it
             // to the app): a location / keeps that.
