@@ -55,6 +55,10 @@ public sealed class DocsExamplesTests
         {
             await using var host = await ServingHost.StartAsync(document, contentRoot: contentRoot);
         }
+        catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
+        {
+            Assert.Fail($"{example}: a host does not start with it: {ex}\n\nChecked as:\n{document}");
+        }
         finally
         {
             Directory.Delete(contentRoot, recursive: true);
