@@ -95,7 +95,7 @@ internal sealed class ProductionServingMiddleware
             return ErrorResponse.Answer(context, ServingError.InvalidRequestTarget);
         }
 
-        // The status page is matched before every configured location (README, "Status page"), for the clients it
+        // The status page is matched before every configured location (docs/observability.md, "Status page"), for the clients it
         // allows; for anyone else its paths go on to the locations, as if it did not exist.
         if (snapshot.Status is { } status && status.TryServe(context, path, snapshot, _observer.Status, out var page))
         {

@@ -27,7 +27,7 @@ public sealed class ServingErrorFeature
 
     /// <summary>
     /// The error's <c>error.type</c>: the name metrics, logs, the access log and the status page give it
-    /// (<c>upstream_reset</c>, <c>queue_full</c>, …; README, "Why a request failed").
+    /// (<c>upstream_reset</c>, <c>queue_full</c>, …; docs/observability.md, "Why a request failed").
     /// </summary>
     public string ErrorType => Diagnostics.ErrorTypes.Of(Error);
 

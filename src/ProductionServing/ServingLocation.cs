@@ -48,7 +48,7 @@ public sealed class ServingLocation
     /// </summary>
     public string? Pool { get; }
 
-    /// <summary>The location's directives (README, "Location directives"), for what reads them as the response starts; null when it has none.</summary>
+    /// <summary>The location's directives (docs/directives.md), for what reads them as the response starts; null when it has none.</summary>
     internal LocationDirectives? Directives { get; }
 
     /// <inheritdoc/>

@@ -6,7 +6,7 @@ namespace ProductionServing;
 /// </summary>
 /// <remarks>
 /// A location with <see cref="LocationOptions.AccessLog"/> <see langword="false"/> is not logged (nginx
-/// <c>access_log off</c>). README, "Access log", gives the exact format.
+/// <c>access_log off</c>). docs/observability.md, "Access log", gives the exact format.
 /// </remarks>
 public sealed class AccessLogOptions
 {

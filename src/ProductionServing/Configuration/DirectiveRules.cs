@@ -5,7 +5,7 @@ using ProductionServing.Routing;
 
 namespace ProductionServing.Configuration;
 
-/// <summary>Validation of a location's directives (README, "Location directives"): <c>Return</c>, <c>Headers</c>, <c>MaxBodySize</c>, <c>Allow</c>, <c>Proxy.SetHeaders</c>.</summary>
+/// <summary>Validation of a location's directives (docs/directives.md): <c>Return</c>, <c>Headers</c>, <c>MaxBodySize</c>, <c>Allow</c>, <c>Proxy.SetHeaders</c>.</summary>
 internal static class DirectiveRules
 {
     /// <summary>Headers that frame the message or belong to one connection (RFC 9110 §7.6.1): the server sets them, not a directive.</summary>

@@ -4,7 +4,7 @@ using ProductionServing.Configuration;
 namespace ProductionServing.Diagnostics;
 
 /// <summary>
-/// The access log of one configuration (nginx's <c>access_log</c>; README, "Access log"): at each request's start the
+/// The access log of one configuration (nginx's <c>access_log</c>; docs/observability.md, "Access log"): at each request's start the
 /// middleware installs a body that counts the bytes sent (<see cref="Begin"/>), and at its end one line is
 /// written in the configured format to the sink (<see cref="End"/>), unless the location that served it
 /// has <see cref="LocationOptions.AccessLog"/> off.

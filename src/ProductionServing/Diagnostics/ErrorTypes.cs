@@ -3,7 +3,7 @@ namespace ProductionServing.Diagnostics;
 /// <summary>
 /// The one <c>error.type</c> vocabulary of metrics, logs, the access log, the status page and
 /// <see cref="ServingErrorFeature.ErrorType"/>: a short snake_case name for each reason a request failed
-/// (README, "Why a request failed", lists them). OpenTelemetry's <c>error.type</c> attribute takes
+/// (docs/observability.md, "Why a request failed", lists them). OpenTelemetry's <c>error.type</c> attribute takes
 /// "a low-cardinality string describing the class of error"; these are ours, one per cause the code tells
 /// apart, so a dashboard can split 502s into refused connections, resets and invalid responses.
 /// </summary>

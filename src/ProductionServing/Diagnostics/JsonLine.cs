@@ -9,7 +9,7 @@ using ProductionServing.Directives;
 namespace ProductionServing.Diagnostics;
 
 /// <summary>
-/// The <c>json</c> line: one JSON object with the <c>combined</c> line's fields, named and typed (README,
+/// The <c>json</c> line: one JSON object with the <c>combined</c> line's fields, named and typed (docs/observability.md,
 /// "Access log", lists them): numbers are numbers (seconds with a millisecond resolution), an absent value
 /// is <c>null</c> rather than <c>-</c>, and the upstream fields are arrays with one entry per server tried.
 /// Strings are written as the client sent them, escaped only as JSON needs: non-ASCII stays UTF-8

@@ -6,7 +6,7 @@ using ProductionServing.Static;
 namespace ProductionServing.Diagnostics;
 
 /// <summary>
-/// The instruments of the <c>ProductionServing</c> meter (README, "Metrics", lists each with its unit, tags
+/// The instruments of the <c>ProductionServing</c> meter (docs/observability.md, "Metrics", lists each with its unit, tags
 /// and meaning). Names follow the OpenTelemetry conventions: dotted lower-case, UCUM units, durations in
 /// seconds, and tags from closed sets (a location is its <c>Match</c> text, never the request's path).
 /// </summary>

@@ -15,7 +15,7 @@ namespace ProductionServing.Directives;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Never compressed (README, "Compress, in detail", after nginx's gzip filter): a status below 200, 204, 206 and
+/// Never compressed (docs/directives.md, "Compress, in detail", after nginx's gzip filter): a status below 200, 204, 206 and
 /// 304; a response with <c>Content-Encoding</c> or <c>Content-Range</c>; <c>Cache-Control: no-transform</c>
 /// (RFC 9110 §7.7); a <c>Content-Length</c> below <c>MinLength</c>; a type not listed. A response that could
 /// be compressed gets <c>Vary: Accept-Encoding</c> whether or not this client takes a coding, so a cache

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http.Features;
 namespace ProductionServing.Directives;
 
 /// <summary>
-/// What a location does besides its handler (README, "Location directives"), compiled once: who may use it (<c>Allow</c>), how large
+/// What a location does besides its handler (docs/directives.md), compiled once: who may use it (<c>Allow</c>), how large
 /// a body it takes (<c>MaxBodySize</c>) and the headers its responses get (<c>Headers</c>). The middleware runs
 /// them in nginx's order; null on a location that has none.
 /// </summary>

@@ -41,7 +41,7 @@ internal readonly struct RateLimitKey : IEquatable<RateLimitKey>
         }
 
         // An IPv4 client of a dual-stack socket is the same client as over IPv4 (Allow and $remote_addr fold it
-        // too, README "Location directives"), read from the bytes rather than through MapToIPv4, which allocates.
+        // too, docs/directives.md), read from the bytes rather than through MapToIPv4, which allocates.
         if (written == 4 || address.IsIPv4MappedToIPv6)
         {
             key = new RateLimitKey(IPv4, 0, BinaryPrimitives.ReadUInt32BigEndian(bytes.Slice(written - 4, 4)), null);

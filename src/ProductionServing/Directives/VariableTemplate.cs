@@ -11,7 +11,7 @@ namespace ProductionServing.Directives;
 /// variable hands back the request's own string, and a constant hands back itself.
 /// </summary>
 /// <remarks>
-/// The variables (README, "Variables") are a subset of nginx's: <c>$scheme</c>, <c>$host</c>, <c>$request_uri</c>, <c>$uri</c>, <c>$args</c>,
+/// The variables (docs/directives.md, "Variables") are a subset of nginx's: <c>$scheme</c>, <c>$host</c>, <c>$request_uri</c>, <c>$uri</c>, <c>$args</c>,
 /// <c>$request_method</c>, <c>$remote_addr</c>, <c>$request_id</c>, <c>$http_NAME</c>, <c>$cookie_NAME</c> and
 /// <c>$1</c>…<c>$9</c>, written <c>$name</c> or <c>${name}</c> (nginx's form for a name followed by letters). As
 /// in nginx, a name runs over letters, digits and '_', a capture is one digit, and a '$' that starts no name

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace ProductionServing.Pools;
 
 /// <summary>
-/// Graceful shutdown of the pools (README, "Pools", Shutdown), gunicorn's graceful stop in-process. When the host starts
+/// Graceful shutdown of the pools (docs/pools.md, Shutdown), gunicorn's graceful stop in-process. When the host starts
 /// stopping, new arrivals get 503 with <c>Retry-After</c> while queued and running requests go on; just
 /// before the host's <c>ShutdownTimeout</c> runs out, requests still queued get 503 (answered, not dropped
 /// with their connection); once every pool is drained, or the timeout has passed, the dedicated threads end.

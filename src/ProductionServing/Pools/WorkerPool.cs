@@ -5,7 +5,7 @@ using ProductionServing.Diagnostics;
 namespace ProductionServing.Pools;
 
 /// <summary>
-/// A named worker pool (gunicorn's workers in-process; README, "Pools"). Admission: a request runs when fewer
+/// A named worker pool (gunicorn's workers in-process; docs/pools.md). Admission: a request runs when fewer
 /// than the limit run; otherwise it waits in the queue (up to <c>QueueLimit</c>, at most
 /// <c>QueueTimeout</c>) and a finishing request hands its slot straight to the next waiter; otherwise
 /// 503 with <c>Retry-After</c>, and the app never sees it. The app then runs on the caller's thread, or
@@ -375,7 +375,7 @@ internal sealed partial class WorkerPool
     {
         // Once the pool is stopping, nothing joins the queue any more: shedding old waiters would make room
         // for no newer request, so every waiter (admitted before the stop) runs, oldest first, and only the
-        // shutdown timeout's deadline may still refuse them (README "Pools" → "Shutdown").
+        // shutdown timeout's deadline may still refuse them (docs/pools.md, "Shutdown").
         if (_stopping || !_standing.Observe(now, _queue.Count, _target, _interval))
         {
             return false;

@@ -12,7 +12,7 @@ internal sealed class WorkerThread
     /// How many times an idle worker yields its core before it sleeps. Waking a sleeping thread costs a
     /// futex call and a context switch on both sides (on a virtualized core, tens of microseconds); under
     /// load the next request is usually handed over within a few yields, to a worker still awake (the
-    /// README's "Worker pools" has the measurement).
+    /// docs/performance.md, "Worker pools", has the measurement).
     /// </summary>
     private const int IdleYields = 16;
 

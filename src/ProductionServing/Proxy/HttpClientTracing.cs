@@ -7,7 +7,7 @@ namespace ProductionServing.Proxy;
 /// ActivitySource, or the legacy <c>HttpHandlerDiagnosticListener</c>). SocketsHttpHandler creates an
 /// Activity for every request made while an Activity is current, and ASP.NET Core makes one for every
 /// incoming request as soon as logging scopes or tracing are on: for a forwarded request that no one
-/// observes, that Activity is garbage (README, "Upstream forwarding", has the measured cost). Forwarding
+/// observes, that Activity is garbage (docs/performance.md, "Upstream forwarding", has the measured cost). Forwarding
 /// then runs without the current Activity, and <see cref="TraceContext"/> writes the request Activity's
 /// trace context itself.
 /// </summary>

@@ -94,7 +94,7 @@ internal static class ProxyResponse
                 // hint makes the pipe rent from ArrayPool<byte>.Shared, whose per-core stacks run dry with
                 // many requests in flight and then allocate. Once a read fills a block the body is large:
                 // 64 KiB reads (YARP's StreamCopier buffer) then mean a sixteenth of the reads, flushes and
-                // send calls. Both were measured (README, "Upstream forwarding").
+                // send calls. Both were measured (docs/performance.md, "Upstream forwarding").
                 var memory = writer.GetMemory(sizeHint);
                 var read = body.ReadAsync(memory, timeout.Token);
                 var waiting = !read.IsCompleted;

@@ -13,7 +13,7 @@ internal sealed class Location(LocationPattern pattern, bool isInternal, Locatio
     /// <summary>Whether the location's directives use its regex's captures: selection then keeps the regex's match for them.</summary>
     public bool UsesCaptures { get; init; }
 
-    /// <summary>The location's directives (README, "Location directives"); null when it has none.</summary>
+    /// <summary>The location's directives (docs/directives.md); null when it has none.</summary>
     public Directives.LocationDirectives? Directives => Feature.Directives;
 
     /// <summary>Where this location's <c>TryFiles</c> <c>@app</c> goes when it keeps directives for the app's responses; null for the shared fallback.</summary>

@@ -370,7 +370,7 @@ internal sealed class FileLookup
 
     private FileEntry? Load(string physical)
     {
-        // Sidecars keep the original's Content-Type (README, "Static", Precompressed); they are found when the file is
+        // Sidecars keep the original's Content-Type (docs/static.md, Precompressed); they are found when the file is
         // loaded, so one added later is noticed when the file itself next changes.
         var contentType = ContentTypes.TryGetContentType(physical, out var type) ? new StringValues(type) : _defaultContentType;
         var brotli = _precompressed ? LoadSidecar(physical + ".br", contentType, "br") : null;

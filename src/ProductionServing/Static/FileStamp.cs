@@ -11,7 +11,7 @@ namespace ProductionServing.Static;
 /// </summary>
 /// <remarks>
 /// .NET has no call returning size and time together: <c>FileInfo.Length</c> costs a second system
-/// call (README, "Performance", Static files). Elsewhere, or where
+/// call (docs/performance.md, "Static files"). Elsewhere, or where
 /// <c>statx</c> is missing, the stamp falls back to <see cref="FileInfo"/> (size and modification time).
 /// </remarks>
 internal readonly partial record struct FileStamp(long Size, long ModifiedSeconds, long ModifiedNanoseconds, long ChangedSeconds, long ChangedNanoseconds, ulong Inode)

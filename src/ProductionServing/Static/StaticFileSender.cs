@@ -17,7 +17,7 @@ internal sealed class StaticFileSender
     /// <summary>
     /// The most bytes read from disk per write, so a huge file never grows memory. Reads are
     /// asynchronous: larger synchronous reads kept a request's thread through each read while others
-    /// waited, and measured slower with a worse p99 (README, "Static files").
+    /// waited, and measured slower with a worse p99 (docs/performance.md, "Static files").
     /// </summary>
     private const int ChunkSize = 64 * 1024;
 

@@ -7,7 +7,7 @@ using ProductionServing.Static;
 namespace ProductionServing.Status;
 
 /// <summary>
-/// <c>&lt;Path&gt;/status.json</c> (README, "Status page", documents each field): live state read from the
+/// <c>&lt;Path&gt;/status.json</c> (docs/observability.md, "Status page", documents each field): live state read from the
 /// registries now (pool busy and queued, server health and in-flight, cache entries and bytes), counts
 /// since the status page started, and the last seconds of history for the sparklines, oldest first.
 /// Field names are snake_case and stable; a new field may be added, none is renamed.

@@ -69,7 +69,7 @@ internal sealed class StatusEndpoint
             return false;
         }
 
-        // README, "Status page": anyone outside Allow gets 404, as if the page did not exist: the answer an unknown
+        // docs/observability.md, "Status page": anyone outside Allow gets 404, as if the page did not exist: the answer an unknown
         // file gets, whatever the locations behind would have done with the path.
         if (!Allow.Contains(context.Connection.RemoteIpAddress))
         {

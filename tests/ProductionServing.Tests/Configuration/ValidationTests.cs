@@ -272,7 +272,7 @@ public sealed class ValidationTests
     [Fact]
     public void ValidConfiguration_OfEverySection_HasNoProblems()
     {
-        // Each section of the README's "Configuration reference" at once (every handler, an upstream with every
+        // Each section of the reference in docs/ at once (every handler, an upstream with every
         // setting, pools, Status): every key binds and passes its own rules.
         var json = """
         { "ProductionServing": {

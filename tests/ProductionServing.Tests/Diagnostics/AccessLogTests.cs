@@ -10,7 +10,7 @@ using ProductionServing.Tests.Infrastructure;
 namespace ProductionServing.Tests.Diagnostics;
 
 /// <summary>
-/// The access log's lines (README, "Access log"): nginx's <c>combined</c> format with its escaping,
+/// The access log's lines (docs/observability.md, "Access log"): nginx's <c>combined</c> format with its escaping,
 /// then the timing, upstream and location fields, or the same as JSON, for requests whose every field is known.
 /// The clock is a FakeTimeProvider set to 2026-12-05 08:01:02 UTC, so the time and <c>rt=</c> are exact.
 /// </summary>

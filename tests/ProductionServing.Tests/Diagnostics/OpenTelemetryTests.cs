@@ -6,7 +6,7 @@ using ProductionServing.Tests.Infrastructure;
 namespace ProductionServing.Tests.Diagnostics;
 
 /// <summary>
-/// The README's OpenTelemetry setup, as an app writes it (<c>AddOpenTelemetry().WithMetrics(m =&gt;
+/// The OpenTelemetry setup of docs/observability.md, as an app writes it (<c>AddOpenTelemetry().WithMetrics(m =&gt;
 /// m.AddMeter("ProductionServing"))</c>), exports ProductionServing's instruments: here to memory, where an
 /// app would use OTLP or Prometheus.
 /// </summary>

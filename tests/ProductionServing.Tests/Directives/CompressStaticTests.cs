@@ -8,7 +8,7 @@ using static ProductionServing.Tests.Directives.Compression;
 namespace ProductionServing.Tests.Directives;
 
 /// <summary>
-/// <c>Compress</c> on static locations (README, "Compress, in detail"): cached files compressed once, served by the client's
+/// <c>Compress</c> on static locations (docs/directives.md, "Compress, in detail"): cached files compressed once, served by the client's
 /// preference, with nginx's rules from nginx-tests gzip.t (HEAD, cleared Accept-Ranges) and gzip_static's
 /// (a sidecar wins), and never for ranges, other types, short files or <c>no-transform</c>.
 /// </summary>

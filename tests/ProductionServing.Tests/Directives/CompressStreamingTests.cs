@@ -12,7 +12,7 @@ namespace ProductionServing.Tests.Directives;
 /// <summary>
 /// <c>Compress</c> on responses that flow (App and Proxy locations): compressed as they are written, each
 /// flush reaching the client (server-sent events one by one, nginx-tests gzip_flush.t), and left alone in
-/// the cases the README ("Compress, in detail") and ASP.NET Core's ResponseCompression tests list.
+/// the cases docs/directives.md ("Compress, in detail") and ASP.NET Core's ResponseCompression tests list.
 /// </summary>
 public sealed class CompressStreamingTests
 {

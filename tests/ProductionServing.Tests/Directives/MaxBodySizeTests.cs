@@ -45,7 +45,7 @@ public sealed class MaxBodySizeTests
         using var announced = await host.Client.PostAsync("/small/upload", new ByteArrayContent(new byte[100]));
 
         // Kestrel measures a chunked body with its framing (each chunk's size line and CRLFs), so one chunk of
-        // 100 bytes would count as 110: the README tells nginx users so.
+        // 100 bytes would count as 110: docs/directives.md tells nginx users so.
         using var chunked = await PostChunkedAsync(host, "/small/upload", 80);
 
         Assert.Equal(HttpStatusCode.OK, announced.StatusCode);

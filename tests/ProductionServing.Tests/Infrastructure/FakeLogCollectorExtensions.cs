@@ -4,7 +4,7 @@ namespace ProductionServing.Tests.Infrastructure;
 
 /// <summary>
 /// Log assertions on what the project's log contract fixes, the event id and the structured fields
-/// (README, "Logging"), never on the prose of a message.
+/// (docs/operating.md, "Logging"), never on the prose of a message.
 /// </summary>
 internal static class FakeLogCollectorExtensions
 {

@@ -6,7 +6,7 @@ namespace ProductionServing.Tests.Infrastructure;
 
 /// <summary>
 /// The JSON configuration tests give <see cref="ServingHost"/> and <see cref="TestConfig"/>, shaped as an
-/// app's appsettings.json (README, "Configuration reference"). Each method returns JSON text, so a test
+/// app's appsettings.json (docs/configuration.md). Each method returns JSON text, so a test
 /// can still write a location or a group's settings as a literal, which reads as the configuration a user
 /// would write; the builder only saves the envelope and the repeated shapes.
 /// </summary>

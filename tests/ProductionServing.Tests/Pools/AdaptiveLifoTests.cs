@@ -5,7 +5,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
-/// <summary>QueueOrder AdaptiveLifo (README, "Pools", Adaptive LIFO): once the queue has stood past the target over an interval, newest first, and the old are shed with 503.</summary>
+/// <summary>QueueOrder AdaptiveLifo (docs/pools.md, Adaptive LIFO): once the queue has stood past the target over an interval, newest first, and the old are shed with 503.</summary>
 public sealed class AdaptiveLifoTests
 {
     [Fact]

@@ -6,7 +6,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
-/// <summary>Admission (README, "Pools", Admission): at most the limit runs, up to QueueLimit waits in order, the rest get 503 + Retry-After without running the app.</summary>
+/// <summary>Admission (docs/pools.md, Admission): at most the limit runs, up to QueueLimit waits in order, the rest get 503 + Retry-After without running the app.</summary>
 public sealed class AdmissionTests
 {
     private static readonly string OneSlotOneQueued = PoolTestApp.Config(""" "p": { "MaxConcurrency": 1, "QueueLimit": 1 } """);

@@ -6,7 +6,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
-/// <summary>DedicatedThreads (README, "Pools", Dedicated threads): app code and its continuations run on the pool's own named threads, so blocking code starves no one else.</summary>
+/// <summary>DedicatedThreads (docs/pools.md, Dedicated threads): app code and its continuations run on the pool's own named threads, so blocking code starves no one else.</summary>
 public sealed class DedicatedThreadTests
 {
     private static string Dedicated(int workers, int queueLimit = 64) => PoolTestApp.Config(

@@ -9,7 +9,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
-/// <summary>The pools' instruments (README, "Metrics") and their <c>Server-Timing</c> field, read after real requests.</summary>
+/// <summary>The pools' instruments (docs/observability.md, "Metrics") and their <c>Server-Timing</c> field, read after real requests.</summary>
 public sealed class PoolMetricsTests
 {
     private const string QueueLength = "production_serving.pool.queue.length";

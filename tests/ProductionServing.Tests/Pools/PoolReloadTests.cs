@@ -3,7 +3,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
-/// <summary>Reload (README, "Pools", Reload): a reloaded pool takes its new limits without dropping what it holds.</summary>
+/// <summary>Reload (docs/pools.md, Reload): a reloaded pool takes its new limits without dropping what it holds.</summary>
 public sealed class PoolReloadTests
 {
     [Fact]

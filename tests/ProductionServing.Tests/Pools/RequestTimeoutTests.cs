@@ -6,7 +6,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
-/// <summary>RequestTimeout (README, "Pools", Request timeout): cancel through RequestAborted, 504 if nothing was sent, and a stuck worker is replaced so the pool keeps its capacity.</summary>
+/// <summary>RequestTimeout (docs/pools.md, Request timeout): cancel through RequestAborted, 504 if nothing was sent, and a stuck worker is replaced so the pool keeps its capacity.</summary>
 public sealed class RequestTimeoutTests
 {
     private static async Task<(PoolTestApp App, FakeTimeProvider Time)> StartAsync(string pool)

@@ -6,7 +6,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Pools;
 
-/// <summary>Shutdown (README, "Pools", Shutdown): new arrivals get 503, queued and running requests drain, nothing admitted is dropped, dedicated threads end.</summary>
+/// <summary>Shutdown (docs/pools.md, Shutdown): new arrivals get 503, queued and running requests drain, nothing admitted is dropped, dedicated threads end.</summary>
 public sealed class ShutdownTests
 {
     [Fact]

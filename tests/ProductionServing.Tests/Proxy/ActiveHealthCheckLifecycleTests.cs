@@ -24,7 +24,7 @@ public sealed class ActiveHealthCheckLifecycleTests
     [Fact]
     public async Task HealthState_SurvivesAReloadThatKeepsTheServer()
     {
-        // README, "Proxy and Upstreams", Reload: a server that stays "keeps its health" (nginx Plus keeps it for "persistent").
+        // docs/proxy.md, Reload: a server that stays "keeps its health" (nginx Plus keeps it for "persistent").
         var time = new FakeTimeProvider();
         await using var a = await HealthCheckedUpstream.StartAsync("a");
         await using var b = await HealthCheckedUpstream.StartAsync("b");

@@ -50,7 +50,7 @@ public sealed class ForwardingTests
     [Fact]
     public async Task UpstreamConnections_AreKeptAlive_AndForwardingAddsNoCookiesRedirectsOrDecompression()
     {
-        // README, "Proxy and Upstreams", Connections: "One pool per upstream group (SocketsHttpHandler,
+        // docs/proxy.md, Connections: "One pool per upstream group (SocketsHttpHandler,
         // HTTP/1.1 keep-alive), with no cookies, redirects, decompression or system proxy."
         var gzipped = new byte[] { 0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x01, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
         await using var upstream = await UpstreamHost.StartAsync(context =>

@@ -248,7 +248,7 @@ public sealed class HeaderTests
         // of keep-alive, close and upgrade, Kestrel replaces all of it with that option before the app runs
         // (HttpHeaders.ParseConnection in dotnet/aspnetcore src/Servers/Kestrel/Core/src/Internal/Http/HttpHeaders.cs)
         // and keeps no raw header bytes (dotnet/aspnetcore#6210), so the other names are unknowable here.
-        // Should Kestrel ever keep them, ProxyHeaders removes their fields as it does above: update the README then.
+        // Should Kestrel ever keep them, ProxyHeaders removes their fields as it does above: update docs/proxy.md then.
         var reached = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var upstream = await UpstreamHost.NamedAsync("ok");
         await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address), beforeServing: app => app.Use((context, next) =>

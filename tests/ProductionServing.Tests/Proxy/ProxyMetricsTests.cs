@@ -11,7 +11,7 @@ using ProductionServing.Tests.Infrastructure;
 namespace ProductionServing.Tests.Proxy;
 
 /// <summary>
-/// The upstream instruments (README, "Metrics") after real requests through the proxy: each attempt's
+/// The upstream instruments (docs/observability.md, "Metrics") after real requests through the proxy: each attempt's
 /// count, durations and <c>error.type</c>, the requests rejected before any attempt, and each server's
 /// health and active requests. Collectors are scoped to the host's meter factory, so other tests running
 /// at the same time do not reach them.

@@ -6,7 +6,7 @@ using ProductionServing.Tests.Infrastructure;
 namespace ProductionServing.Tests.Proxy;
 
 /// <summary>
-/// Retries on another server (README, "Proxy and Upstreams", <c>Retries</c>; nginx proxy_next_upstream "error timeout" with
+/// Retries on another server (docs/proxy.md, <c>Retries</c>; nginx proxy_next_upstream "error timeout" with
 /// "non_idempotent" off): a request that certainly was not sent (the connection failed) goes to the
 /// next server whatever its method; after a reset or timeout only an idempotent request whose body was
 /// not sent yet does. Cases after nginx-tests proxy_next_upstream.t and YARP's retry discussions.

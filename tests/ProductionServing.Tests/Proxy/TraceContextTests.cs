@@ -10,7 +10,7 @@ using ProductionServing.Tests.Infrastructure;
 namespace ProductionServing.Tests.Proxy;
 
 /// <summary>
-/// W3C Trace Context on forwarded requests (README, "Trace context"): the upstream's <c>traceparent</c> names the
+/// W3C Trace Context on forwarded requests (docs/observability.md, "Trace context"): the upstream's <c>traceparent</c> names the
 /// request's span (or, when outgoing HTTP tracing is observed, the HttpClient span that is its child)
 /// and carries the request's trace id, which is the client's when it sent one; with no Activity at all
 /// the client's headers pass as they came. The upstream echoes the trace headers it received.

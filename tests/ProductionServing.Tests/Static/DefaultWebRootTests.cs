@@ -3,7 +3,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Static;
 
-/// <summary>With no configuration at all, files of wwwroot are served and everything else goes to the app (README, "Configuration reference"; nginx's <c>try_files $uri @app</c>).</summary>
+/// <summary>With no configuration at all, files of wwwroot are served and everything else goes to the app (docs/configuration.md; nginx's <c>try_files $uri @app</c>).</summary>
 public sealed class DefaultWebRootTests
 {
     [Fact]

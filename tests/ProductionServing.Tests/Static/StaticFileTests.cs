@@ -4,7 +4,7 @@ using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Static;
 
-/// <summary>Files, folders, methods and headers of static locations (README, "Static"), over real Kestrel.</summary>
+/// <summary>Files, folders, methods and headers of static locations (docs/static.md), over real Kestrel.</summary>
 public sealed class StaticFileTests(StaticHostFixture fixture) : IClassFixture<StaticHostFixture>
 {
     private readonly HttpClient _client = fixture.Client;
