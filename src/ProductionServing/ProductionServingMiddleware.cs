@@ -317,6 +317,13 @@ internal sealed class ProductionServingMiddleware
     }
 
     /// <summary>Selects the location for <paramref name="path"/>; false when a regex timed out (nginx answers 500 when a location regex fails).</summary>
+    /// <summary>
+    /// Whether <paramref name="path"/> selects another location than the request's (a regex whose match times out
+    /// counts as another: the redirect then answers that error).
+    /// </summary>
+    public bool SelectsAnother(in ServingRequest from, string path) =>
+        !TrySelect(from.Snapshot, path, out var location, out _) || !ReferenceEquals(location, from.Location);
+
     private bool TrySelect(ServingSnapshot snapshot, string path, out Location location, out Match? captures)
     {
         try

@@ -29,9 +29,6 @@ internal sealed class ImportContext(ImportSettings settings)
     /// <summary>The server's named locations (<c>@name</c>), by name with its '@'.</summary>
     public Dictionary<string, NginxDirective> Named { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>The regexes of the locations that do not serve files, to keep index files from being served as files.</summary>
-    public List<(System.Text.RegularExpressions.Regex Regex, NginxDirective Location)> ForwardingRegexes { get; } = [];
-
     /// <summary>Records a leftover.</summary>
     public void Leave(NginxDirective directive, string reason) => Leftovers.Add(Leftover.Of(directive, reason));
 

@@ -29,37 +29,6 @@ internal static class LocationConverter
     public static bool IsRootPrefix(NginxDirective location) =>
         TryPattern(location, out var pattern) && pattern.Modifier is "" or "^~" && pattern.Text == "/";
 
-    /// <summary>
-    /// The regexes of locations that forward or answer (not files), nested ones included: an <c>index</c> file such
-    /// as <c>index.php</c> is an internal redirect in nginx that such a location takes, so it must not be served
-    /// as a file here.
-    /// </summary>
-    public static void CollectForwardingRegexes(IReadOnlyList<NginxDirective> block, ImportContext context)
-    {
-        foreach (var directive in block)
-        {
-            if (directive.Name != "location" || directive.Block is null)
-            {
-                continue;
-            }
-
-            if (TryPattern(directive, out var pattern) && pattern.IsRegex && Forwards(directive.Block))
-            {
-                try
-                {
-                    var options = pattern.Modifier == "~*" ? RegexOptions.IgnoreCase | RegexOptions.CultureInvariant : RegexOptions.CultureInvariant;
-                    context.ForwardingRegexes.Add((new Regex(pattern.Text, options, TimeSpan.FromSeconds(1)), directive));
-                }
-                catch (ArgumentException)
-                {
-                    // Reported when the location itself is converted.
-                }
-            }
-
-            CollectForwardingRegexes(directive.Block, context);
-        }
-    }
-
     /// <summary>Converts a location and its nested locations into <paramref name="locations"/>.</summary>
     public static void Convert(NginxDirective location, Scope parent, Pattern? outer, JsonArray locations, ImportContext context)
     {
@@ -243,14 +212,7 @@ internal static class LocationConverter
         var files = new JsonArray();
         foreach (var file in index.Arguments)
         {
-            var forwarded = context.ForwardingRegexes.Find(entry => entry.Regex.IsMatch("/" + file));
-            if (forwarded.Regex is not null)
-            {
-                // nginx redirects internally to /index.php, which that location forwards; the library's Index
-                // serves the file itself, so it would send the script's source.
-                context.Leave(index, $"the index file '{file}' is left out: nginx hands it to the location at line {forwarded.Location.Position.Line}, and here an index file is sent as a file; use try_files $uri $uri/ /{file}$is_args$args");
-            }
-            else if (file.Contains('$', StringComparison.Ordinal) || file.StartsWith('/'))
+            if (file.Contains('$', StringComparison.Ordinal) || file.StartsWith('/'))
             {
                 context.Leave(index, $"the index file '{file}' is left out: index files here are names within the folder, without variables");
             }
@@ -374,20 +336,6 @@ internal static class LocationConverter
             default:
                 return false;
         }
-    }
-
-    /// <summary>Whether a location's block forwards or answers instead of serving files.</summary>
-    private static bool Forwards(IReadOnlyList<NginxDirective> block)
-    {
-        foreach (var directive in block)
-        {
-            if (directive.Name is "proxy_pass" or "return" || Array.IndexOf(DirectiveTable.ForeignHandlers, directive.Name) >= 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     internal static NginxDirective? Find(IReadOnlyList<NginxDirective> block, string name)

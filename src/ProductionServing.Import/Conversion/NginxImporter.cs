@@ -119,7 +119,6 @@ internal static class NginxImporter
             hasRoot |= directive.Name == "location" && LocationConverter.IsRootPrefix(directive);
         }
 
-        LocationConverter.CollectForwardingRegexes(block, context);
         var serverReturn = LocationConverter.Find(block, "return");
         if (serverReturn is not null && LocationDirectives.Return(serverReturn, scope, captures: 0, context) is { } answer)
         {

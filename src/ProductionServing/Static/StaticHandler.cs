@@ -66,7 +66,7 @@ internal sealed class StaticHandler : LocationHandler
         return Files.Find(path, out var entry) switch
         {
             FileKind.File => _sender.SendAsync(context, path, entry!),
-            FileKind.Directory => ServeDirectoryAsync(context, path),
+            FileKind.Directory => ServeDirectoryAsync(request, path),
             _ => ErrorResponse.Answer(context, ServingError.FileNotFound),
         };
     }
@@ -95,7 +95,7 @@ internal sealed class StaticHandler : LocationHandler
 
             if (kind == FileKind.Directory && wantsFolder)
             {
-                return ServeDirectoryAsync(context, candidate);
+                return ServeDirectoryAsync(request, candidate);
             }
         }
 
@@ -126,21 +126,26 @@ internal sealed class StaticHandler : LocationHandler
             : ErrorResponse.Answer(context, ServingError.FileNotFound);
     }
 
-    private Task ServeDirectoryAsync(HttpContext context, string path)
+    private Task ServeDirectoryAsync(in ServingRequest request, string path)
     {
+        var context = request.Context;
         if (!path.EndsWith('/'))
         {
             // nginx answers a folder without its trailing slash with 301 to the slash form, so that
             // relative links in its index page resolve inside it.
-            var request = context.Request;
+            var http = context.Request;
             context.Response.StatusCode = StatusCodes.Status301MovedPermanently;
-            context.Response.Headers.Location = (request.PathBase + new PathString(path + "/")).ToUriComponent() + request.QueryString.ToUriComponent();
+            context.Response.Headers.Location = (http.PathBase + new PathString(path + "/")).ToUriComponent() + http.QueryString.ToUriComponent();
             return Task.CompletedTask;
         }
 
         if (Files.FindIndex(path, _index, out var index, out var entry))
         {
-            return _sender.SendAsync(context, index, entry);
+            // nginx's index module redirects internally to the index file's path, which may select another
+            // location: index.php, which a regex location forwards, must not be sent as a file from this one.
+            return request.Flow.SelectsAnother(request, index)
+                ? request.Flow.RedirectAsync(request, index, context.Request.QueryString.Value ?? "", handedOff: false)
+                : _sender.SendAsync(context, index, entry);
         }
 
         if (_autoIndex && Files.TryMap(path, out var folder))

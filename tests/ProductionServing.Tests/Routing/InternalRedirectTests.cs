@@ -121,6 +121,22 @@ public sealed class InternalRedirectTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task AnIndexFileAnotherLocationSelects_IsServedThere_NotSentAsAFile()
+    {
+        // nginx's index module redirects internally to the index file: "index index.php" with a location that
+        // forwards .php runs the script; the file's source never goes out.
+        _site.Write("php/index.php", "<?php echo 'source'; ?>");
+        _site.Write("php/docs/index.html", "docs index");
+        await using var host = await StartAsync(withStatic: true);
+
+        var script = await host.Client.GetStringAsync(new Uri("/php/?page=2", UriKind.Relative));
+        var docs = await host.Client.GetStringAsync(new Uri("/php/docs/", UriKind.Relative));
+
+        Assert.Equal("pool=workers thread=ProductionServing worker workers#1 GET /php/index.php?page=2 handler=App", script);
+        Assert.Equal("docs index", docs);
+    }
+
+    [Fact]
     public async Task AppFallback_IsTheNamedLocationAtApp()
     {
         await using var host = await StartAsync(withStatic: true);
@@ -186,6 +202,8 @@ public sealed class InternalRedirectTests : IAsyncLifetime, IDisposable
             { "Match": "/try-query/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/workers/q?from=try" ] } },
             { "Match": "/try-args/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/workers/index.php?$args" ] } },
             { "Match": "/try-is-args/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/workers/index.php$is_args$args" ] } },
+            { "Match": "/php/", "Static": { "Alias": "{{root}}/php/", "Index": [ "index.php", "index.html" ] } },
+            { "Match": "~ ^/php/.*\\.php$", "Internal": true, "App": { "Pool": "workers" } },
             { "Match": "/try-named/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "@app" ] } },
             { "Match": "/try-loop/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "@app" ] } },
         """;
