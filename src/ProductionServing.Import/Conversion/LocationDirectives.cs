@@ -18,10 +18,19 @@ internal static class LocationDirectives
     public static void Add(JsonObject location, Scope scope, bool handlerIsStatic, int captures, NginxDirective at, ImportContext context)
     {
         var headers = Headers(scope, captures, context);
-        if (!handlerIsStatic && !headers.ContainsKey("Cache-Control") && Expires(scope, context) is { } cacheControl)
+        // On files, expires is Static.CacheControl; on forwarded and app responses, the header.
+        var files = handlerIsStatic ? location["Static"]!.AsObject() : null;
+        var expires = files is null ? Expires(scope, context) : (string?)files["CacheControl"];
+        if (expires is not null && headers.ContainsKey("Cache-Control"))
         {
-            // On files, expires is Static.CacheControl; on forwarded and app responses, the header.
-            headers["Cache-Control"] = cacheControl;
+            // nginx sends expires' Cache-Control and add_header's as two lines, which mean their values joined
+            // (RFC 9110 §5.3): one header here.
+            headers["Cache-Control"] = expires + ", " + (string?)headers["Cache-Control"];
+            files?.Remove("CacheControl");
+        }
+        else if (expires is not null && files is null)
+        {
+            headers["Cache-Control"] = expires;
         }
 
         if (headers.Count > 0)

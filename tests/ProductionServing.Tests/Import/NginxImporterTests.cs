@@ -61,6 +61,15 @@ public sealed class NginxImporterTests : IDisposable
     }
 
     [Fact]
+    public void ExpiresWithAnAddedCacheControl_AreOneHeader()
+    {
+        var result = _folder.Import("""server { root /srv; gzip_static on; location /a/ { expires 1y; add_header Cache-Control "public, immutable"; } location /b/ { expires 1m; add_header Cache-Control public; proxy_pass http://127.0.0.1:5001; } }""");
+
+        result.Location("/a/").Is("""{ "Match": "/a/", "Static": { "Root": "/srv" }, "Headers": { "Cache-Control": "max-age=31536000, public, immutable" } }""");
+        result.Location("/b/")["Headers"].Is("""{ "Cache-Control": "max-age=60, public" }""");
+    }
+
+    [Fact]
     public void WithoutGzipStatic_SidecarsAreNotSent_AsInNginx()
     {
         var result = _folder.Import("server { root /srv; location / { } }");
