@@ -266,6 +266,13 @@ internal static class LocationDirectives
                 {
                     types.Add(type);
                 }
+
+                // The framework's map sends scripts as text/javascript (RFC 9239), nginx's mime.types as
+                // application/javascript: a list that names the one compresses the other.
+                if (type is "application/javascript" or "application/x-javascript" && !gzipTypes.Arguments.Contains("text/javascript"))
+                {
+                    types.Add("text/javascript");
+                }
             }
         }
 

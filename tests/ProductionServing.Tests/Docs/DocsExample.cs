@@ -39,24 +39,11 @@ internal sealed partial record DocsExample(string File, int Line, DocsExampleKin
         _ => Text,
     };
 
-    /// <summary>The repository root: the first folder above the test assembly that holds Library.sln.</summary>
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    /// <summary>The repository root.</summary>
+    public static string RepositoryRoot => ProductionServing.Tests.Infrastructure.Repository.Root;
 
     /// <summary>Every JSON example of README.md and docs/*.md, in file order.</summary>
     public static IReadOnlyList<DocsExample> All { get; } = FindAll();
-
-    private static string FindRepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (System.IO.File.Exists(Path.Combine(folder.FullName, "Library.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Library.sln in {AppContext.BaseDirectory} or any folder above it.");
-    }
 
     private static List<DocsExample> FindAll()
     {
