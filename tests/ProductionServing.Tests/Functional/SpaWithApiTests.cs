@@ -45,6 +45,7 @@ public sealed partial class SpaWithApiTests(SampleHost<SpaProgram> sample) : ICl
         var assets = Assets();
         Assert.Equal([".css", ".js"], assets.Select(static a => Path.GetExtension(a)).Order(StringComparer.Ordinal));
         var index = await File.ReadAllTextAsync(Path.Combine(WebRoot, "index.html"));
+        var readme = await File.ReadAllTextAsync(Path.Combine(WebRoot, "..", "README.md"));
 
         foreach (var asset in assets)
         {
@@ -53,6 +54,7 @@ public sealed partial class SpaWithApiTests(SampleHost<SpaProgram> sample) : ICl
             var name = Path.GetFileName(asset);
             Assert.Equal(FingerprintOf(name), Convert.ToHexStringLower(SHA256.HashData(bytes))[..8]);
             Assert.Contains($"\"/assets/{name}\"", index, StringComparison.Ordinal);
+            Assert.Contains(name, readme, StringComparison.Ordinal);
 
             using var response = await client.GetAsync(new Uri("/assets/" + name, UriKind.Relative));
 
