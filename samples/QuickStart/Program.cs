@@ -1,4 +1,5 @@
 using ProductionServing;
+using QuickStart;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddProductionServing(builder.Configuration.GetSection("ProductionServing"));
@@ -6,15 +7,17 @@ builder.Services.AddProductionServing(builder.Configuration.GetSection("Producti
 var app = builder.Build();
 app.UseProductionServing();
 
+// Once Kestrel listens, print what to try, with the address it really bound (a --urls or ASPNETCORE_URLS
+// of your own included), one URL a line; "/" answers the same list.
+app.Lifetime.ApplicationStarted.Register(() =>
+{
+    var urls = Tries.Format(Tries.BaseAddress(app.Urls));
+    QuickStartLog.TryThese(app.Logger, urls);
+});
+
 // The app itself: every request the configured locations do not take ends up here.
-app.MapGet("/", () => Results.Text(
-    "ProductionServing QuickStart\n\nTry /healthz, /api/hello, /reports/2026.csv, /assets/site.css, "
-    + "/download/report.txt?key=demo (the app authorizes, the static location sends the file), "
-    + "/protected/report.txt and /internal/ (404: internal locations), "
-    + "/proxied/hello (forwarded upstream to this same app's /api/hello, as nginx's proxy_pass would), "
-    + "/blocking/200 (blocking code on the 'blocking' pool's own threads, never the thread pool's), "
-    + "/_serving (the live status page, from this machine only) and /_serving/match?path=/reports/2026.csv "
-    + "(which location a path selects, and why).\n"));
+app.MapGet("/", (HttpContext context) => Results.Text(
+    "ProductionServing QuickStart\n\nTry these:" + Tries.Format($"{context.Request.Scheme}://{context.Request.Host}") + "\n"));
 app.MapGet("/healthz", () => "ok");
 app.MapGet("/api/hello", (HttpContext context) => new
 {

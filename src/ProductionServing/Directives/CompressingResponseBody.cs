@@ -163,6 +163,17 @@ internal sealed class CompressingResponseBody : PipeWriter, IHttpResponseBodyFea
     public override ValueTask<FlushResult> WriteAsync(ReadOnlyMemory<byte> source, CancellationToken cancellationToken = default) =>
         Decide() == State.Compressing ? Pipe.WriteAsync(source, cancellationToken) : _inner.Writer.WriteAsync(source, cancellationToken);
 
+    /// <summary>
+    /// System.Text.Json's PipeWriter serializer (minimal APIs' JSON results) needs these to decide when to flush,
+    /// and throws for a writer without them; the encoder's pipe and the server's writer both count.
+    /// </summary>
+    public override bool CanGetUnflushedBytes =>
+        Decide() == State.Compressing ? Pipe.CanGetUnflushedBytes : _inner.Writer.CanGetUnflushedBytes;
+
+    /// <inheritdoc/>
+    public override long UnflushedBytes =>
+        Decide() == State.Compressing ? Pipe.UnflushedBytes : _inner.Writer.UnflushedBytes;
+
     public override void CancelPendingFlush()
     {
         if (_state == State.Compressing)

@@ -44,6 +44,25 @@ public sealed class CompressStreamingTests
     [Theory]
     [InlineData("br")]
     [InlineData("gzip")]
+    [InlineData(null)]
+    public async Task App_JsonWrittenBySystemTextJson_IsServed_CompressedOrNot(string? coding)
+    {
+        // System.Text.Json serializes into Response.BodyWriter and refuses a writer that cannot count its
+        // unflushed bytes, so the compressing writer must count them whether it compresses or not.
+        var items = Enumerable.Range(0, 100).Select(static i => new { id = i, title = "item " + i }).ToArray();
+        await using var host = await StartAppAsync(context => context.Response.WriteAsJsonAsync(items));
+
+        using var response = await SendAsync(host.Client, "/app/items", coding);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        string[] encodings = coding is null ? [] : [coding];
+        Assert.Equal(encodings, response.Content.Headers.ContentEncoding);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(items, System.Text.Json.JsonSerializerOptions.Web), Encoding.UTF8.GetString(await DecodeAsync(response)));
+    }
+
+    [Theory]
+    [InlineData("br")]
+    [InlineData("gzip")]
     public async Task App_ServerSentEvents_EachEventArrivesBeforeTheAppWritesTheNext(string coding)
     {
         var second = Signal();
