@@ -47,9 +47,107 @@ public sealed class CorpusTests : IDisposable
             ]);
     }
 
+    [NginxFact]
+    public async Task WordPressStylePhpUpstream()
+    {
+        var root = Site(("index.php", "<?php require 'wp-blog-header.php'; // source, never sent"),
+            ("wp-login.php", "<?php // login source"),
+            ("readme.html", "<!doctype html><title>ReadMe</title>"),
+            (".htaccess", "Deny from all"),
+            ("wp-content/themes/plain/style.css", "body { color: #222; }"),
+            ("wp-content/uploads/logo.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>"),
+            ("wp-admin/index.php", "<?php // admin"));
+
+        await CompareAsync("wordpress.conf", root, backends: 1, echoHost: true,
+            [
+                "18: listen",
+            ],
+            [
+                new Probe("/"),
+                new Probe("/?p=12"),
+                new Probe("/2026/12/hello-world/"),
+                new Probe("/2026/12/hello-world/?replytocom=3"),
+                new Probe("/readme.html"),
+                new Probe("/wp-content/themes/plain/style.css"),
+                new Probe("/wp-content/uploads/logo.svg"),
+                new Probe("/wp-content/uploads/missing.png"),
+                new Probe("/.htaccess"),
+                new Probe("/wp-admin/"),
+                new Probe("/xmlrpc.php", "POST", "<methodCall/>"),
+                new Probe("/wp-comments-post.php", "POST", new string('c', 3_000_000)),
+                new Probe("/wp-login.php"),
+                new Probe("/wp-login.php"),
+                new Probe("/wp-login.php"),
+            ]);
+    }
+
+    [NginxFact]
+    public async Task StaticSiteWithCaching()
+    {
+        var root = Site(("public/index.html", "<!doctype html><title>Home</title>"),
+            ("public/about.html", "<!doctype html><title>About</title>"),
+            ("public/docs/index.html", "<!doctype html><title>Docs</title>"),
+            ("public/css/site.css", "body { margin: 0 auto; max-width: 40em; }\n"),
+            ("public/js/app.js", "console.log('static');\n"),
+            ("files/data.csv", "a,b\n1,2\n"),
+            ("files/notes.txt", "notes"));
+        var css = Path.Combine(root, "public/css/site.css");
+        using (var gz = new System.IO.Compression.GZipStream(File.Create(css + ".gz"), System.IO.Compression.CompressionLevel.SmallestSize))
+        {
+            gz.Write(File.ReadAllBytes(css));
+        }
+
+        await CompareAsync("static-site.conf", root, backends: 0, echoHost: false,
+            [
+                "12: listen",
+            ],
+            [
+                new Probe("/", Headers: ["X-Content-Type-Options", "Referrer-Policy"]),
+                new Probe("/about", Headers: ["X-Content-Type-Options"]),
+                new Probe("/docs"),
+                new Probe("/docs/"),
+                new Probe("/css/site.css", Headers: ["X-Content-Type-Options", "Referrer-Policy"]),
+                new Probe("/css/site.css", AcceptEncoding: "gzip"),
+                new Probe("/js/app.js"),
+                new Probe("/missing"),
+                new Probe("/downloads/notes.txt", Headers: ["X-Area", "X-Content-Type-Options"]),
+                new Probe("/downloads/", Headers: ["X-Area"]) { CompareBody = false },
+                new Probe("/blog/2024/hello-world"),
+                new Probe("/old-home"),
+                new Probe("/about.html", "POST", "x"),
+            ]);
+    }
+
+    [NginxFact]
+    public async Task LoadBalancedApi()
+    {
+        await CompareAsync("load-balanced-api.conf", _folder.Path, backends: 2, echoHost: true,
+            [
+                "12: listen",
+            ],
+            [
+                new Probe("/users/1?fields=name"),
+                new Probe("/v1/users"),
+                new Probe("/health"),
+                new Probe("/internal/stats"),
+                new Probe("/orders", "POST", "{\"sku\":\"A-1\"}"),
+                new Probe("/orders", "POST", new string('o', 100_000)),
+                new Probe("/users/1", "DELETE"),
+            ],
+            then: async (backends, nginx, library) =>
+            {
+                // weight=2 against 1: both send two of every three requests to the first server.
+                var (fromNginx, fromLibrary) = (await SpreadAsync(backends, nginx), await SpreadAsync(backends, library));
+                Assert.Equal("4 2", string.Join(' ', fromNginx));
+                Assert.Equal("4 2", string.Join(' ', fromLibrary));
+            });
+    }
+
     /// <param name="echoHost">Whether the backends tell the Host they got: only where the configuration sets it (nginx
     /// sends an upstream group's name by default, the library the server's address).</param>
-    private async Task CompareAsync(string corpus, string root, int backends, bool echoHost, string[] leftovers, Probe[] probes)
+    /// <param name="then">More checks with the backends and both clients (nginx's, then the library's).</param>
+    private async Task CompareAsync(string corpus, string root, int backends, bool echoHost, string[] leftovers, Probe[] probes,
+        Func<List<UpstreamHost>, HttpClient, HttpClient, Task>? then = null)
     {
         var upstreams = new List<UpstreamHost>();
         try
@@ -87,6 +185,10 @@ public sealed class CorpusTests : IDisposable
             var differences = await SideBySide.CompareAsync(nginxClient, libraryClient, probes);
 
             Assert.True(differences.Count == 0, string.Join('\n', differences) + "\nconverted:\n" + result.Document.ToJsonString());
+            if (then is not null)
+            {
+                await then(upstreams, nginxClient, libraryClient);
+            }
         }
         finally
         {
@@ -95,6 +197,17 @@ public sealed class CorpusTests : IDisposable
                 await upstream.DisposeAsync();
             }
         }
+    }
+
+    private static async Task<int[]> SpreadAsync(List<UpstreamHost> backends, HttpClient client)
+    {
+        backends.ForEach(backend => backend.Requests.Clear());
+        for (var i = 0; i < 6; i++)
+        {
+            (await client.GetAsync(new Uri("/spread", UriKind.Relative))).EnsureSuccessStatusCode();
+        }
+
+        return [.. backends.Select(backend => backend.Requests.Count)];
     }
 
     /// <summary>Writes the site's files under the folder's site/ and returns its path.</summary>
