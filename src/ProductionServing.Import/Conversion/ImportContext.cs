@@ -29,8 +29,17 @@ internal sealed class ImportContext(ImportSettings settings)
     /// <summary>The server's named locations (<c>@name</c>), by name with its '@'.</summary>
     public Dictionary<string, NginxDirective> Named { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Records a leftover.</summary>
-    public void Leave(NginxDirective directive, string reason) => Leftovers.Add(Leftover.Of(directive, reason));
+    /// <summary>Records a leftover, once: an inherited directive is met again in every location it reaches.</summary>
+    public void Leave(NginxDirective directive, string reason) => Add(Leftover.Of(directive, reason));
+
+    /// <summary>Records a leftover, once.</summary>
+    public void Add(Leftover leftover)
+    {
+        if (!Leftovers.Contains(leftover))
+        {
+            Leftovers.Add(leftover);
+        }
+    }
 
     /// <summary>
     /// Whether a <c>proxy_pass</c> target is the app itself (<see cref="ImportSettings.App"/>): its upstream name, or

@@ -156,7 +156,7 @@ internal static class LocationConverter
         else
         {
             result["Root"] = "html";
-            context.Leftovers.Add(new Leftover(location.Position, Leftover.Describe(location),
+            context.Add(new Leftover(location.Position, Leftover.Describe(location),
                 "no root in force: nginx serves its default 'html' under its prefix; set Root to that folder"));
         }
 

@@ -157,7 +157,7 @@ internal static class ProxyConverter
             if (!string.Equals(Text(group), Text(setting), StringComparison.Ordinal))
             {
                 var where = setting ?? location;
-                context.Leftovers.Add(new Leftover(where.Position, Leftover.Describe(where),
+                context.Add(new Leftover(where.Position, Leftover.Describe(where),
                     $"{name} is {Text(setting) ?? "nginx's default"} here and {Text(group) ?? "nginx's default"} in the first location forwarding to {upstream} (line {settings["proxy_pass"]!.Position.Line}): one value per upstream group, the first location's"));
             }
         }

@@ -167,11 +167,7 @@ public sealed class CorpusTests : IDisposable
                 text = text.Replace($"{{{{backend{i + 1}}}}}", upstreams[i].Port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
             }
 
-            // nginx's temporary folders in the test's own (the importer needs nothing of them), on the http line so
-            // that the lines keep their numbers.
-            var http = text.IndexOf("http {", StringComparison.Ordinal) + "http {".Length;
-            text = text[..http] + $" include {_folder.Write("temp-paths.conf", NginxProcess.TempPaths(prefix))};" + text[http..];
-            var config = _folder.Write(corpus, text);
+            var config = _folder.Write(corpus, NginxProcess.WithTempPaths(text, prefix));
 
             var result = NginxImporter.Import(NginxConfigLoader.Load(config), config, new ImportSettings());
             Assert.Equal(leftovers, result.Leftovers.Select(l => $"{l.Position.Line}: {l.Directive.Split(' ')[0]}"));

@@ -43,12 +43,17 @@ internal sealed class NginxProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// The folder nginx's temporary paths go to, as http-level directives: a configuration includes it first thing
-    /// in its <c>http {}</c> block so that nginx needs no folder of its own (the importer needs nothing of them).
+    /// A configuration with nginx's temporary folders in <paramref name="prefix"/>, included on its <c>http {</c> line
+    /// (so the lines keep their numbers), so that nginx needs no folder of its own; the importer needs nothing of them.
     /// </summary>
-    public static string TempPaths(string prefix) =>
-        string.Join('\n', ((string[])["client_body_temp_path", "proxy_temp_path", "fastcgi_temp_path", "uwsgi_temp_path", "scgi_temp_path"])
-            .Select(name => $"{name} {Path.Combine(prefix, name)};"));
+    public static string WithTempPaths(string config, string prefix)
+    {
+        var paths = Path.Combine(prefix, "temp-paths.conf");
+        File.WriteAllText(paths, string.Join('\n', ((string[])["client_body_temp_path", "proxy_temp_path", "fastcgi_temp_path", "uwsgi_temp_path", "scgi_temp_path"])
+            .Select(name => $"{name} {Path.Combine(prefix, name)};")));
+        var http = config.IndexOf("http {", StringComparison.Ordinal) + "http {".Length;
+        return config[..http] + $" include {paths};" + config[http..];
+    }
 
     /// <summary>Starts nginx on <paramref name="config"/>, which listens on 127.0.0.1:<paramref name="port"/>, and waits until it accepts.</summary>
     public static async Task<NginxProcess> StartAsync(string config, string prefix, int port)
