@@ -60,7 +60,7 @@ internal static class Charts
             plot.Title($"Warm-up, {workload}: req/s in each second after start (median of {settings.Rounds} round(s))");
             plot.XLabel("seconds after start");
             plot.YLabel("requests per second");
-            plot.Axes.SetLimitsY(0, double.NaN);
+            plot.Axes.Margins(bottom: 0);
             plot.ShowLegend(Alignment.LowerRight);
             plot.SavePng(Path.Combine(settings.Output, $"warmup-{workload}.png"), 1000, 560);
         }

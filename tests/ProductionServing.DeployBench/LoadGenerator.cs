@@ -154,7 +154,9 @@ internal sealed class LoadGenerator(IPEndPoint endpoint, Workload workload, int 
                 if (status is >= 200 and < 300)
                 {
                     requests++;
-                    latency.Record(Microseconds(done - (long)intended));
+                    // From the intended time, or from the actual send when the timer woke early:
+                    // a request is never credited for time before it was sent.
+                    latency.Record(Microseconds(done - Math.Min((long)intended, sent)));
                     service.Record(Microseconds(done - sent));
                     if (done < end)
                     {

@@ -25,6 +25,18 @@ var curves = new List<Curve>();
 Progress.Say($"{assetPaths.Count} assets in {settings.Assets}; server CPU {settings.ServerCpu}, load CPU {settings.LoadCpu}; " +
     $"{settings.Rounds} round(s), about {Progress.Format(progress.Remaining)} in all");
 
+// The generator's own code is compiled by the JIT too: 5 s of each workload against a throwaway
+// library deployment first, so the first curve of the run does not start with a cold generator.
+using (var warm = Deployment.Start(Variant.Library, settings, "generator-warmup"))
+{
+    progress.GeneratorWarmup();
+    await warm.WaitReadyAsync(assetPaths[0]);
+    foreach (var workload in Workload.Names)
+    {
+        await new LoadGenerator(warm.Endpoint, workloads[workload], settings.Connections).RunClosedAsync(Stopwatch.GetTimestamp(), 5);
+    }
+}
+
 for (var round = 1; round <= settings.Rounds; round++)
 {
     // Steady state: classic and library started fresh, each warmed by WARMUP_SECONDS of the mix (its

@@ -8,10 +8,13 @@ internal sealed class Progress(Settings settings)
     // A deployment's start and stop, beyond the load itself (apphost start, nginx, SIGTERM).
     private const double StartStopSeconds = 1.5;
 
+    /// <summary>The load generator's own warm-up before the first round (three 5 s runs and a deployment's start).</summary>
+    public const double GeneratorWarmupSeconds = 17;
+
     private readonly double _perRound = PerRound(settings);
     private double _done;
 
-    public double Remaining => Math.Max(0, (_perRound * settings.Rounds) - _done);
+    public double Remaining => Math.Max(0, GeneratorWarmupSeconds + (_perRound * settings.Rounds) - _done);
 
     public static void Say(string line) => Console.Error.WriteLine("[deploy] " + line);
 
@@ -24,6 +27,13 @@ internal sealed class Progress(Settings settings)
     {
         Say($"round {round}/{settings.Rounds}: {what} ({Format(seconds)}), about {Format(Remaining)} left");
         _done += seconds;
+    }
+
+    /// <summary>Announces the generator's warm-up and counts it as done.</summary>
+    public void GeneratorWarmup()
+    {
+        Say($"warming up the load generator ({Format(GeneratorWarmupSeconds)}), about {Format(Remaining)} left");
+        _done += GeneratorWarmupSeconds;
     }
 
     public void Tick(int round, string what, int second, int of) =>
