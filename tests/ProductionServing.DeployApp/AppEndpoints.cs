@@ -56,15 +56,14 @@ internal static class AppEndpoints
         new Random(14).NextBytes(input);
         return input;
     }
+
+    private sealed record Ping(bool Ok);
+
+    private sealed record WorkResult(int Rounds, string Digest);
+
+    private sealed record OrderLine(string Sku, int Quantity, decimal UnitPrice);
+
+    private sealed record Order(string Id, List<OrderLine> Lines);
+
+    private sealed record OrderAccepted(string Id, int Lines, decimal Total);
 }
-
-internal sealed record Ping(bool Ok);
-
-internal sealed record WorkResult(int Rounds, string Digest);
-
-internal sealed record OrderLine(string Sku, int Quantity, decimal UnitPrice);
-
-internal sealed record Order(string Id, List<OrderLine> Lines);
-
-internal sealed record OrderAccepted(string Id, int Lines, decimal Total);
-

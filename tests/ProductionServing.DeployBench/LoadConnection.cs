@@ -31,8 +31,9 @@ internal sealed class LoadConnection : IDisposable
             await socket.ConnectAsync(endpoint, cancellationToken);
             return new LoadConnection(socket);
         }
-        catch (SocketException)
+        catch (Exception ex) when (ex is SocketException or OperationCanceledException)
         {
+            // Refused (not listening yet), or the run ended while a connect was pending.
             socket.Dispose();
             return null;
         }

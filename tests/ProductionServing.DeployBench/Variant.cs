@@ -1,14 +1,5 @@
 namespace ProductionServing.DeployBench;
 
-internal enum DeploymentKind
-{
-    /// <summary>nginx in front of the app (the app with its endpoints only).</summary>
-    Classic,
-
-    /// <summary>The app alone with UseProductionServing().</summary>
-    Library,
-}
-
 /// <summary>
 /// A way to start a deployment for the warm-up curves: which deployment, which publish of the app
 /// (<c>normal</c> or <c>r2r</c>, ReadyToRun) and which runtime settings (environment variables read by
