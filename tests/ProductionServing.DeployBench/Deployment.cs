@@ -12,6 +12,8 @@ namespace ProductionServing.DeployBench;
 /// </summary>
 internal sealed class Deployment : IDisposable
 {
+    private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     private readonly List<Process> _processes = [];
     private readonly string _logs;
 
@@ -154,6 +156,8 @@ internal sealed class Deployment : IDisposable
             start.ArgumentList.Add(argument);
         }
 
+        // tests/load/deploy sets this for the generator (this process); a server gets it only from its variant.
+        start.Environment.Remove(InlineCompletions);
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;

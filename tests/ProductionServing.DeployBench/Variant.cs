@@ -29,6 +29,11 @@ internal sealed record Variant(string Name, DeploymentKind Kind, string Publishe
         new("library-r2r-pgo0", DeploymentKind.Library, "r2r", Env(("DOTNET_TieredPGO", "0")), "ReadyToRun + DOTNET_TieredPGO=0"),
         // Every method compiled once, fully optimized, no tiers: the slowest start, no PGO.
         new("library-tc0", DeploymentKind.Library, "normal", Env(("DOTNET_TieredCompilation", "0")), "DOTNET_TieredCompilation=0 (full JIT at first call)"),
+        // A Kestrel (socket transport) setting, not the library's: socket completions run on the
+        // runtime's epoll thread instead of being queued to the thread pool. For both deployments,
+        // so classic's app can have it too.
+        new("classic-inline", DeploymentKind.Classic, "normal", Env(("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")), "nginx + the app with DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1"),
+        new("library-inline", DeploymentKind.Library, "normal", Env(("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1")), "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1 (a Kestrel transport setting)"),
     ];
 
     private static Dictionary<string, string> Env(params (string Name, string Value)[] pairs) => pairs.ToDictionary(p => p.Name, p => p.Value);
