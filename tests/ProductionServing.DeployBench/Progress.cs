@@ -36,8 +36,9 @@ internal sealed class Progress(Settings settings)
         _done += GeneratorWarmupSeconds;
     }
 
+    /// <summary>A line inside a step announced by <see cref="Step"/> (already counted as done): its seconds still to go count too.</summary>
     public void Tick(int round, string what, int second, int of) =>
-        Say($"round {round}/{settings.Rounds}: {what}: {second}/{of} s, about {Format(Remaining)} left");
+        Say($"round {round}/{settings.Rounds}: {what}: {second}/{of} s, about {Format(Remaining + Math.Max(0, of - second))} left");
 
     private static double PerRound(Settings settings)
     {

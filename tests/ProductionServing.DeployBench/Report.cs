@@ -67,10 +67,10 @@ internal static class Report
         text.AppendLine();
         text.AppendLine(I($"### Warm-up: the first {settings.WarmupSeconds} s after start (closed loop, {settings.Connections} connections)"));
         text.AppendLine();
-        text.AppendLine("Steady = median req/s over the curve's last third; time to 90 % = the number of the first whole second (from 1) after start from which every second reaches 90 % of steady.");
+        text.AppendLine("Steady = median req/s over the curve's last third; time to 90 % = the number of the first whole second (from 1) after start from which every second reaches 90 % of steady; smoothed: the same over the median of each second and its neighbours (one slow second does not count).");
         text.AppendLine();
-        text.AppendLine("| variant | workload | first 10 s req/s | steady req/s | steady ÷ library's | time to 90 % | what |");
-        text.AppendLine("|---|---|---:|---:|---:|---:|---|");
+        text.AppendLine("| variant | workload | first 10 s req/s | steady req/s | steady ÷ library's | time to 90 % | smoothed | what |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---|");
         foreach (var workload in curves.Select(c => c.Workload).Distinct())
         {
             foreach (var variant in settings.Variants)
@@ -83,7 +83,7 @@ internal static class Report
 
                 var library = curves.Where(c => c.Workload == workload && c.Variant == "library").ToList();
                 var steadyRatio = Stats.Median(rows.Select(c => library.FirstOrDefault(l => l.Round == c.Round) is { } l && l.Steady > 0 ? c.Steady / l.Steady : double.NaN).Where(v => !double.IsNaN(v)));
-                text.AppendLine(I($"| {variant.Name} | {workload} | {Stats.Median(rows.Select(c => c.Cold)):N0} | {Stats.Median(rows.Select(c => c.Steady)):N0} | {steadyRatio:F2}× | {T90(rows)} | {variant.Description} |"));
+                text.AppendLine(I($"| {variant.Name} | {workload} | {Stats.Median(rows.Select(c => c.Cold)):N0} | {Stats.Median(rows.Select(c => c.Steady)):N0} | {steadyRatio:F2}× | {T90(rows, c => c.SecondsTo90)} | {T90(rows, c => c.SecondsTo90Smoothed)} | {variant.Description} |"));
             }
         }
 
@@ -103,7 +103,8 @@ internal static class Report
         {
             var rows = curves.Where(c => c.Workload == workload && c.Variant == settings.Recommended).ToList();
             var seconds = Stats.Median(rows.Select(c => (double)(c.SecondsTo90 ?? int.MaxValue)));
-            targets.Add((I($"{settings.Recommended} time to 90 % on {workload} ≤ 5 s"), T90(rows), seconds <= 5));
+            targets.Add((I($"{settings.Recommended} time to 90 % on {workload} ≤ 5 s"),
+                I($"{T90(rows, c => c.SecondsTo90)} (smoothed {T90(rows, c => c.SecondsTo90Smoothed)})"), seconds <= 5));
         }
 
         text.AppendLine();
@@ -129,9 +130,9 @@ internal static class Report
     private static double RatioMedian(List<Measurement> classic, List<Measurement> library, Func<Measurement, double> value) =>
         Stats.Median(library.Select(l => classic.FirstOrDefault(c => c.Round == l.Round) is { } c && value(c) > 0 ? value(l) / value(c) : double.NaN).Where(v => !double.IsNaN(v)));
 
-    private static string T90(List<Curve> rows)
+    private static string T90(List<Curve> rows, Func<Curve, int?> secondsTo90)
     {
-        var seconds = Stats.Median(rows.Select(c => (double)(c.SecondsTo90 ?? int.MaxValue)));
+        var seconds = Stats.Median(rows.Select(c => (double)(secondsTo90(c) ?? int.MaxValue)));
         return seconds >= int.MaxValue ? "never" : I($"{seconds:0.#} s");
     }
 

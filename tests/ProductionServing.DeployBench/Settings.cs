@@ -77,7 +77,7 @@ internal sealed class Settings
             ServerCpu = Env("SERVER_CPU", "0"),
             LoadCpu = Env("LOAD_CPU", "1"),
             Output = Path.GetFullPath(Env("OUTPUT", "deploy-results")),
-            AcceptEncoding = Env("ACCEPT_ENCODING", "gzip"),
+            AcceptEncoding = Env("ACCEPT_ENCODING", "gzip") is var encoding && encoding == "none" ? "" : encoding,
             Variants = variants,
             CurveWorkloads = curveWorkloads,
             Recommended = Env("RECOMMENDED", "library"),
