@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace ProductionServing.DeployBench;
 
@@ -14,7 +15,17 @@ internal sealed class Deployment : IDisposable
 {
     private const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
+    // Every deployment not yet disposed: stopped at exit too, so a runner stopped with SIGTERM or
+    // Ctrl-C leaves no nginx or app behind, pinned to the server core.
+    private static readonly HashSet<Deployment> Running = [];
+
+    // Without registrations SIGTERM ends the process at once, with no ProcessExit.
+    private static readonly PosixSignalRegistration[] Signals =
+        [PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => StopAll()), PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => StopAll())];
+
     private readonly List<Process> _processes = [];
+
+    static Deployment() => AppDomain.CurrentDomain.ProcessExit += (_, _) => StopAll();
     private readonly string _logs;
 
     private Deployment(Variant variant, int port, string logs)
@@ -38,6 +49,11 @@ internal sealed class Deployment : IDisposable
         var logs = Path.Combine(settings.Temp, "logs");
         Directory.CreateDirectory(logs);
         var deployment = new Deployment(variant, FreePort(), Path.Combine(logs, name));
+        lock (Running)
+        {
+            Running.Add(deployment);
+        }
+
         deployment.StartedAt = Stopwatch.GetTimestamp();
         var app = variant.Published == "r2r" ? settings.AppReadyToRun : settings.AppNormal;
         if (variant.Kind == DeploymentKind.Classic)
@@ -121,6 +137,14 @@ internal sealed class Deployment : IDisposable
 
     public void Dispose()
     {
+        lock (Running)
+        {
+            if (!Running.Remove(this))
+            {
+                return;
+            }
+        }
+
         // nginx's master first (SIGTERM: a fast shutdown that stops its worker), then the app.
         foreach (var process in Enumerable.Reverse(_processes))
         {
@@ -136,6 +160,20 @@ internal sealed class Deployment : IDisposable
             }
 
             process.Dispose();
+        }
+    }
+
+    private static void StopAll()
+    {
+        Deployment[] left;
+        lock (Running)
+        {
+            left = [.. Running];
+        }
+
+        foreach (var deployment in left)
+        {
+            deployment.Dispose();
         }
     }
 
