@@ -4,13 +4,14 @@ namespace ProductionServing.DeployBench;
 
 /// <summary>
 /// A workload: the requests a connection sends, in turn. <c>static</c> walks the asset files,
-/// <c>app</c> the three endpoints (ping, work, orders POST), <c>mix</c> alternates one of each (50/50).
+/// <c>app</c> the three endpoints (ping, work, orders POST), <c>mix</c> alternates one of each (50/50), and
+/// <c>ping</c> is the trivial endpoint alone (what a request costs the two deployments when the app does nothing).
 /// Requests are built once as bytes; each connection starts at its own offset so they do not all ask
 /// for the same file at the same time.
 /// </summary>
 internal sealed class Workload
 {
-    public static readonly string[] Names = ["static", "app", "mix"];
+    public static readonly string[] Names = ["static", "app", "mix", "ping"];
 
     private readonly byte[][] _requests;
 
@@ -34,10 +35,11 @@ internal sealed class Workload
         {
             "static" => new Workload(name, files),
             "app" => new Workload(name, app),
+            "ping" => new Workload(name, [app[0]]),
             // static, app, static, app...: every file and every endpoint, over files.Length * app.Length pairs.
             "mix" => new Workload(name, Enumerable.Range(0, files.Length * app.Length)
                 .SelectMany(i => new[] { files[i % files.Length], app[i % app.Length] }).ToArray()),
-            _ => throw new ArgumentException($"unknown workload '{name}' (static, app, mix)", nameof(name)),
+            _ => throw new ArgumentException($"unknown workload '{name}' (static, app, mix, ping)", nameof(name)),
         };
     }
 
