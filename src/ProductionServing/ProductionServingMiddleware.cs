@@ -145,11 +145,39 @@ internal sealed class ProductionServingMiddleware
             return ErrorResponse.Answer(context, ServingError.RedirectLoop);
         }
 
+        return TrySelect(from.Snapshot, path, out var location, out var captures)
+            ? Enter(from, path, query, redirects, location, captures, handedOff)
+            : ErrorResponse.Answer(context, ServingError.RegexTimeout);
+    }
+
+    /// <summary>
+    /// nginx's index module: a folder's index file is an internal redirect to its path, which matters when that path
+    /// selects another location (<c>index.php</c>, which a regex location forwards). Null when the file is this
+    /// location's to send: the path selects it again, or no location (nginx serves it from the server's root).
+    /// </summary>
+    /// <param name="from">The request for the folder.</param>
+    /// <param name="path">The index file's path.</param>
+    /// <returns>The task of the redirected response, or null.</returns>
+    public Task? RedirectToIndexElsewhere(in ServingRequest from, string path)
+    {
         if (!TrySelect(from.Snapshot, path, out var location, out var captures))
         {
-            return ErrorResponse.Answer(context, ServingError.RegexTimeout);
+            return ErrorResponse.Answer(from.Context, ServingError.RegexTimeout);
         }
 
+        if (ReferenceEquals(location, from.Location) || ReferenceEquals(location, from.Snapshot.Unmatched))
+        {
+            return null;
+        }
+
+        return TryCountRedirect(from, path, out var redirects)
+            ? Enter(from, path, from.Context.Request.QueryString.Value ?? "", redirects, location, captures, handedOff: false)
+            : ErrorResponse.Answer(from.Context, ServingError.RedirectLoop);
+    }
+
+    private Task Enter(in ServingRequest from, string path, string query, int redirects, Location location, Match? captures, bool handedOff)
+    {
+        var context = from.Context;
         var request = context.Request;
         request.Path = new PathString(path);
         request.QueryString = new QueryString(query.Length == 0 ? null : query);
@@ -317,13 +345,6 @@ internal sealed class ProductionServingMiddleware
     }
 
     /// <summary>Selects the location for <paramref name="path"/>; false when a regex timed out (nginx answers 500 when a location regex fails).</summary>
-    /// <summary>
-    /// Whether <paramref name="path"/> selects another location than the request's (a regex whose match times out
-    /// counts as another: the redirect then answers that error).
-    /// </summary>
-    public bool SelectsAnother(in ServingRequest from, string path) =>
-        !TrySelect(from.Snapshot, path, out var location, out _) || !ReferenceEquals(location, from.Location);
-
     private bool TrySelect(ServingSnapshot snapshot, string path, out Location location, out Match? captures)
     {
         try

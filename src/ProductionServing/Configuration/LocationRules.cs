@@ -277,7 +277,26 @@ internal static class LocationRules
                     ? $"{entryPath}: '{entry}' uses a variable other than $uri, $args and $is_args, the ones a last entry may use."
                     : $"{entryPath}: '{entry}' uses a variable other than $uri, the only one a candidate may use.");
             }
+            else if (last && !QueryOnlyInQuery(entry))
+            {
+                // The client's query must not become part of the path of an internal redirect, which may reach
+                // Internal locations (and whose dot segments would be resolved).
+                errors.Add($"{entryPath}: '{entry}' puts the query in the path; write $args after '?' (/index.php?$args) or $is_args$args at the end.");
+            }
         }
+    }
+
+    /// <summary>Whether a last entry's <c>$args</c> and <c>$is_args</c> stay in its query: after its '?', or a final <c>$is_args$args</c>.</summary>
+    private static bool QueryOnlyInQuery(string entry)
+    {
+        var question = entry.IndexOf('?', StringComparison.Ordinal);
+        var path = question < 0 ? entry : entry[..question];
+        if (path.EndsWith("$is_args$args", StringComparison.Ordinal))
+        {
+            path = path[..^"$is_args$args".Length];
+        }
+
+        return !path.Contains("$args", StringComparison.Ordinal) && !path.Contains("$is_args", StringComparison.Ordinal);
     }
 
     /// <summary>An entry without the variables it may use: <c>$uri</c>, and in the last entry the query's.</summary>

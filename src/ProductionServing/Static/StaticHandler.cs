@@ -143,9 +143,7 @@ internal sealed class StaticHandler : LocationHandler
         {
             // nginx's index module redirects internally to the index file's path, which may select another
             // location: index.php, which a regex location forwards, must not be sent as a file from this one.
-            return request.Flow.SelectsAnother(request, index)
-                ? request.Flow.RedirectAsync(request, index, context.Request.QueryString.Value ?? "", handedOff: false)
-                : _sender.SendAsync(context, index, entry);
+            return request.Flow.RedirectToIndexElsewhere(request, index) ?? _sender.SendAsync(context, index, entry);
         }
 
         if (_autoIndex && Files.TryMap(path, out var folder))

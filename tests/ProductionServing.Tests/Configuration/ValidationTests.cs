@@ -87,6 +87,8 @@ public sealed class ValidationTests
     [InlineData("""["$uri", "=600"]""", "Locations[0].Static.TryFiles[1]: '=600' is not =CODE with an HTTP status code from 100 to 599, such as =404.")]
     [InlineData("""["index.html", "=404"]""", "Locations[0].Static.TryFiles[0]: 'index.html' must start with '/' or $uri.")]
     [InlineData("""["$uri", "/fallback?$host"]""", "Locations[0].Static.TryFiles[1]: '/fallback?$host' uses a variable other than $uri, $args and $is_args, the ones a last entry may use.")]
+    [InlineData("""["$uri", "/render/$args"]""", "Locations[0].Static.TryFiles[1]: '/render/$args' puts the query in the path; write $args after '?' (/index.php?$args) or $is_args$args at the end.")]
+    [InlineData("""["$uri", "/a$is_args/b"]""", "Locations[0].Static.TryFiles[1]: '/a$is_args/b' puts the query in the path; write $args after '?' (/index.php?$args) or $is_args$args at the end.")]
     [InlineData("""["$uri$is_args$args", "=404"]""", "Locations[0].Static.TryFiles[0]: '$uri$is_args$args' uses a variable other than $uri, the only one a candidate may use.")]
     public void Static_TryFiles_Malformed_IsRefused(string tryFiles, string expected)
     {

@@ -137,6 +137,20 @@ public sealed class InternalRedirectTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task AnIndexFileNoLocationSelects_IsSentFromTheFolders()
+    {
+        // "= /solo/" has an index file whose path, /solo/index.html, no location matches: nginx would serve it from
+        // the server's root; here the location that found it sends it (the app must not get it).
+        _site.Write("php/docs/index.html", "docs index");
+        await using var host = await StartAsync(withStatic: true);
+
+        var body = await host.Client.GetStringAsync(new Uri("/solo/", UriKind.Relative));
+
+        Assert.Equal("docs index", body);
+        Assert.Equal(0, host.AppInvocations);
+    }
+
+    [Fact]
     public async Task AppFallback_IsTheNamedLocationAtApp()
     {
         await using var host = await StartAsync(withStatic: true);
@@ -204,6 +218,7 @@ public sealed class InternalRedirectTests : IAsyncLifetime, IDisposable
             { "Match": "/try-is-args/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "/workers/index.php$is_args$args" ] } },
             { "Match": "/php/", "Static": { "Alias": "{{root}}/php/", "Index": [ "index.php", "index.html" ] } },
             { "Match": "~ ^/php/.*\\.php$", "Internal": true, "App": { "Pool": "workers" } },
+            { "Match": "= /solo/", "Static": { "Alias": "{{root}}/php/docs/" } },
             { "Match": "/try-named/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "@app" ] } },
             { "Match": "/try-loop/", "Static": { "Alias": "{{root}}/", "TryFiles": [ "$uri", "@app" ] } },
         """;
