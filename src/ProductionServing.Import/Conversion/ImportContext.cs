@@ -12,13 +12,13 @@ internal sealed class ImportContext(ImportSettings settings)
     public List<Leftover> Leftovers { get; } = [];
 
     /// <summary>The http block's <c>upstream</c> blocks by name.</summary>
-    public Dictionary<string, NginxDirective> UpstreamBlocks { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, NginxDirective> UpstreamBlocks { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The upstreams the converted locations forward to, in order of first use, with the scheme they use.</summary>
-    public Dictionary<string, string> UsedUpstreams { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, string> UsedUpstreams { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Per used upstream, the forwarding settings its locations carry (nginx sets them per location).</summary>
-    public Dictionary<string, Dictionary<string, NginxDirective?>> UpstreamSettings { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, Dictionary<string, NginxDirective?>> UpstreamSettings { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The http block's <c>limit_req_zone</c>s by zone name.</summary>
     public Dictionary<string, NginxDirective> Zones { get; } = new(StringComparer.Ordinal);
@@ -29,17 +29,25 @@ internal sealed class ImportContext(ImportSettings settings)
     /// <summary>The server's named locations (<c>@name</c>), by name with its '@'.</summary>
     public Dictionary<string, NginxDirective> Named { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The regex locations nested in a prefix location, placed once every location is known.</summary>
+    public List<NestedRegex> NestedRegexes { get; } = [];
+
+    /// <summary>The server's own prefix locations (not nested), with what they became.</summary>
+    public List<(string Prefix, System.Text.Json.Nodes.JsonObject Location)> TopPrefixes { get; } = [];
+
     /// <summary>Records a leftover, once: an inherited directive is met again in every location it reaches.</summary>
     public void Leave(NginxDirective directive, string reason) => Add(Leftover.Of(directive, reason));
 
     /// <summary>Records a leftover, once.</summary>
     public void Add(Leftover leftover)
     {
-        if (!Leftovers.Contains(leftover))
+        if (_seen.Add(leftover))
         {
             Leftovers.Add(leftover);
         }
     }
+
+    private readonly HashSet<Leftover> _seen = [];
 
     /// <summary>
     /// Whether a <c>proxy_pass</c> target is the app itself (<see cref="ImportSettings.App"/>): its upstream name, or

@@ -68,7 +68,19 @@ internal static class LocationConverter
         if (Handler(location, pattern, scope, captures, converted, context))
         {
             LocationDirectives.Add(converted, scope, handlerIsStatic: converted.ContainsKey("Static"), captures, location, context);
-            locations.Add(converted);
+            if (outer is { } parentPattern && pattern.IsRegex)
+            {
+                // Placed, and given its parent's prefix, once every location is known (NestedRegexes).
+                context.NestedRegexes.Add(new NestedRegex(converted, parentPattern, pattern, location));
+            }
+            else
+            {
+                locations.Add(converted);
+                if (outer is null && !pattern.IsRegex && pattern.Modifier != "=")
+                {
+                    context.TopPrefixes.Add((pattern.Text, converted));
+                }
+            }
         }
 
         foreach (var directive in block)
@@ -277,8 +289,8 @@ internal static class LocationConverter
     }
 
     /// <summary>
-    /// A nested location as a location of its own: a nested prefix is already a full path in nginx; a nested regex
-    /// applies only under its parent's prefix, so it gets that prefix as a lookahead.
+    /// Whether a nested location can be a location of its own: a nested prefix is already a full path in nginx; a
+    /// nested regex is placed by <see cref="NestedRegexes"/>. Nothing nests in a regex or exact location.
     /// </summary>
     private static bool TryNest(Pattern outer, ref Pattern inner, out string problem)
     {
@@ -287,12 +299,6 @@ internal static class LocationConverter
         {
             problem = "a location nested in a regex or exact location is not carried over; write it as a location of its own";
             return false;
-        }
-
-        if (inner.IsRegex && outer.Text != "/")
-        {
-            // (?-i:) keeps the prefix case-sensitive, as nginx compares prefixes, inside a ~* regex.
-            inner = inner with { Text = $"^(?=(?-i:{Regex.Escape(outer.Text)}))[\\s\\S]*?(?:{inner.Text})" };
         }
 
         return true;

@@ -24,9 +24,17 @@ internal static class LocationDirectives
         if (expires is not null && headers.ContainsKey("Cache-Control"))
         {
             // nginx sends expires' Cache-Control and add_header's as two lines, which mean their values joined
-            // (RFC 9110 §5.3): one header here.
-            headers["Cache-Control"] = expires + ", " + (string?)headers["Cache-Control"];
-            files?.Remove("CacheControl");
+            // (RFC 9110 §5.3): one header here; on files in Static.CacheControl, which error answers do not get.
+            var joined = expires + ", " + (string?)headers["Cache-Control"];
+            if (files is null)
+            {
+                headers["Cache-Control"] = joined;
+            }
+            else
+            {
+                files["CacheControl"] = joined;
+                headers.Remove("Cache-Control");
+            }
         }
         else if (expires is not null && files is null)
         {
@@ -204,7 +212,11 @@ internal static class LocationDirectives
         return headers;
     }
 
-    /// <summary>nginx's first-match <c>allow</c>/<c>deny</c> list as an allow list, when it is one.</summary>
+    /// <summary>
+    /// nginx's first-match <c>allow</c>/<c>deny</c> list as an allow list: the allows before a final <c>deny all</c>
+    /// (a deny after the last allow never decides anything). A list that is not one (a deny before an allow) is
+    /// reported and converted closed, <c>Allow: []</c>: an import must never let in someone nginx kept out.
+    /// </summary>
     private static JsonArray? Allow(IReadOnlyList<NginxDirective> rules, ImportContext context)
     {
         if (rules.Count == 0)
@@ -212,35 +224,57 @@ internal static class LocationDirectives
             return null;
         }
 
-        var last = rules[^1];
-        var endsDenyingAll = last.Name == "deny" && last.Arguments is ["all"];
+        var lastAllow = -1;
+        for (var i = 0; i < rules.Count; i++)
+        {
+            if (rules[i].Name == "allow")
+            {
+                lastAllow = i;
+            }
+        }
+
         var allowed = new JsonArray();
-        for (var i = 0; i < rules.Count - (endsDenyingAll ? 1 : 0); i++)
+        for (var i = 0; i <= lastAllow; i++)
         {
             var rule = rules[i];
-            if (rule.Name != "allow" || rule.Arguments.Count != 1)
+            var address = rule.Arguments.Count == 1 ? rule.Arguments[0] : "";
+            if (rule.Name == "deny" || address.Length == 0)
             {
-                context.Leave(rule, "only a list of allow rules ending in deny all carries over (Allow); put the deny before the allows in the app, or list only what may come in");
-                return null;
+                context.Leave(rule, "only allow rules followed by deny all carry over (Allow): this location denies everyone here; list only who may come in");
+                return [];
             }
 
-            if (rule.Arguments[0] == "all")
+            if (address == "all")
             {
                 // Everyone is let in from here on: the rest of the list never applies.
                 return null;
             }
 
-            if (rule.Arguments[0].StartsWith("unix:", StringComparison.Ordinal))
+            if (address.StartsWith("unix:", StringComparison.Ordinal))
             {
                 context.Leave(rule, "UNIX-socket clients are not built; Kestrel listens on TCP here");
                 continue;
             }
 
-            allowed.Add(rule.Arguments[0]);
+            allowed.Add(address);
         }
 
-        // Without a final deny all, nginx lets everyone in after the list.
-        return endsDenyingAll ? allowed : null;
+        // After the last allow, only denies: nginx lets in whoever is left unless one of them is deny all.
+        for (var i = lastAllow + 1; i < rules.Count; i++)
+        {
+            if (rules[i].Arguments is ["all"])
+            {
+                return allowed;
+            }
+        }
+
+        if (lastAllow == rules.Count - 1)
+        {
+            return null;
+        }
+
+        context.Leave(rules[lastAllow + 1], "a deny list without deny all does not carry over (Allow lists who may come in): this location denies everyone here");
+        return [];
     }
 
     private static JsonObject? Compress(Scope scope, ImportContext context)

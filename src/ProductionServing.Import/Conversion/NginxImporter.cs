@@ -34,6 +34,7 @@ internal static class NginxImporter
         var serverScope = Scope.Empty.Enter(chosen.Http).Enter(chosen.Server.Block!);
         var locations = new JsonArray();
         ConvertServer(chosen.Server, serverScope, locations, context);
+        NestedRegexes.Place(locations, context);
 
         var section = new JsonObject();
         if (AccessLog(serverScope, context) is { } accessLog)

@@ -16,7 +16,8 @@ internal static class ProxyConverter
     private static readonly Dictionary<string, string[]> Standard = new(StringComparer.OrdinalIgnoreCase)
     {
         // X-Forwarded-For is appended, -Proto and -Host set, on every forwarded request (SPEC §3.3).
-        ["X-Forwarded-For"] = ["$proxy_add_x_forwarded_for", "$remote_addr"],
+        // ($remote_addr alone replaces what the client sent: that one is carried over as SetHeaders.)
+        ["X-Forwarded-For"] = ["$proxy_add_x_forwarded_for"],
         ["X-Forwarded-Proto"] = ["$scheme"],
         ["X-Forwarded-Host"] = ["$host", "$http_host"],
         // Hop-by-hop: upstream connections are pooled and upgrades tunnelled, whatever these say.
@@ -53,7 +54,11 @@ internal static class ProxyConverter
         var proxy = new JsonObject { ["Pass"] = pass.Arguments[0] };
         if (context.UpstreamBlocks.ContainsKey(target.Host))
         {
-            context.UsedUpstreams.TryAdd(target.Host, target.Scheme);
+            if (!context.UsedUpstreams.TryAdd(target.Host, target.Scheme) && context.UsedUpstreams[target.Host] != target.Scheme)
+            {
+                context.Leave(pass, $"the upstream {target.Host} is reached over {context.UsedUpstreams[target.Host]} by an earlier location: one scheme per upstream group here");
+            }
+
             Remember(target.Host, scope, pass, context);
         }
         else

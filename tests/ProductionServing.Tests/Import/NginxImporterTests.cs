@@ -65,7 +65,8 @@ public sealed class NginxImporterTests : IDisposable
     {
         var result = _folder.Import("""server { root /srv; gzip_static on; location /a/ { expires 1y; add_header Cache-Control "public, immutable"; } location /b/ { expires 1m; add_header Cache-Control public; proxy_pass http://127.0.0.1:5001; } }""");
 
-        result.Location("/a/").Is("""{ "Match": "/a/", "Static": { "Root": "/srv" }, "Headers": { "Cache-Control": "max-age=31536000, public, immutable" } }""");
+        // On files, in Static.CacheControl: error answers do not get it (nginx's expires and add_header skip them).
+        result.Location("/a/").Is("""{ "Match": "/a/", "Static": { "Root": "/srv", "CacheControl": "max-age=31536000, public, immutable" } }""");
         result.Location("/b/")["Headers"].Is("""{ "Cache-Control": "max-age=60, public" }""");
     }
 
@@ -313,13 +314,23 @@ public sealed class NginxImporterTests : IDisposable
     }
 
     [Fact]
-    public void AllowDeny_WithADenyFirst_IsReported()
+    public void AllowDeny_WithADenyFirst_IsReported_AndConvertedClosed()
     {
         var result = _folder.Import("server { root /srv; location /admin/ { deny 10.0.0.1; allow 10.0.0.0/8; deny all; } }");
 
-        Assert.Null(result.Location("/admin/")["Allow"]);
-        Assert.Equal(["1: deny 10.0.0.1: only a list of allow rules ending in deny all carries over (Allow); put the deny before the allows in the app, or list only what may come in"],
+        result.Location("/admin/")["Allow"].Is("[]");
+        Assert.Equal(["1: deny 10.0.0.1: only allow rules followed by deny all carry over (Allow): this location denies everyone here; list only who may come in"],
             result.LeftoverLines());
+    }
+
+    [Theory]
+    [InlineData("allow 10.0.0.0/8; deny 192.168.1.5; deny all;", """["10.0.0.0/8"]""")]
+    [InlineData("deny 192.168.1.5;", "[]")]
+    public void AllowDeny_DeadDeniesAfterTheLastAllow_AndADenyListWithoutDenyAll(string rules, string expected)
+    {
+        var result = _folder.Import($$"""server { root /srv; location /admin/ { {{rules}} } }""");
+
+        result.Location("/admin/")["Allow"].Is(expected);
     }
 
     [Fact]
@@ -410,9 +421,34 @@ public sealed class NginxImporterTests : IDisposable
             }
             """);
 
-        Assert.Equal(["/app/", "/app/static/", "~* ^(?=(?-i:/app/))[\\s\\S]*?(?:\\.json$)", "/"],
+        Assert.Equal(["/app/", "/app/static/", "/", "~* ^(?=(?-i:/app/))[\\s\\S]*?(?:\\.json$)"],
             result.Locations().Select(l => (string?)l!["Match"]));
         result.Location("/app/static/")["Headers"].Is("""{ "X-App": "1" }""");
+        result.IsValidConfiguration();
+    }
+
+    [Fact]
+    public void NestedRegexes_GoBeforeTheServers_UnderTheirParentOnly_AndUnderACaretParentToo()
+    {
+        // nginx tries /uploads/'s nested regex before the server's when /uploads/ is the longest prefix (an uploaded
+        // script is refused, not run), not under a longer prefix of the server's, and even under ^~.
+        var result = _folder.Import("""
+            server {
+                root /srv;
+                location ~ \.php$ { proxy_pass http://127.0.0.1:9000; }
+                location /uploads/ { location ~ \.php$ { deny all; } }
+                location /uploads/public/ { }
+                location ^~ /blog/ { location ~ \.php$ { proxy_pass http://127.0.0.1:9001; } }
+            }
+            """);
+
+        Assert.Equal(
+        [
+            "~ ^(?=(?-i:/uploads/))(?!(?-i:/uploads/public/))[\\s\\S]*?(?:\\.php$)",
+            "~ ^(?=(?-i:/blog/))[\\s\\S]*?(?:\\.php$)",
+            "~ ^(?!(?-i:/blog/))[\\s\\S]*?(?:\\.php$)",
+            "/uploads/", "/uploads/public/", "/blog/", "/",
+        ], result.Locations().Select(l => (string?)l!["Match"]));
         result.IsValidConfiguration();
     }
 
