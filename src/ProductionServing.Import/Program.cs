@@ -57,6 +57,11 @@ internal static class Program
             errors.WriteLine($"productionserving-import: {ex.Message}");
             return 2;
         }
+        catch (Exception ex) when (ex is ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            errors.WriteLine($"productionserving-import: {file}: {ex.Message}");
+            return 2;
+        }
 
         var json = JsonSerializer.Serialize(result.Document, Json) + Environment.NewLine;
         if (outputFile is null)
@@ -69,7 +74,7 @@ internal static class Program
             {
                 File.WriteAllText(outputFile, json);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
             {
                 errors.WriteLine($"productionserving-import: cannot write {outputFile}: {ex.Message}");
                 return 2;

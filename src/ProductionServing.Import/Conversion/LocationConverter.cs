@@ -14,7 +14,7 @@ internal static class LocationConverter
     /// <summary>The location's own directives this converter reads; the rest are inherited or left out.</summary>
     private static readonly HashSet<string> Own = new(StringComparer.Ordinal)
     {
-        "location", "alias", "try_files", "internal", "return", "proxy_pass", "proxy_set_header",
+        "location", "alias", "try_files", "internal", "return", "proxy_pass",
     };
 
     /// <summary>A parsed <c>location</c> line: its modifier ("" for a plain prefix) and pattern.</summary>
@@ -39,9 +39,9 @@ internal static class LocationConverter
             return;
         }
 
-        if (!TryPattern(location, out var pattern))
+        if (!TryPattern(location, out var pattern) || pattern.Text.Length == 0 || !pattern.IsRegex && !pattern.Text.StartsWith('/'))
         {
-            context.Leave(location, "not a location nginx would accept: location [=|~|~*|^~] pattern { ... }");
+            context.Leave(location, "not carried over: a location here is [=|^~] /path or ~ / ~* with a regex");
             return;
         }
 
@@ -115,12 +115,21 @@ internal static class LocationConverter
         if (Find(block, "return") is { } answer)
         {
             // nginx's return runs in the rewrite phase, before any content handler of the location.
-            if (LocationDirectives.Return(answer, scope, captures, context) is not { } converted1)
+            if (LocationDirectives.Return(answer, scope, captures, context) is not { } answerObject)
             {
                 return false;
             }
 
-            converted["Return"] = converted1;
+            converted["Return"] = answerObject;
+            return true;
+        }
+
+        if (ConditionalHandler(block) is { } conditional)
+        {
+            // A handler inside "if" (or limit_except) decides per request in nginx; without it the location would
+            // serve its paths as files (a script's source), so it answers 502 instead.
+            context.Leave(conditional, $"{conditional.Name} inside an if or limit_except block is not carried over (no scripting); the location answers 502 so that its paths are not served as files");
+            converted["Return"] = new JsonObject { ["Status"] = 502 };
             return true;
         }
 
@@ -148,7 +157,15 @@ internal static class LocationConverter
             return true;
         }
 
-        converted["Static"] = Static(location, scope, block, context);
+        var files = Static(location, scope, block, context);
+        if (!pattern.IsRegex && pattern.Text.Contains("/.", StringComparison.Ordinal))
+        {
+            // A location for a dot-folder (/.well-known/acme-challenge/) names its files on purpose; the library
+            // refuses hidden files elsewhere by default, as nginx configs do with location ~ /\. { deny all; }.
+            files["AllowHiddenFiles"] = true;
+        }
+
+        converted["Static"] = files;
         return true;
     }
 
@@ -224,7 +241,7 @@ internal static class LocationConverter
         var files = new JsonArray();
         foreach (var file in index.Arguments)
         {
-            if (file.Contains('$', StringComparison.Ordinal) || file.StartsWith('/'))
+            if (file.Length == 0 || file.Contains('$', StringComparison.Ordinal) || file.StartsWith('/'))
             {
                 context.Leave(index, $"the index file '{file}' is left out: index files here are names within the folder, without variables");
             }
@@ -245,6 +262,12 @@ internal static class LocationConverter
         {
             var entry = arguments[i].Replace("$query_string", "$args", StringComparison.Ordinal).Replace("$document_uri", "$uri", StringComparison.Ordinal);
             var last = i == arguments.Count - 1;
+            if (entry.Length == 0 || arguments.Count < 2 || entry[0] == '=' && (!last || entry.Length != 4 || !int.TryParse(entry.AsSpan(1), out _)))
+            {
+                context.Leave(tryFiles, "not a try_files the library reads: candidates, then a last =CODE, @name or path");
+                return null;
+            }
+
             if (last && entry.StartsWith('@'))
             {
                 if (!IsAppLocation(entry, context))
@@ -285,6 +308,15 @@ internal static class LocationConverter
         if (!IsAppLocation(location.Arguments[0], context))
         {
             context.Leave(location, "named locations are reached only from try_files here, and the only one is @app, the app itself (name the app's upstream with --app)");
+            return;
+        }
+
+        foreach (var directive in location.Block!)
+        {
+            if (!directive.Name.StartsWith("proxy_", StringComparison.Ordinal) && !DirectiveTable.IsQuiet(directive.Name))
+            {
+                context.Leave(directive, "@app runs the app under the directives of the location that falls back to it; the named location's own are not carried over");
+            }
         }
     }
 
@@ -342,6 +374,31 @@ internal static class LocationConverter
             default:
                 return false;
         }
+    }
+
+    /// <summary>A content handler (<c>proxy_pass</c>, <c>fastcgi_pass</c>…) inside an <c>if</c> or <c>limit_except</c> block of a location.</summary>
+    private static NginxDirective? ConditionalHandler(IReadOnlyList<NginxDirective> block)
+    {
+        foreach (var directive in block)
+        {
+            if (directive is { Name: "if" or "limit_except", Block: { } inner })
+            {
+                foreach (var candidate in inner)
+                {
+                    if (candidate.Name == "proxy_pass" || Array.IndexOf(DirectiveTable.ForeignHandlers, candidate.Name) >= 0)
+                    {
+                        return candidate;
+                    }
+                }
+
+                if (ConditionalHandler(inner) is { } deeper)
+                {
+                    return deeper;
+                }
+            }
+        }
+
+        return null;
     }
 
     internal static NginxDirective? Find(IReadOnlyList<NginxDirective> block, string name)

@@ -21,7 +21,11 @@ internal static class NginxImporter
         var chosen = ChosenServer.Choose(top, file, settings.Server);
         var context = new ImportContext(settings);
 
-        ReadTopLevel(top, context);
+        if (!ReferenceEquals(chosen.Http, top))
+        {
+            ReadTopLevel(top, context);
+        }
+
         ReadHttp(chosen.Http, context);
         foreach (var other in chosen.Others)
         {
@@ -52,8 +56,8 @@ internal static class NginxImporter
         // In the order nginx reads the directives, includes in place.
         var order = new Dictionary<SourcePosition, int>();
         Number(top, order);
-        context.Leftovers.Sort((a, b) => order.GetValueOrDefault(a.Position, int.MaxValue).CompareTo(order.GetValueOrDefault(b.Position, int.MaxValue)));
-        return new ImportResult(new JsonObject { ["ProductionServing"] = section }, context.Leftovers, ChosenServer.Names(chosen.Server));
+        var leftovers = context.Leftovers.OrderBy(leftover => order.GetValueOrDefault(leftover.Position, int.MaxValue)).ToList();
+        return new ImportResult(new JsonObject { ["ProductionServing"] = section }, leftovers, ChosenServer.Names(chosen.Server));
     }
 
     private static void Number(IReadOnlyList<NginxDirective> directives, Dictionary<SourcePosition, int> order)
@@ -96,6 +100,12 @@ internal static class NginxImporter
                 case "upstream" when directive.Block is not null && directive.Arguments.Count == 1:
                     context.UpstreamBlocks[directive.Arguments[0]] = directive;
                     break;
+                case "upstream":
+                    context.Leave(directive, "not an upstream nginx accepts: upstream NAME { server ...; }");
+                    break;
+                case "http" or "stream" or "mail":
+                    ReadTopLevel([directive], context);
+                    break;
                 case "limit_req_zone":
                     RateLimits.ReadZone(directive, context);
                     break;
@@ -125,6 +135,11 @@ internal static class NginxImporter
         {
             // nginx runs a server-level return before it selects a location: it answers every request.
             locations.Add(new JsonObject { ["Match"] = "/", ["Return"] = answer });
+        }
+        else
+        {
+            // Not carried over (reported): the locations are converted as they are.
+            serverReturn = null;
         }
 
         foreach (var directive in block)

@@ -17,7 +17,8 @@ internal static class UpstreamConverter
         var upstreams = new JsonObject();
         foreach (var (name, scheme) in context.UsedUpstreams)
         {
-            upstreams[name] = Upstream(context.UpstreamBlocks[name], scheme, context.UpstreamSettings.GetValueOrDefault(name), context);
+            var block = context.UpstreamBlocks[name];
+            upstreams[block.Arguments[0]] = Upstream(block, scheme, context.UpstreamSettings.GetValueOrDefault(name), context);
         }
 
         return upstreams;
@@ -100,7 +101,13 @@ internal static class UpstreamConverter
     private static JsonObject? Server(NginxDirective directive, string scheme, ImportContext context, out string? maxFails, out string? failTimeout)
     {
         (maxFails, failTimeout) = (null, null);
-        if (directive.Arguments.Count == 0 || directive.Arguments[0].StartsWith("unix:", StringComparison.Ordinal))
+        if (directive.Arguments.Count == 0)
+        {
+            context.Leave(directive, "a server without an address");
+            return null;
+        }
+
+        if (directive.Arguments[0].StartsWith("unix:", StringComparison.Ordinal))
         {
             context.Leave(directive, "UNIX-socket upstreams are not built; listen on loopback TCP");
             return null;
@@ -203,13 +210,17 @@ internal static class UpstreamConverter
             if (name == "proxy_next_upstream_tries")
             {
                 // nginx counts every try (0: as many as there are servers); Retries counts the ones after the first.
-                if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var tries) && tries > 0)
+                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var tries))
+                {
+                    context.Leave(directive, "not a number of tries");
+                }
+                else if (tries > 0)
                 {
                     result["Retries"] = tries - 1;
                 }
-                else if (tries != 0)
+                else
                 {
-                    context.Leave(directive, "not a number of tries");
+                    context.Leave(directive, "0 (as many tries as servers) is not built: Retries counts the tries after the first; set it");
                 }
             }
             else if (NginxValues.TryTime(value, out var time))

@@ -8,8 +8,8 @@ namespace ProductionServing.Import.NginxConfig;
 /// </summary>
 /// <param name="Server">The block converted.</param>
 /// <param name="Http">The directives of the <c>http {}</c> block around it (<c>upstream</c>, <c>limit_req_zone</c>,
-/// and what its locations inherit: <c>add_header</c>, <c>gzip</c>, <c>client_max_body_size</c>…); empty for a file
-/// with only <c>server</c> blocks.</param>
+/// and what its locations inherit: <c>add_header</c>, <c>gzip</c>, <c>client_max_body_size</c>…); for a file of
+/// <c>server</c> blocks, its top-level directives.</param>
 /// <param name="Others">The other <c>server</c> blocks, not carried over.</param>
 internal sealed record ChosenServer(NginxDirective Server, IReadOnlyList<NginxDirective> Http, IReadOnlyList<NginxDirective> Others)
 {
@@ -40,7 +40,9 @@ internal sealed record ChosenServer(NginxDirective Server, IReadOnlyList<NginxDi
 
         var chosen = name is null ? MostLocations(servers) : Named(servers, name, file);
         var others = servers.FindAll(server => !ReferenceEquals(server, chosen));
-        return new ChosenServer(chosen, http?.Block ?? [], others);
+        // A file of server blocks is included in an http block by nginx.conf: its other top-level directives
+        // (upstream, limit_req_zone, gzip, add_header…) are http-level ones.
+        return new ChosenServer(chosen, http?.Block ?? top, others);
     }
 
     /// <summary>The <c>server_name</c>s of a server block, in order.</summary>

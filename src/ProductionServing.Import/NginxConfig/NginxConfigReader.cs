@@ -18,6 +18,10 @@ internal sealed class NginxConfigReader
     private int _index;
     private int _line = 1;
     private int _column = 1;
+    private int _depth;
+
+    /// <summary>How deep blocks may nest: far beyond any configuration (http, server, location, if), and short of the stack's end.</summary>
+    private const int MaxDepth = 64;
 
     private NginxConfigReader(string text, string file)
     {
@@ -68,7 +72,13 @@ internal sealed class NginxConfigReader
                     break;
                 case '{':
                     Advance();
+                    if (++_depth > MaxDepth)
+                    {
+                        throw new NginxConfigException(here, $"blocks nest deeper than {MaxDepth} levels");
+                    }
+
                     var block = ReadBlock(here);
+                    _depth--;
                     directives.Add(Directive(words, block, start, here, '{'));
                     words.Clear();
                     start = null;

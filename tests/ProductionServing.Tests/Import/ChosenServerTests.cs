@@ -59,10 +59,11 @@ public sealed class ChosenServerTests
     [Fact]
     public void FileOfServerBlocks_WithoutHttp_IsConverted()
     {
-        var chosen = Choose("server { location / { } }\nserver { }", name: null);
+        var chosen = Choose("upstream b { server 127.0.0.1:1; }\nserver { location / { } }\nserver { }", name: null);
 
-        Assert.Equal(1, chosen.Server.Position.Line);
-        Assert.Empty(chosen.Http);
+        // Such a file is included in an http block: its other top-level directives are http-level ones.
+        Assert.Equal(2, chosen.Server.Position.Line);
+        Assert.Equal(["upstream", "server", "server"], chosen.Http.Select(d => d.Name));
         Assert.Single(chosen.Others);
     }
 

@@ -83,6 +83,23 @@ public sealed class ImportCommandTests : IDisposable
         Assert.Equal($"productionserving-import: {file}{problem}", errors.Trim());
     }
 
+    [Fact]
+    public void BlocksNestedBeyondReason_AreAnError_NotAStackOverflow()
+    {
+        var file = _folder.Write("deep.conf", string.Concat(Enumerable.Repeat("a {", 50_000)));
+
+        var (code, _, errors) = Run(file);
+
+        Assert.Equal(2, code);
+        Assert.Equal($"productionserving-import: {file}:1:195: blocks nest deeper than 64 levels", errors.Trim());
+    }
+
+    [Fact]
+    public void AnEmptyFileName_ExitsTwo()
+    {
+        Assert.Equal(2, Run("").Code);
+    }
+
     [Theory]
     [InlineData(new string[0], "name the nginx configuration to convert.")]
     [InlineData(new[] { "--server" }, "--server needs a value.")]

@@ -495,6 +495,71 @@ public sealed class NginxImporterTests : IDisposable
     }
 
     [Fact]
+    public void AFileOfServerBlocks_KeepsItsTopLevelUpstreamsAndZones()
+    {
+        var result = _folder.Import("""
+            upstream backend { server 127.0.0.1:5001; }
+            limit_req_zone $binary_remote_addr zone=z:1m rate=5r/s;
+            limit_req_status 429;
+            server { location / { proxy_pass http://Backend; limit_req zone=z; } }
+            """);
+
+        result.Section()["Upstreams"].Is("""{ "backend": { "Servers": [ { "Address": "http://127.0.0.1:5001" } ] } }""");
+        result.Location("/")["RateLimit"].Is("""{ "Rate": "5r/s" }""");
+        result.NoLeftovers();
+        result.IsValidConfiguration();
+    }
+
+    [Fact]
+    public void AHandlerInsideIf_KeepsTheLocationAnswering502()
+    {
+        var result = _folder.Import("""server { root /srv; location ~ \.php$ { if (-f $request_filename) { fastcgi_pass unix:/run/php.sock; } } }""");
+
+        result.Location("~ \\.php$")["Return"].Is("""{ "Status": 502 }""");
+        Assert.Contains(result.LeftoverLines(), line => line.Contains("fastcgi_pass unix:/run/php.sock: fastcgi_pass inside an if", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("try_files $uri \"\";")]
+    [InlineData("try_files =404;")]
+    [InlineData("try_files $uri =abc;")]
+    public void ATryFilesTheLibraryCannotRead_IsReported(string tryFiles)
+    {
+        var result = _folder.Import($$"""server { root /srv; location / { {{tryFiles}} } }""");
+
+        Assert.Null(result.Location("/")["Static"]!["TryFiles"]);
+        Assert.Contains(result.LeftoverLines(), line => line.EndsWith("not a try_files the library reads: candidates, then a last =CODE, @name or path", StringComparison.Ordinal));
+        result.IsValidConfiguration();
+    }
+
+    [Fact]
+    public void ADotFolderLocation_ServesItsHiddenFiles_AndAPrefixWithoutSlashIsReported()
+    {
+        var result = _folder.Import("server { root /srv; location ^~ /.well-known/acme-challenge/ { } location api { } }");
+
+        Assert.True((bool?)result.Location("^~ /.well-known/acme-challenge/")["Static"]!["AllowHiddenFiles"]);
+        Assert.Equal(["1: location api: not carried over: a location here is [=|^~] /path or ~ / ~* with a regex"], result.LeftoverLines());
+    }
+
+    [Fact]
+    public void TheNamedAppLocationsOwnDirectives_AreReported()
+    {
+        var result = _folder.Import("""
+            server {
+                root /srv;
+                location / { try_files $uri @app; }
+                location @app { allow 10.0.0.0/8; deny all; proxy_pass http://127.0.0.1:5000; proxy_set_header X-Real-IP $remote_addr; }
+            }
+            """, app: "127.0.0.1:5000");
+
+        Assert.Equal(
+        [
+            "4: allow 10.0.0.0/8: @app runs the app under the directives of the location that falls back to it; the named location's own are not carried over",
+            "4: deny all: @app runs the app under the directives of the location that falls back to it; the named location's own are not carried over",
+        ], result.LeftoverLines());
+    }
+
+    [Fact]
     public void ARootRelativeToNginxsPrefix_OrNoneAtAll_IsReported()
     {
         var result = _folder.Import("server { location / { } location /docs/ { root html; } }");
