@@ -55,6 +55,14 @@ public sealed class ProductionServingOptions
     /// </summary>
     public bool ServerTiming { get; set; }
 
+    /// <summary>
+    /// The client networks (IPv4 and IPv6 addresses and CIDR ranges) whose <c>X-Forwarded-For</c>, <c>-Proto</c> and
+    /// <c>-Host</c> are taken at face value when a request is forwarded: a load balancer or CDN in front of this app.
+    /// From any other client they are replaced, not appended to, so a client cannot make up the address or scheme
+    /// an upstream sees. Default: empty (no client is trusted).
+    /// </summary>
+    public IList<string> TrustedProxies { get; set; } = new List<string>();
+
     /// <summary>Problems found while reading configuration keys, reported by the validator with all others.</summary>
     internal List<string> BindingErrors { get; } = [];
 }

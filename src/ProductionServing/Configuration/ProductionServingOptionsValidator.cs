@@ -42,6 +42,21 @@ internal sealed class ProductionServingOptionsValidator : IValidateOptions<Produ
         }
 
         AccessLogRules.Validate(options.AccessLog, errors);
+        if (options.TrustedProxies is null)
+        {
+            errors.Add("TrustedProxies: must not be null; leave it out to trust no client's X-Forwarded-* headers.");
+        }
+        else
+        {
+            for (var i = 0; i < options.TrustedProxies.Count; i++)
+            {
+                if (!Directives.ClientNetworks.TryParse(options.TrustedProxies[i], out _, out var problem))
+                {
+                    errors.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"TrustedProxies[{i}]: {problem}"));
+                }
+            }
+        }
+
         if (options.Status is { } status)
         {
             StatusRules.Validate(status, errors);

@@ -20,9 +20,10 @@ internal sealed class ServingSnapshot
     private readonly List<Location> _locations;
 
     private ServingSnapshot(string fingerprint, List<Location> locations, Location unmatched, Location appFallback, bool recordsRequests,
-        bool serverTiming, StatusEndpoint? status, AccessLog? accessLog)
+        bool serverTiming, StatusEndpoint? status, AccessLog? accessLog, ClientNetworks? trustedProxies)
     {
         Status = status;
+        TrustedProxies = trustedProxies;
         _fingerprint = fingerprint;
         AccessLog = accessLog;
         RecordsRequests = recordsRequests;
@@ -54,6 +55,9 @@ internal sealed class ServingSnapshot
 
     /// <summary>The location table as the log shows it (rendered when formatted).</summary>
     public LocationTable.Text Table => new(_locations, Unmatched, Status?.Path);
+
+    /// <summary>The clients whose X-Forwarded-* headers are forwarded as they are; null when none is trusted.</summary>
+    public ClientNetworks? TrustedProxies { get; }
 
     /// <summary>The status page, matched before every location; null when it is off.</summary>
     public StatusEndpoint? Status { get; }
@@ -170,7 +174,8 @@ internal sealed class ServingSnapshot
             recordsRequests: options.AccessLog is not null || options.Status is not null || options.ServerTiming,
             serverTiming: options.ServerTiming,
             status: options.Status is { Path: { } statusPath } status ? new StatusEndpoint(statusPath, ClientNetworks.Parse(status.Allow)) : null,
-            accessLog: accessLog)
+            accessLog: accessLog,
+            trustedProxies: options.TrustedProxies.Count == 0 ? null : ClientNetworks.Parse(options.TrustedProxies))
         {
             HasResponseHeaders = hasResponseHeaders,
         };

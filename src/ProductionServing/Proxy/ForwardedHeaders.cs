@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
+using ProductionServing.Directives;
 
 namespace ProductionServing.Proxy;
 
@@ -59,11 +60,15 @@ internal static class ForwardedHeaders
 
     private sealed record FormattedAddress(IPAddress Address, string Text);
 
-    public static void Apply(HttpContext context, HttpRequestHeaders headers)
+    public static void Apply(HttpContext context, HttpRequestHeaders headers, ClientNetworks? trustedProxies)
     {
         var request = context.Request;
         var client = ClientAddress(context);
-        var earlier = request.Headers[ForwardedFor];
+
+        // What a client says about earlier hops is taken at face value only from a trusted proxy (TrustedProxies);
+        // from anyone else it is replaced, so a client cannot make up the address or scheme an upstream sees.
+        var trusted = trustedProxies is not null && trustedProxies.Contains(context.Connection.RemoteIpAddress);
+        var earlier = trusted ? request.Headers[ForwardedFor] : StringValues.Empty;
         if (earlier.Count != 0 && ProxyHeaders.IsListedIn(request.Headers.Connection, ForwardedFor))
         {
             // A field the client's Connection header names is for this hop only (RFC 9110 §7.6.1): it is
@@ -79,8 +84,14 @@ internal static class ForwardedHeaders
             headers.TryAddWithoutValidation(ForwardedFor, forwardedFor);
         }
 
-        headers.TryAddWithoutValidation(ForwardedProto, request.Scheme);
-        if (request.Host.HasValue)
+        var proto = trusted ? request.Headers[ForwardedProto] : StringValues.Empty;
+        headers.TryAddWithoutValidation(ForwardedProto, proto.Count == 0 ? request.Scheme : proto.ToString());
+        var host = trusted ? request.Headers[ForwardedHost] : StringValues.Empty;
+        if (host.Count != 0)
+        {
+            headers.TryAddWithoutValidation(ForwardedHost, host.ToString());
+        }
+        else if (request.Host.HasValue)
         {
             headers.TryAddWithoutValidation(ForwardedHost, request.Host.Value);
         }

@@ -87,7 +87,7 @@ internal sealed class ProxyHandler : LocationHandler
             return AnswerUnadmitted(context, failure, AttemptFailure.None, null);
         }
 
-        return RunAsync(context, request.Path, request.Captures, request.UriChanged, request.HandedOff, upgrade, server, AttemptObserver.For(request, _group));
+        return RunAsync(context, request.Path, request.Captures, request.UriChanged, request.HandedOff, upgrade, server, AttemptObserver.For(request, _group), request.Snapshot.TrustedProxies);
     }
 
     private async Task WaitThenRunAsync(ServingRequest request, WebSocketHandshake upgrade,
@@ -100,7 +100,7 @@ internal sealed class ProxyHandler : LocationHandler
             return;
         }
 
-        await RunAsync(request.Context, request.Path, request.Captures, request.UriChanged, request.HandedOff, upgrade, server, AttemptObserver.For(request, _group))
+        await RunAsync(request.Context, request.Path, request.Captures, request.UriChanged, request.HandedOff, upgrade, server, AttemptObserver.For(request, _group), request.Snapshot.TrustedProxies)
             .ConfigureAwait(false);
     }
 
@@ -111,7 +111,7 @@ internal sealed class ProxyHandler : LocationHandler
     /// group and its settings are read through <c>this</c> rather than kept in locals.
     /// </remarks>
     private async Task RunAsync(HttpContext context, string path, Match? captures, bool uriChanged, bool handedOff, WebSocketHandshake upgrade,
-        UpstreamServer server, AttemptObserver? observer)
+        UpstreamServer server, AttemptObserver? observer, ClientNetworks? trustedProxies)
     {
         List<UpstreamServer>? tried = null;
         var lastFailure = AttemptFailure.None;
@@ -135,7 +135,7 @@ internal sealed class ProxyHandler : LocationHandler
             StreamingRequestContent? content = null;
             try
             {
-                using var message = CreateMessage(context, path, captures, uriChanged, handedOff, server, upgrade, observer, out content);
+                using var message = CreateMessage(context, path, captures, uriChanged, handedOff, server, upgrade, observer, trustedProxies, out content);
 
                 // ReadTimeout bounds the wait for the response headers, then each read of the body
                 // (nginx's proxy_read_timeout: between two successive reads). The client going away cancels it too.
@@ -348,7 +348,7 @@ internal sealed class ProxyHandler : LocationHandler
     }
 
     private UpstreamRequestMessage CreateMessage(HttpContext context, string path, Match? captures, bool uriChanged, bool handedOff, UpstreamServer server,
-        WebSocketHandshake upgrade, AttemptObserver? observer, out StreamingRequestContent? content)
+        WebSocketHandshake upgrade, AttemptObserver? observer, ClientNetworks? trustedProxies, out StreamingRequestContent? content)
     {
         var request = context.Request;
         var uri = UpstreamUriFor(context, path, uriChanged, server);
@@ -377,7 +377,7 @@ internal sealed class ProxyHandler : LocationHandler
             TraceContext.RemoveClientHeaders(request.Headers, message.Headers);
         }
 
-        ForwardedHeaders.Apply(context, message.Headers);
+        ForwardedHeaders.Apply(context, message.Headers, trustedProxies);
         if (_preserveHost)
         {
             message.Headers.Host = request.Host.Value;

@@ -46,11 +46,19 @@ public sealed class HeaderTests
         Assert.Equal("kept", forwarded.Header("X-End-To-End"));
     }
 
-    [Fact]
-    public async Task ForwardedFor_IsAppended_ProtoAndHost_AreSet()
+    [Theory]
+    [InlineData("127.0.0.1", "", "127.0.0.1", "http", "shop.example:8443")]
+    [InlineData("127.0.0.1", "\"10.0.0.0/8\", \"::1\"", "127.0.0.1", "http", "shop.example:8443")]
+    [InlineData("127.0.0.1", "\"127.0.0.0/8\"", "203.0.113.7, 198.51.100.2, 127.0.0.1", "https", "spoofed.example")]
+    [InlineData("::1", "\"127.0.0.1\"", "::1", "http", "shop.example:8443")]
+    [InlineData("::1", "\"::1/128\"", "203.0.113.7, 198.51.100.2, ::1", "https", "spoofed.example")]
+    public async Task ForwardedHeaders_FromATrustedProxyAreKept_FromAnyoneElseReplaced(string client, string trusted, string forwardedFor, string proto, string forwardedHost)
     {
+        // Only a client in TrustedProxies (a load balancer in front) may say who came before it and over what;
+        // anyone else's X-Forwarded-* would let it make up the address or scheme the upstream sees.
         await using var upstream = await UpstreamHost.NamedAsync("ok");
-        await using var host = await ServingHost.StartAsync(ServingJson.PassAll(upstream.Address));
+        var json = ServingJson.PassAll(upstream.Address).Replace("\"ProductionServing\": {", $"\"ProductionServing\": {{ \"TrustedProxies\": [{trusted}],", StringComparison.Ordinal);
+        await using var host = await ServingHost.StartAsync(json, address: IPAddress.Parse(client));
         using var request = new HttpRequestMessage(HttpMethod.Get, "/f");
         request.Headers.TryAddWithoutValidation("X-Forwarded-For", "203.0.113.7, 198.51.100.2");
         request.Headers.TryAddWithoutValidation("X-Forwarded-Proto", "https");
@@ -61,10 +69,19 @@ public sealed class HeaderTests
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var forwarded = upstream.Last;
-        Assert.Equal("203.0.113.7, 198.51.100.2, 127.0.0.1", forwarded.Header("X-Forwarded-For"));
-        Assert.Equal("http", forwarded.Header("X-Forwarded-Proto"));
-        Assert.Equal("shop.example:8443", forwarded.Header("X-Forwarded-Host"));
+        Assert.Equal(forwardedFor, forwarded.Header("X-Forwarded-For"));
+        Assert.Equal(proto, forwarded.Header("X-Forwarded-Proto"));
+        Assert.Equal(forwardedHost, forwarded.Header("X-Forwarded-Host"));
         Assert.Equal($"127.0.0.1:{upstream.Port}", forwarded.Header("Host"));
+    }
+
+    [Fact]
+    public void TrustedProxies_ThatAreNotNetworks_AreStartupErrors()
+    {
+        var failures = TestConfig.Failures("""{ "ProductionServing": { "TrustedProxies": [ "10.0.0.0/8", "load-balancer" ] } }""");
+
+        Assert.Single(failures);
+        Assert.StartsWith("TrustedProxies[1]: ", failures[0], StringComparison.Ordinal);
     }
 
     [Fact]
