@@ -6,7 +6,7 @@ namespace ProductionServing.DeployBench;
 /// <summary>
 /// Writes results.csv, warmup.csv and latency.csv, and the Markdown summary (summary.md, also returned):
 /// medians over the rounds, ratios computed inside each round (both figures from the same round) and
-/// their median, and which of issue 14's targets the run met.
+/// their median, and which of the targets in docs/performance.md the run met.
 /// </summary>
 internal static class Report
 {

@@ -5,7 +5,7 @@ using ProductionServing.Import.NginxConfig;
 namespace ProductionServing.Import.Conversion;
 
 /// <summary>
-/// The directives a location carries beside its handler (SPEC §3.6), from what is in force at the location:
+/// The directives a location carries beside its handler (docs/directives.md), from what is in force at the location:
 /// <c>add_header</c> and <c>expires</c> as <c>Headers</c>, <c>client_max_body_size</c>, <c>allow</c>/<c>deny</c>,
 /// <c>limit_req</c>, <c>gzip</c>, <c>access_log off</c>; and <c>return</c>.
 /// </summary>

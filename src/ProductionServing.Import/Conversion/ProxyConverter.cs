@@ -15,7 +15,7 @@ internal static class ProxyConverter
     /// <summary>Request headers the library already sends as nginx's usual settings ask.</summary>
     private static readonly Dictionary<string, string[]> Standard = new(StringComparer.OrdinalIgnoreCase)
     {
-        // X-Forwarded-For is appended, -Proto and -Host set, on every forwarded request (SPEC §3.3).
+        // X-Forwarded-For is appended, -Proto and -Host set, on every forwarded request (docs/proxy.md, Headers).
         // ($remote_addr alone replaces what the client sent: that one is carried over as SetHeaders.)
         ["X-Forwarded-For"] = ["$proxy_add_x_forwarded_for"],
         ["X-Forwarded-Proto"] = ["$scheme"],

@@ -6,7 +6,7 @@ using ProductionServing.Directives;
 namespace ProductionServing.Tests.Directives;
 
 /// <summary>
-/// Variable templates under random and adversarial input (issue 15): parsing never throws, and a header value
+/// Variable templates under random and adversarial input: parsing never throws, and a header value
 /// expanded from one never carries CR, LF or NUL, whatever the request's own headers, cookies and path hold.
 /// </summary>
 public sealed class VariableTemplatePropertyTests

@@ -16,13 +16,7 @@ public sealed class SpaWithApiBrowserTests(SampleHost<SpaProgram> sample) : ICla
     public async Task DeepLink_Navigation_AndTheForm_WorkInABrowser()
     {
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumFactAttribute.ExecutablePath,
-            Headless = true,
-            ChromiumSandbox = false, // root in CI
-            Args = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await ChromiumFactAttribute.LaunchAsync(playwright);
         var page = await browser.NewPageAsync();
         var problems = new List<string>();
         page.Console += (_, message) =>

@@ -12,6 +12,16 @@ public sealed class ChromiumFactAttribute : FactAttribute
     /// <summary>Debian's <c>chromium</c> package's browser, or the one <c>PS_CHROMIUM</c> names.</summary>
     public static string ExecutablePath { get; } = Environment.GetEnvironmentVariable("PS_CHROMIUM") is { Length: > 0 } path ? path : "/usr/bin/chromium";
 
+    /// <summary>Launches that browser headless, as the browser tests need it (no sandbox: CI runs as root).</summary>
+    public static Task<Microsoft.Playwright.IBrowser> LaunchAsync(Microsoft.Playwright.IPlaywright playwright) =>
+        playwright.Chromium.LaunchAsync(new Microsoft.Playwright.BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ExecutablePath,
+            Headless = true,
+            ChromiumSandbox = false,
+            Args = ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+
     public ChromiumFactAttribute()
     {
         if (!File.Exists(ExecutablePath))

@@ -84,7 +84,7 @@ internal static class SideBySide
     /// <summary>
     /// A header's value as far as the two must agree: an ETag's presence, not its opaque value (nginx writes the
     /// modification time in seconds, the library finer; nginx weakens the tag of what it compresses on the fly, the
-    /// library compresses a cached file once and gives those bytes a strong tag of their own, SPEC §3.6); and
+    /// library compresses a cached file once and gives those bytes a strong tag of their own, docs/directives.md); and
     /// a Location on the server itself as its path (nginx makes it absolute, the library sends it as written, which
     /// RFC 9110 §10.2.2 allows); and JavaScript's one media type under either
     /// name (nginx's mime.types still says application/javascript, which RFC 9239 made obsolete for text/javascript).

@@ -5,7 +5,7 @@ using ProductionServing.Proxy;
 namespace ProductionServing.Tests.Proxy;
 
 /// <summary>
-/// The request headers forwarded upstream under random combinations (issue 15): no hop-by-hop header (so never a
+/// The request headers forwarded upstream under random combinations (RFC 9110 §7.6.1): no hop-by-hop header (so never a
 /// Transfer-Encoding beside a Content-Length), none the client's Connection names, no Host or X-Forwarded-* of the
 /// client's (the proxy sets those), and every other header forwarded.
 /// </summary>

@@ -6,7 +6,7 @@ using ProductionServing.Routing;
 namespace ProductionServing.Tests.Proxy;
 
 /// <summary>
-/// nginx's proxy_pass URI rules under random and adversarial request targets (issue 15): whatever the client
+/// nginx's proxy_pass URI rules under random and adversarial request targets: whatever the client
 /// writes (authority-like "//host", "@", backslashes, encoded slashes, an absolute-form target naming another
 /// host), the URI sent upstream is on the configured server, never on a host the client chose.
 /// </summary>

@@ -6,7 +6,7 @@ using ProductionServing.Tests.Infrastructure;
 namespace ProductionServing.Tests.Routing;
 
 /// <summary>
-/// Location selection against a model of nginx's rules written the plain way (issue 15): for random configurations
+/// Location selection against a model of nginx's rules written the plain way (docs/locations.md): for random configurations
 /// and paths the matcher, with its prefix tree and compiled regexes, selects what a scan in nginx's order selects.
 /// </summary>
 public sealed class LocationSelectionPropertyTests

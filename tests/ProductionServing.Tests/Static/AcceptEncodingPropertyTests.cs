@@ -4,7 +4,7 @@ using ProductionServing.Static;
 namespace ProductionServing.Tests.Static;
 
 /// <summary>
-/// Accept-Encoding under random and adversarial input (issue 15): choosing never throws, and never picks a coding
+/// Accept-Encoding under random and adversarial input: choosing never throws, and never picks a coding
 /// that is not there to send.
 /// </summary>
 public sealed class AcceptEncodingPropertyTests
