@@ -17,8 +17,11 @@ internal sealed class ImportContext(ImportSettings settings)
     /// <summary>The upstreams the converted locations forward to, in order of first use, with the scheme they use.</summary>
     public Dictionary<string, string> UsedUpstreams { get; } = new(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Per used upstream, the forwarding settings its locations carry (nginx sets them per location).</summary>
-    public Dictionary<string, Dictionary<string, NginxDirective?>> UpstreamSettings { get; } = new(StringComparer.OrdinalIgnoreCase);
+    /// <summary>
+    /// Per used upstream, the first location forwarding to it: its proxy_pass and what is in force there. nginx sets
+    /// timeouts and tries per location, the library per group: that location's are the group's.
+    /// </summary>
+    public Dictionary<string, (NginxDirective Pass, Scope Scope)> UpstreamSettings { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The http block's <c>limit_req_zone</c>s by zone name.</summary>
     public Dictionary<string, NginxDirective> Zones { get; } = new(StringComparer.Ordinal);

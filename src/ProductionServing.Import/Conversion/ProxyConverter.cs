@@ -136,34 +136,25 @@ internal static class ProxyConverter
     private static bool HasPath(string url) => url.IndexOf('/', url.IndexOf("://", StringComparison.Ordinal) + 3) >= 0;
 
     /// <summary>
-    /// Remembers the location's timeouts and tries for its upstream. nginx sets them per location, the library per
-    /// group: the first location's values are the group's, and a location that differs (a value not set there is
-    /// nginx's default) is reported.
+    /// Remembers the first location forwarding to an upstream, whose timeouts and tries become the group's; a later
+    /// location that differs (a value not set there is nginx's default) is reported.
     /// </summary>
-    private static void Remember(string upstream, Scope scope, NginxDirective location, ImportContext context)
+    private static void Remember(string upstream, Scope scope, NginxDirective pass, ImportContext context)
     {
-        var first = !context.UpstreamSettings.TryGetValue(upstream, out var settings);
-        if (first)
+        if (!context.UpstreamSettings.TryGetValue(upstream, out var first))
         {
-            // The first location's proxy_pass, for the messages.
-            context.UpstreamSettings[upstream] = settings = new Dictionary<string, NginxDirective?>(StringComparer.Ordinal) { ["proxy_pass"] = location };
+            context.UpstreamSettings[upstream] = (pass, scope);
+            return;
         }
 
         foreach (var name in UpstreamLevel)
         {
-            var setting = scope.Get(name);
-            if (first)
-            {
-                settings![name] = setting;
-                continue;
-            }
-
-            var group = settings![name];
+            var (setting, group) = (scope.Get(name), first.Scope.Get(name));
             if (!string.Equals(Text(group), Text(setting), StringComparison.Ordinal))
             {
-                var where = setting ?? location;
+                var where = setting ?? pass;
                 context.Add(new Leftover(where.Position, Leftover.Describe(where),
-                    $"{name} is {Text(setting) ?? "nginx's default"} here and {Text(group) ?? "nginx's default"} in the first location forwarding to {upstream} (line {settings["proxy_pass"]!.Position.Line}): one value per upstream group, the first location's"));
+                    $"{name} is {Text(setting) ?? "nginx's default"} here and {Text(group) ?? "nginx's default"} in the first location forwarding to {upstream} (line {first.Pass.Position.Line}): one value per upstream group, the first location's"));
             }
         }
     }

@@ -18,13 +18,13 @@ internal static class UpstreamConverter
         foreach (var (name, scheme) in context.UsedUpstreams)
         {
             var block = context.UpstreamBlocks[name];
-            upstreams[block.Arguments[0]] = Upstream(block, scheme, context.UpstreamSettings.GetValueOrDefault(name), context);
+            upstreams[block.Arguments[0]] = Upstream(block, scheme, context.UpstreamSettings[name].Scope, context);
         }
 
         return upstreams;
     }
 
-    private static JsonObject Upstream(NginxDirective block, string scheme, Dictionary<string, NginxDirective?>? settings, ImportContext context)
+    private static JsonObject Upstream(NginxDirective block, string scheme, Scope firstLocation, ImportContext context)
     {
         var servers = new JsonArray();
         var result = new JsonObject { ["Servers"] = servers };
@@ -93,7 +93,7 @@ internal static class UpstreamConverter
             result["FailTimeout"] = timeout;
         }
 
-        Settings(settings, result, context);
+        Settings(firstLocation, result, context);
         return result;
     }
 
@@ -191,17 +191,12 @@ internal static class UpstreamConverter
         }
     }
 
-    /// <summary>The locations' proxy_connect_timeout, proxy_read_timeout and proxy_next_upstream_tries.</summary>
-    private static void Settings(Dictionary<string, NginxDirective?>? settings, JsonObject result, ImportContext context)
+    /// <summary>The first forwarding location's proxy_connect_timeout, proxy_read_timeout and proxy_next_upstream_tries.</summary>
+    private static void Settings(Scope firstLocation, JsonObject result, ImportContext context)
     {
-        if (settings is null)
+        foreach (var name in ProxyConverter.UpstreamLevel)
         {
-            return;
-        }
-
-        foreach (var (name, directive) in settings)
-        {
-            if (directive is null || name == "proxy_pass")
+            if (firstLocation.Get(name) is not { } directive)
             {
                 continue;
             }
