@@ -42,12 +42,12 @@ internal sealed partial record DocsExample(string File, int Line, DocsExampleKin
     /// <summary>The repository root.</summary>
     public static string RepositoryRoot => ProductionServing.Tests.Infrastructure.Repository.Root;
 
-    /// <summary>Every JSON example of README.md and docs/*.md, in file order.</summary>
+    /// <summary>Every JSON example of README.md, SECURITY.md and docs/*.md, in file order.</summary>
     public static IReadOnlyList<DocsExample> All { get; } = FindAll();
 
     private static List<DocsExample> FindAll()
     {
-        var files = new List<string> { "README.md" };
+        var files = new List<string> { "README.md", "SECURITY.md" };
         files.AddRange(Directory.GetFiles(Path.Combine(RepositoryRoot, "docs"), "*.md")
             .Select(path => Path.GetRelativePath(RepositoryRoot, path).Replace('\\', '/'))
             .Order(StringComparer.Ordinal));

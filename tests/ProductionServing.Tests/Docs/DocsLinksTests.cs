@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace ProductionServing.Tests.Docs;
 
 /// <summary>
-/// Every relative link of README.md and docs/*.md reaches a file of the repository, and its <c>#anchor</c> a
+/// Every relative link of README.md, SECURITY.md and docs/*.md reaches a file of the repository, and its <c>#anchor</c> a
 /// heading of that file, so the reference split into pages keeps its cross-references.
 /// </summary>
 public sealed partial class DocsLinksTests
@@ -12,6 +12,7 @@ public sealed partial class DocsLinksTests
     public static TheoryData<string> Pages =>
     [
         "README.md",
+        "SECURITY.md",
         .. Directory.GetFiles(Path.Combine(DocsExample.RepositoryRoot, "docs"), "*.md")
             .Select(path => Path.GetRelativePath(DocsExample.RepositoryRoot, path).Replace('\\', '/'))
             .Order(StringComparer.Ordinal),
