@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using ProductionServing.Routing;
 using ProductionServing.Static;
 
@@ -122,9 +123,10 @@ internal static class MapTarget
 
         public bool AllowHidden { get; } = allowHidden;
 
-        // Never cleared: the fuzzing process keeps these for its whole life. TryMap reads no file, so the
-        // cache budget and the clock are never used.
+        // Never cleared: the fuzzing process keeps these for its whole life. A clock that never moves keeps the
+        // folder watch's once-a-second timer from running instrumented code on another thread in the middle
+        // of an input, which afl would see as coverage varying between runs of the same input (unstable edges).
         public FileLookup Files { get; } = new(folder, prefix, allowHidden, precompressed: false, "application/octet-stream",
-            new FileCacheBudget(), maxCachedFileSize: 0, compress: null, TimeProvider.System, NullLogger.Instance);
+            new FileCacheBudget(), maxCachedFileSize: 0, compress: null, new FakeTimeProvider(), NullLogger.Instance);
     }
 }
