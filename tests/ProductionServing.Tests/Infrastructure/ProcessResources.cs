@@ -2,12 +2,13 @@ namespace ProductionServing.Tests.Infrastructure;
 
 /// <summary>
 /// What this process holds open, read from Linux's <c>/proc/self</c> (proc(5)): file descriptors (but
-/// the assemblies loaded), the ones among them that are sockets, and threads other than those the
+/// the assemblies loaded and their symbols), the ones among them that are sockets, and threads other than those the
 /// runtime starts and ends on its own.
 /// </summary>
 /// <remarks>
-/// The thread pool grows and shrinks with load (hill climbing, blocking detection), and the tiered JIT's
-/// background worker comes and goes with compilation, so counting every thread would measure them. A
+/// The thread pool grows and shrinks with load (hill climbing, blocking detection), the tiered JIT's
+/// background worker comes and goes with compilation, and the GC starts its background thread at its
+/// first background collection, so counting every thread would measure them. A
 /// thread the code under test starts and never ends (a dedicated worker, a watcher's loop, a timer of
 /// its own) is named otherwise, and those are the ones counted. The runtime names its own threads
 /// ".NET …" and sets that as the kernel's comm (truncated to 15 bytes).
@@ -15,7 +16,7 @@ namespace ProductionServing.Tests.Infrastructure;
 internal readonly record struct ProcessResources(int FileDescriptors, int Sockets, int Threads)
 {
     /// <summary>Threads the runtime starts and ends on its own, by their comm prefix.</summary>
-    private static readonly string[] RuntimeManagedThreads = [".NET TP ", ".NET Tiered Com"];
+    private static readonly string[] RuntimeManagedThreads = [".NET TP ", ".NET Tiered Com", ".NET BGC"];
 
     public static ProcessResources Count()
     {
@@ -84,9 +85,11 @@ internal readonly record struct ProcessResources(int FileDescriptors, int Socket
 
     /// <summary>
     /// An assembly the runtime opened when it was first loaded (lazily, by the first call into it, which a
-    /// fault's error path may be) and keeps open for the life of the process: not something to leak.
+    /// fault's error path may be), or its symbols, opened for the first stack trace with line numbers (an
+    /// exception logged): the runtime keeps both open for the life of the process, so they are not leaks.
     /// </summary>
-    private static bool IsAssembly(string target) => target.EndsWith(".dll", StringComparison.Ordinal);
+    private static bool IsAssembly(string target) =>
+        target.EndsWith(".dll", StringComparison.Ordinal) || target.EndsWith(".pdb", StringComparison.Ordinal);
 
     private static int CountThreads()
     {
