@@ -44,15 +44,13 @@ internal sealed class FaultHosts : IAsyncDisposable
     /// <summary>Completes when reading the current upload or writing the endless body failed because the client went away.</summary>
     public Task ClientGone => Volatile.Read(ref _clientGone).Task;
 
-    /// <summary>
-    /// The locations, with <paramref name="pool"/> as the members of the pool <c>p</c>; the upstream's
-    /// address is the same for every host a test starts, so configurations can be compared.
-    /// </summary>
-    public string Config(string pool = """ "DedicatedThreads": true, "Workers": 2 """) => ServingJson.Config(
+    /// <summary>The configuration: the three locations, the group <c>backend</c> of the upstream, and the pool <c>p</c>.</summary>
+    private string Config() => ServingJson.Config(
         ServingJson.StaticRoot(Site.Root) + ", "
-        + ServingJson.ProxyLocation("/proxy/", Upstream.Address) + ", "
+        + ServingJson.ProxyLocation("/proxy/", "http://backend") + ", "
         + """{ "Match": "/app/", "App": { "Pool": "p" } }""",
-        pools: $$""" "p": { {{pool}} } """);
+        upstreams: ServingJson.Upstream("backend", "", Upstream.Address),
+        pools: """ "p": { "DedicatedThreads": true, "Workers": 2 } """);
 
     public static async Task<FaultHosts> StartAsync()
     {
@@ -65,21 +63,26 @@ internal sealed class FaultHosts : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts another serving host with the same locations (the first one is <see cref="Host"/>). Its
+    /// Starts another serving host with the same locations (the first one is <see cref="Host"/>), with
+    /// <paramref name="services"/> added to its services. Its
     /// connections send through a 32 KiB socket buffer: Linux would grow it up to 4 MiB on loopback
     /// (tcp_wmem, tcp(7)), which would take a 1 MiB body whole, so a slow client would never hold the
     /// server up and a file could not change while most of it is still unsent. Accepted sockets inherit
     /// the listening socket's buffer size.
     /// </summary>
-    public Task<ServingHost> StartHostAsync() =>
+    public Task<ServingHost> StartHostAsync(Action<IServiceCollection>? services = null) =>
         ServingHost.StartAsync(Config(),
             afterServing: app => app.Use((context, next) => context.Request.Path == "/app/upload" ? ReadUploadAsync(context) : next(context)),
-            services: services => services.Configure<SocketTransportOptions>(options => options.CreateBoundListenSocket = static endpoint =>
+            services: collection =>
             {
-                var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-                socket.SendBufferSize = 32 * 1024;
-                return socket;
-            }));
+                collection.Configure<SocketTransportOptions>(options => options.CreateBoundListenSocket = static endpoint =>
+                {
+                    var socket = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+                    socket.SendBufferSize = 32 * 1024;
+                    return socket;
+                });
+                services?.Invoke(collection);
+            });
 
     /// <summary>Starts watching a new upload or endless download.</summary>
     public void Arm()
