@@ -16,6 +16,7 @@ internal sealed class SlowClient : IDisposable
 
     private readonly Socket _socket;
     private readonly MemoryStream _received = new();
+    private readonly byte[] _buffer = new byte[ReadSize];
     private int _headLength = -1;
 
     private SlowClient(Socket socket)
@@ -26,8 +27,8 @@ internal sealed class SlowClient : IDisposable
     /// <summary>The status line and headers, once they arrived.</summary>
     public string Head { get; private set; } = "";
 
-    /// <summary>The body bytes received so far.</summary>
-    public byte[] Body => _headLength < 0 ? [] : _received.ToArray()[_headLength..];
+    /// <summary>The body bytes received so far (valid until the next read).</summary>
+    public ReadOnlyMemory<byte> Body => _headLength < 0 ? default : _received.GetBuffer().AsMemory(_headLength, (int)_received.Length - _headLength);
 
     /// <summary>The response's Content-Length, once the head arrived (null when it has none).</summary>
     public long? ContentLength { get; private set; }
@@ -104,14 +105,13 @@ internal sealed class SlowClient : IDisposable
 
     private async Task<bool> ReadSomeAsync(CancellationToken cancellationToken)
     {
-        var buffer = new byte[ReadSize];
-        var read = await _socket.ReceiveAsync(buffer, cancellationToken);
+        var read = await _socket.ReceiveAsync(_buffer, cancellationToken);
         if (read == 0)
         {
             return false;
         }
 
-        _received.Write(buffer, 0, read);
+        _received.Write(_buffer, 0, read);
         if (_headLength < 0 && Encoding.Latin1.GetString(_received.GetBuffer(), 0, (int)_received.Length).IndexOf("\r\n\r\n", StringComparison.Ordinal) is >= 0 and var end)
         {
             _headLength = end + 4;

@@ -56,10 +56,10 @@ public sealed class StopFaultTests(ITestOutputHelper output) : IAsyncLifetime
 
                 // The download finishes (it needs no more than a moment) or was aborted: never cut short
                 // while looking complete. The stream and the upload cannot finish: their connections end.
-                Assert.True(downloaded ? download.Body.AsSpan().SequenceEqual(_hosts.Large) : download.Body.Length < FaultHosts.LargeSize,
+                Assert.True(downloaded ? download.Body.Span.SequenceEqual(_hosts.Large) : download.Body.Length < FaultHosts.LargeSize,
                     $"{download.Body.Length} bytes of {FaultHosts.LargeSize}, complete: {downloaded}");
                 Assert.False(await stream.ReadResponseAsync());
-                Assert.False(stream.Body.AsSpan().EndsWith("0\r\n\r\n"u8), "The endless stream ended with a last chunk.");
+                Assert.False(stream.Body.Span.EndsWith("0\r\n\r\n"u8), "The endless stream ended with a last chunk.");
                 Assert.False(await upload.ReadResponseAsync(), upload.Head);
                 await _hosts.ClientGone.WaitAsync(TestTimeouts.Wait);
                 Assert.True(stopped < ShutdownTimeout + TimeSpan.FromSeconds(5), $"StopAsync took {stopped}.");
