@@ -61,7 +61,7 @@ public sealed class StopFaultTests(ITestOutputHelper output) : IAsyncLifetime
                 Assert.False(await stream.ReadResponseAsync());
                 Assert.False(stream.Body.Span.EndsWith("0\r\n\r\n"u8), "The endless stream ended with a last chunk.");
                 Assert.False(await upload.ReadResponseAsync(), upload.Head);
-                await _hosts.ClientGone.WaitAsync(TestTimeouts.Wait);
+                await _hosts.ClientGone.WaitAsync(TestTimeouts.Wait); // the app's blocking read failed: its thread is free to end
                 Assert.True(stopped < ShutdownTimeout + TimeSpan.FromSeconds(5), $"StopAsync took {stopped}.");
             }
         }, () => _hosts.AssertServesAsync(), output, repetitions: 10);
