@@ -119,6 +119,14 @@ internal sealed class FileEntry
     /// </summary>
     public bool IsCurrent(Microsoft.Win32.SafeHandles.SafeFileHandle handle) => FileStamp.TryRead(handle, out var stamp) && stamp == _stamp;
 
+    /// <summary>
+    /// Whether the file open as <paramref name="handle"/>, this version when it was opened, still holds
+    /// the same bytes: the same size and modification time. Its change time is not compared: renaming
+    /// another file over it or unlinking it changes its link count, and so its change time, but not what
+    /// a read of the open file returns.
+    /// </summary>
+    public bool IsUnwritten(Microsoft.Win32.SafeHandles.SafeFileHandle handle) => FileStamp.TryRead(handle, out var stamp) && stamp.HasSameContentAs(_stamp);
+
     /// <summary>Reads an entry from an open handle, so the validators describe exactly the bytes read.</summary>
     public static FileEntry FromHandle(string physicalPath, Microsoft.Win32.SafeHandles.SafeFileHandle handle, StringValues contentType,
         string? encoding, FileCacheBudget budget, int maxCachedFileSize, FileEntry? brotli, FileEntry? gzip)

@@ -26,6 +26,10 @@ internal readonly partial record struct FileStamp(long Size, long ModifiedSecond
     /// <summary>The modification time as a UTC <see cref="DateTime"/> (100 ns precision).</summary>
     public DateTime LastWriteUtc => new(DateTime.UnixEpoch.Ticks + ModifiedSeconds * TimeSpan.TicksPerSecond + ModifiedNanoseconds / 100, DateTimeKind.Utc);
 
+    /// <summary>Whether the size and modification time, what a write to the file changes, are <paramref name="other"/>'s.</summary>
+    public bool HasSameContentAs(FileStamp other) =>
+        Size == other.Size && ModifiedSeconds == other.ModifiedSeconds && ModifiedNanoseconds == other.ModifiedNanoseconds;
+
     /// <summary>The stamp of the file at <paramref name="path"/> (links followed, as opening does); false when there is none.</summary>
     public static bool TryRead(string path, out FileStamp stamp)
     {

@@ -215,8 +215,8 @@ internal sealed class StaticFileSender
     /// <summary>
     /// Streams part of a file from disk straight into the response pipe's buffers, one bounded chunk at
     /// a time. The file is opened here and checked against the entry, so the bytes sent are the version
-    /// the headers describe; a file truncated while it is sent aborts the connection, never ending a
-    /// response short while its Content-Length says otherwise.
+    /// the headers describe; a file truncated or rewritten while it is sent aborts the connection, never
+    /// ending a response short, or made of two versions, while its Content-Length says it is whole.
     /// </summary>
     private async Task StreamFileAsync(HttpContext context, string path, FileEntry entry, ByteRange range)
     {
@@ -258,6 +258,18 @@ internal sealed class StaticFileSender
                 if (read == 0)
                 {
                     StaticLog.FileTruncated(_logger, entry.PhysicalPath, range.End + 1, position);
+                    ErrorResponse.Abort(context, ServingError.FileChanged);
+                    return;
+                }
+
+                if (read == remaining && !entry.IsUnwritten(handle))
+                {
+                    // Written in place while it was sent (cp over it, a rewrite of the same length): the
+                    // bytes sent may be a mix of both versions. Checked before the last bytes go out, so
+                    // the client never sees such a body end as if complete (a write after this check no
+                    // longer changes what is sent). One statx per response, not per read. A file renamed
+                    // over this one or deleted leaves the open one as it was: it is sent whole.
+                    StaticLog.FileRewritten(_logger, entry.PhysicalPath);
                     ErrorResponse.Abort(context, ServingError.FileChanged);
                     return;
                 }

@@ -16,4 +16,8 @@ internal static partial class StaticLog
     [LoggerMessage(EventId = 2006, EventName = "FolderUnwatched", Level = LogLevel.Warning,
         Message = "Changes under {Folder} cannot be watched; its cached files are checked against the disk on every request.")]
     public static partial void FolderUnwatched(ILogger logger, string folder, Exception exception);
+
+    [LoggerMessage(EventId = 2007, EventName = "FileRewritten", Level = LogLevel.Warning,
+        Message = "File {Path} was written to while it was sent; the connection was aborted before the end of the body.")]
+    public static partial void FileRewritten(ILogger logger, string path);
 }
