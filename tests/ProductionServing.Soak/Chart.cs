@@ -23,11 +23,13 @@ internal static class Chart
         var end = Math.Max(minutes.LastOrDefault(), 1);
 
         Series(plots[0], minutes, samples.Select(s => s.RssBytes / 1048576.0).ToArray(), "RSS", palette.GetColor(0));
+        Series(plots[0], minutes, samples.Select(s => s.RssAnonBytes / 1048576.0).ToArray(), "its anonymous part", palette.GetColor(5));
         plots[0].YLabel("RSS (MiB)");
+        plots[0].ShowLegend(Alignment.LowerRight);
 
         Series(plots[1], minutes, samples.Select(s => s.GcHeapBytes / 1048576.0).ToArray(), "GC heap after the last collection", palette.GetColor(1));
-        Series(plots[1], minutes, samples.Select(s => s.GcFullHeapBytes / 1048576.0).ToArray(), "GC heap after the last full collection", palette.GetColor(7));
-        plots[1].YLabel("GC heap (MiB)");
+        Series(plots[1], minutes, samples.Select(s => s.GcCommittedBytes / 1048576.0).ToArray(), "GC committed", palette.GetColor(7));
+        plots[1].YLabel("GC (MiB)");
         plots[1].ShowLegend(Alignment.LowerRight);
 
         Series(plots[2], minutes, samples.Select(s => (double)s.Fds).ToArray(), "open fds", palette.GetColor(2));

@@ -38,17 +38,32 @@ var reloader = new Reloader(settings, host, backend.Port, counters, reloadKind: 
 
 using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(settings.Duration));
 var zero = Stopwatch.GetTimestamp();
-var progress = ProgressAsync(stop.Token);
+var live = new LiveHeap();
+using var gcClient = LoadMix.CreateClient(host.BaseAddress, drain: true);
 await Task.WhenAll(
     mix.RunAsync(counters, stop.Token),
     sampler.RunAsync(zero, TimeSpan.FromSeconds(settings.SampleEvery), stop.Token),
     reloader.RunAsync(TimeSpan.FromSeconds(settings.ReloadEvery), stop.Token),
-    progress);
+    LiveHeapAfterWarmupAsync(stop.Token),
+    ProgressAsync(stop.Token));
 
 var failures = new List<string>();
 if (host.HasExited)
 {
     failures.Add($"the host exited during the run (see {host.Log})");
+}
+else
+{
+    var fields = await sampler.ReadGcAsync(gcClient, collect: true, CancellationToken.None);
+    live.AtEnd = LiveHeap.From(fields);
+    live.RawAtEnd = LiveHeap.Raw(fields);
+}
+
+if (!live.Flat)
+{
+    failures.Add(live.Measured
+        ? string.Create(CultureInfo.InvariantCulture, $"the live managed heap grew by {(live.AtEnd - live.AfterWarmup) / 1048576.0:F2} MiB")
+        : "the live managed heap was not measured");
 }
 
 host.Dispose();
@@ -94,11 +109,27 @@ if (samples.Count > 0)
         $"Soak, {settings.Duration / 60.0:0.#} min of mixed load: {(failures.Count == 0 ? "PASS" : "FAIL")}");
 }
 
-var summary = Report.Summary(settings, mix.Kinds, counters, samples, flatness, reloader, hostLog, failures);
+var summary = Report.Summary(settings, mix.Kinds, counters, samples, flatness, reloader, live, hostLog, failures);
 File.WriteAllText(Path.Combine(settings.Output, "summary.md"), summary);
 Console.WriteLine(summary);
 Say($"done: {settings.Output} (soak.csv, soak.png, summary.md)");
 return failures.Count == 0 ? 0 : 1;
+
+async Task LiveHeapAfterWarmupAsync(CancellationToken token)
+{
+    try
+    {
+        await Task.Delay(TimeSpan.FromSeconds(settings.Warmup), token);
+    }
+    catch (OperationCanceledException)
+    {
+        return;
+    }
+
+    var fields = await sampler.ReadGcAsync(gcClient, collect: true, token);
+    live.AfterWarmup = LiveHeap.From(fields);
+    live.RawAfterWarmup = LiveHeap.Raw(fields);
+}
 
 async Task ProgressAsync(CancellationToken token)
 {

@@ -6,12 +6,17 @@ namespace ProductionServing.Soak;
 /// <summary>The CSV of the samples and the Markdown summary with the verdict.</summary>
 internal static class Report
 {
+    private const double Mib = 1024 * 1024;
+
     public static void WriteCsv(string path, IReadOnlyList<Sample> samples)
     {
-        var csv = new StringBuilder("seconds,rss_bytes,gc_heap_bytes,gc_full_heap_bytes,fds,threads,requests_per_second,ok,shed_503,aborted,errors_connect,errors_timeout,errors_status,errors_other\n");
+        var csv = new StringBuilder("seconds,rss_bytes,rss_anon_bytes,rss_file_bytes,rss_shmem_bytes,gc_heap_bytes,gc_full_heap_bytes,gc_committed_bytes,gc_gen0_count,gc_gen2_count," +
+            "fds,threads,requests_per_second,ok,shed_503,aborted,errors_connect,errors_timeout,errors_status,errors_other\n");
         foreach (var s in samples)
         {
-            csv.Append(CultureInfo.InvariantCulture, $"{s.Seconds:F1},{s.RssBytes},{s.GcHeapBytes},{s.GcFullHeapBytes},{s.Fds},{s.Threads},{s.Requests / s.Interval:F0}");
+            csv.Append(CultureInfo.InvariantCulture,
+                $"{s.Seconds:F1},{s.RssBytes},{s.RssAnonBytes},{s.RssFileBytes},{s.RssShmemBytes},{s.GcHeapBytes},{s.GcFullHeapBytes},{s.GcCommittedBytes},{s.Gen0Collections},{s.Gen2Collections}," +
+                $"{s.Fds},{s.Threads},{s.Requests / s.Interval:F0}");
             foreach (var count in s.ByOutcome)
             {
                 csv.Append(CultureInfo.InvariantCulture, $",{count}");
@@ -25,7 +30,7 @@ internal static class Report
 
     public static string Summary(
         Settings settings, IReadOnlyList<LoadKind> kinds, Counters counters, IReadOnlyList<Sample> samples, IReadOnlyList<FlatnessResult> flatness,
-        Reloader reloader, HostLog hostLog, IReadOnlyList<string> failures)
+        Reloader reloader, LiveHeap live, HostLog hostLog, IReadOnlyList<string> failures)
     {
         var totals = counters.Snapshot();
         var md = new StringBuilder();
@@ -41,6 +46,24 @@ internal static class Report
         {
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"| {r.Rule.Name} | {r.Rule.Format(r.AfterWarmup)} | {r.Rule.Format(r.End)} | {r.Rule.Format(r.Median)} | {Signed(r.Rule, r.Growth)} | {r.Rule.Format(r.Bound)} | {(r.Flat ? "yes" : "**no**")} |");
+        }
+
+        md.AppendLine();
+        md.AppendLine(live.Describe());
+        md.AppendLine();
+        md.AppendLine("The host's GC figures after those collections (bytes; `GET /__soak/gc?collect=true`):");
+        md.AppendLine();
+        md.AppendLine("- after the warm-up: `" + live.RawAfterWarmup + "`");
+        md.AppendLine("- at the end: `" + live.RawAtEnd + "`");
+        md.AppendLine();
+        if (samples.Count > 0)
+        {
+            var first = samples.FirstOrDefault(x => x.Seconds >= settings.Warmup) ?? samples[0];
+            var last = samples[^1];
+            md.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"RSS parts from the warm-up's end to the last sample: anonymous {first.RssAnonBytes / Mib:F1} → {last.RssAnonBytes / Mib:F1} MiB, file-backed {first.RssFileBytes / Mib:F1} → {last.RssFileBytes / Mib:F1} MiB, shared (JIT code) {first.RssShmemBytes / Mib:F1} → {last.RssShmemBytes / Mib:F1} MiB; ") +
+                string.Create(CultureInfo.InvariantCulture,
+                $"GC committed {first.GcCommittedBytes / Mib:F1} → {last.GcCommittedBytes / Mib:F1} MiB; collections in the run: {last.Gen0Collections:N0} gen0, {last.Gen2Collections:N0} gen2."));
         }
 
         md.AppendLine();

@@ -45,29 +45,13 @@ internal sealed class Sampler(ServerProcess host, Counters counters, int sampleK
     private async Task<(Sample Sample, long[] Totals, long At)?> TakeAsync(HttpClient client, long zero, long[] previous, long previousAt, CancellationToken stop)
     {
         var pid = host.Pid;
-        var rss = ReadRss(pid);
+        var status = ReadStatus(pid);
         var fds = Count($"/proc/{pid}/fd");
         var threads = Count($"/proc/{pid}/task");
-        long heap = -1, fullHeap = -1;
-        var result = await LoadMix.SendOnceAsync(async ct =>
-        {
-            using var response = await client.GetAsync("/__soak/gc", ct);
-            var text = await response.Content.ReadAsStringAsync(ct);
-            if (response.StatusCode != HttpStatusCode.OK)
-            {
-                return (Outcome.ErrorStatus, $"GET /__soak/gc: {(int)response.StatusCode}");
-            }
-
-            heap = Field(text, "heap");
-            fullHeap = Field(text, "full_heap");
-            return (Outcome.Ok, null);
-        }, stop);
-        if (result is not { } r)
+        if (await ReadGcAsync(client, collect: false, stop) is not { } gc)
         {
             return null;
         }
-
-        counters.Add(sampleKind, r.Outcome, r.Message);
 
         var now = counters.Snapshot();
         var at = Stopwatch.GetTimestamp();
@@ -77,38 +61,71 @@ internal sealed class Sampler(ServerProcess host, Counters counters, int sampleK
             byOutcome[i % Counters.Outcomes] += now[i] - previous[i];
         }
 
-        var sample = new Sample(
-            (at - zero) / (double)Stopwatch.Frequency, rss, heap, fullHeap, fds, threads,
-            (at - previousAt) / (double)Stopwatch.Frequency, byOutcome);
+        var sample = new Sample((at - zero) / (double)Stopwatch.Frequency, (at - previousAt) / (double)Stopwatch.Frequency, byOutcome)
+        {
+            RssBytes = status.GetValueOrDefault("VmRSS"),
+            RssAnonBytes = status.GetValueOrDefault("RssAnon"),
+            RssFileBytes = status.GetValueOrDefault("RssFile"),
+            RssShmemBytes = status.GetValueOrDefault("RssShmem"),
+            GcHeapBytes = gc.GetValueOrDefault("heap", -1),
+            GcFullHeapBytes = gc.GetValueOrDefault("full_heap", -1),
+            GcCommittedBytes = gc.GetValueOrDefault("committed", -1),
+            Gen0Collections = gc.GetValueOrDefault("gen0", -1),
+            Gen2Collections = gc.GetValueOrDefault("gen2", -1),
+            Fds = fds,
+            Threads = threads,
+        };
         return (sample, now, at);
     }
 
-    private static long ReadRss(int pid)
+    /// <summary>
+    /// Asks the host for its GC figures (with <paramref name="collect"/>, after a forced full
+    /// collection) and counts the request; an empty dictionary when it failed, null when the run ended
+    /// while it was in flight.
+    /// </summary>
+    public async Task<Dictionary<string, long>?> ReadGcAsync(HttpClient client, bool collect, CancellationToken stop)
     {
-        // "VmRSS:     123456 kB" (proc(5)).
+        var fields = new Dictionary<string, long>(StringComparer.Ordinal);
+        var result = await LoadMix.SendOnceAsync(async ct =>
+        {
+            using var response = await client.GetAsync(collect ? "/__soak/gc?collect=true" : "/__soak/gc", ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                return (Outcome.ErrorStatus, $"GET /__soak/gc: {(int)response.StatusCode}");
+            }
+
+            foreach (var pair in text.Split(' ', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                fields[pair[..equals]] = long.Parse(pair[(equals + 1)..], CultureInfo.InvariantCulture);
+            }
+
+            return (Outcome.Ok, null);
+        }, stop);
+        if (result is not { } r)
+        {
+            return null;
+        }
+
+        counters.Add(sampleKind, r.Outcome, r.Message);
+        return fields;
+    }
+
+    private static Dictionary<string, long> ReadStatus(int pid)
+    {
+        // Lines such as "VmRSS:     123456 kB" (proc(5)); every figure kept here is in kB.
+        var values = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            if (line.EndsWith(" kB", StringComparison.Ordinal) && line.IndexOf(':', StringComparison.Ordinal) is var colon and > 0)
             {
-                return long.Parse(line["VmRSS:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
+                values[line[..colon]] = long.Parse(line[(colon + 1)..^3].Trim(), CultureInfo.InvariantCulture) * 1024;
             }
         }
 
-        throw new InvalidOperationException($"/proc/{pid}/status has no VmRSS line");
+        return values;
     }
 
     private static int Count(string folder) => Directory.EnumerateFileSystemEntries(folder).Count();
-
-    private static long Field(string text, string name)
-    {
-        foreach (var pair in text.Split(' ', StringSplitOptions.TrimEntries))
-        {
-            if (pair.StartsWith(name + "=", StringComparison.Ordinal))
-            {
-                return long.Parse(pair[(name.Length + 1)..], CultureInfo.InvariantCulture);
-            }
-        }
-
-        return -1;
-    }
 }

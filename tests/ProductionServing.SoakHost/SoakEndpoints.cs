@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 
 namespace ProductionServing.SoakHost;
@@ -45,15 +46,28 @@ internal static class SoakEndpoints
         });
 
         // What the soak samples beside /proc: the managed heap after the last collection (any generation)
-        // and after the last full one, and the collection counts.
-        app.MapGet("/__soak/gc", static () =>
+        // and after the last full one, the memory the GC has committed, and the collection counts. With
+        // ?collect=true a full, compacting, blocking collection runs first (twice, around the finalizers),
+        // so the heap figure is the live managed memory: the soak asks for it twice in a run.
+        app.MapGet("/__soak/gc", static (bool? collect) =>
         {
+            if (collect == true)
+            {
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+                GC.WaitForPendingFinalizers();
+                GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            }
+
             var last = GC.GetGCMemoryInfo(GCKind.Any);
             var background = GC.GetGCMemoryInfo(GCKind.Background);
             var blocking = GC.GetGCMemoryInfo(GCKind.FullBlocking);
             var full = background.Index >= blocking.Index ? background : blocking;
-            return Results.Text(
-                $"heap={last.HeapSizeBytes} full_heap={full.HeapSizeBytes} gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)}\n");
+            var generations = last.GenerationInfo;
+            return Results.Text(string.Create(CultureInfo.InvariantCulture,
+                $"heap={last.HeapSizeBytes} fragmented={last.FragmentedBytes} full_heap={full.HeapSizeBytes} committed={last.TotalCommittedBytes} " +
+                $"gen2_size={generations[2].SizeAfterBytes} loh_size={generations[3].SizeAfterBytes} loh_fragmented={generations[3].FragmentationAfterBytes} " +
+                $"poh_size={generations[4].SizeAfterBytes} poh_fragmented={generations[4].FragmentationAfterBytes} " +
+                $"gen0={GC.CollectionCount(0)} gen1={GC.CollectionCount(1)} gen2={GC.CollectionCount(2)}\n"));
         });
     }
 }
