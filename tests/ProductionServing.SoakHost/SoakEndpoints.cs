@@ -45,10 +45,11 @@ internal static class SoakEndpoints
             }
         });
 
-        // What the soak samples beside /proc: the managed heap after the last collection (any generation)
-        // and after the last full one, the memory the GC has committed, and the collection counts. With
-        // ?collect=true a full, compacting, blocking collection runs first (twice, around the finalizers),
-        // so the heap figure is the live managed memory: the soak asks for it twice in a run.
+        // What the soak samples beside /proc: the managed heap after the last collection (any generation),
+        // its fragmentation, the heap after the last full collection, the memory the GC has committed, the
+        // large and pinned object heaps, and the collection counts. With ?collect=true a full, compacting,
+        // blocking collection runs first (twice, around the finalizers), so the heap less its
+        // fragmentation is the live managed memory: the soak asks for that twice in a run.
         app.MapGet("/__soak/gc", static (bool? collect) =>
         {
             if (collect == true)
