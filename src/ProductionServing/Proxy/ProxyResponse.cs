@@ -123,8 +123,11 @@ internal static class ProxyResponse
                 var flush = await writer.FlushAsync(context.RequestAborted).ConfigureAwait(false);
                 if (flush.IsCompleted || flush.IsCanceled)
                 {
-                    // The client is gone: stop reading, and the disposal of the response closes the upstream connection.
+                    // The client is gone: stop reading, and the disposal of the response closes the upstream
+                    // connection. Abort rather than return: a response that ends short of its Content-Length
+                    // before Kestrel has seen the connection close is logged as an app error.
                     ProxyLog.ClientAborted(logger, group.Name, server.Name);
+                    context.Abort();
                     return;
                 }
             }

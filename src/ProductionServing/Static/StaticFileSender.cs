@@ -280,6 +280,9 @@ internal sealed class StaticFileSender
                 var flush = await writer.FlushAsync(cancellationToken);
                 if (flush.IsCanceled || flush.IsCompleted)
                 {
+                    // The client is gone. Abort rather than return: a response that ends short of its
+                    // Content-Length before Kestrel has seen the connection close is logged as an app error.
+                    context.Abort();
                     return;
                 }
             }

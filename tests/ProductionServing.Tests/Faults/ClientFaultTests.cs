@@ -35,10 +35,10 @@ public sealed class ClientFaultTests(ITestOutputHelper output) : IAsyncLifetime
 
     [LinuxTheory(Faults.ReadsProc)]
     [InlineData("/big.bin")]
+    [InlineData("/proxy/large")]
     [InlineData("/proxy/endless")]
     public async Task ClientGoesAway_MidDownload(string path)
     {
-        var proxied = path.StartsWith("/proxy/", StringComparison.Ordinal);
         await FaultRun.RepeatAsync(async () =>
         {
             _hosts.Arm();
@@ -47,12 +47,16 @@ public sealed class ClientFaultTests(ITestOutputHelper output) : IAsyncLifetime
             await client.ReadAtLeastAsync(64 * 1024);
             client.Reset();
 
-            if (proxied)
+            if (path == "/proxy/endless")
             {
                 // nginx's default (proxy_ignore_client_abort off): the upstream connection is closed too.
                 await _hosts.ClientGone.WaitAsync(TestTimeouts.Wait);
             }
         }, () => _hosts.AssertServesAsync(), output);
+
+        // A response cut short is aborted, never left to end short of its Content-Length, which Kestrel
+        // logs as an app error when it has not seen the connection close yet (a race: not every run).
+        Assert.DoesNotContain(_hosts.Host.Logs.GetSnapshot(), r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Error);
     }
 
     [LinuxTheory(Faults.ReadsProc)]
