@@ -1,5 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using ProductionServing.Configuration;
 using ProductionServing.Pools;
 
 namespace ProductionServing.Health;
@@ -20,7 +22,7 @@ namespace ProductionServing.Health;
 /// timeout has passed, the dedicated threads end.
 /// </remarks>
 internal sealed class ServingShutdown(PoolRegistry pools, IHostApplicationLifetime lifetime, IOptions<HostOptions> hostOptions,
-    IOptionsMonitor<ProductionServingOptions> options, TimeProvider time)
+    IServiceProvider services, TimeProvider time)
     : IHostedLifecycleService, IDisposable
 {
     /// <summary>A timer's longest due time; a longer shutdown timeout never runs out in practice.</summary>
@@ -45,7 +47,7 @@ internal sealed class ServingShutdown(PoolRegistry pools, IHostApplicationLifeti
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         BeginStop();
-        var delay = options.CurrentValue.Shutdown?.DrainDelay ?? TimeSpan.Zero;
+        var delay = DrainDelay;
 
         // Once per host: a second StopAsync (a host stopped, then disposed) has nothing left to drain.
         if (delay > TimeSpan.Zero && Interlocked.Exchange(ref _drained, 1) == 0)
@@ -90,6 +92,12 @@ internal sealed class ServingShutdown(PoolRegistry pools, IHostApplicationLifeti
         _deadline?.Dispose();
     }
 
+    /// <summary>
+    /// The delay of the configuration in force (the last good one after a refused reload). The holder is looked up,
+    /// not injected: it compiles the configuration, which UseProductionServing() does first, with its errors.
+    /// </summary>
+    private TimeSpan DrainDelay => services.GetService<ServingConfigHolder>()?.Current.DrainDelay ?? TimeSpan.Zero;
+
     private void BeginStop()
     {
         if (Interlocked.CompareExchange(ref _stopStarted, Math.Max(1, time.GetTimestamp()), 0) != 0)
@@ -99,7 +107,7 @@ internal sealed class ServingShutdown(PoolRegistry pools, IHostApplicationLifeti
 
         // Without a drain delay the pools turn arrivals away at once, as they always did: a host stopped by
         // SIGTERM gets here before the host's stop begins.
-        if ((options.CurrentValue.Shutdown?.DrainDelay ?? TimeSpan.Zero) <= TimeSpan.Zero)
+        if (DrainDelay <= TimeSpan.Zero)
         {
             StopPools();
         }
