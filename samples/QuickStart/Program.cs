@@ -31,6 +31,12 @@ app.MapGet("/api/hello", (HttpContext context) => new
     message = "hello",
     location = context.Features.Get<ServingLocation>()?.Match,
 });
+// A body through the default pool: the JSON posted, sent back as it came.
+app.MapPost("/api/echo", async (HttpContext context) =>
+{
+    context.Response.ContentType = context.Request.ContentType ?? "application/octet-stream";
+    await context.Request.Body.CopyToAsync(context.Response.Body, context.RequestAborted);
+});
 app.MapGet("/reports/{name}", (string name, HttpContext context) => Results.Text(
     $"report {name} served by location '{context.Features.Get<ServingLocation>()?.Match}'\n"));
 
