@@ -1,8 +1,12 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using ProductionServing;
 using QuickStart;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddProductionServing(builder.Configuration.GetSection("ProductionServing"));
+
+// Readiness for a load balancer: the pools, the upstream groups and the host stopping (Shutdown.DrainDelay).
+builder.Services.AddHealthChecks().AddProductionServing();
 
 var app = builder.Build();
 app.UseProductionServing();
@@ -18,11 +22,20 @@ app.Lifetime.ApplicationStarted.Register(() =>
 // The app itself: every request the configured locations do not take ends up here.
 app.MapGet("/", (HttpContext context) => Results.Text(
     "ProductionServing QuickStart\n\nTry these:" + Tries.Format($"{context.Request.Scheme}://{context.Request.Host}") + "\n"));
+// Liveness (/healthz) answers while the process does; readiness (/ready) is the checks tagged "ready": 503
+// while an upstream group is all down or the host is stopping, so the instance is taken out of rotation.
 app.MapGet("/healthz", () => "ok");
+app.MapHealthChecks("/ready", new HealthCheckOptions { Predicate = static check => check.Tags.Contains("ready") });
 app.MapGet("/api/hello", (HttpContext context) => new
 {
     message = "hello",
     location = context.Features.Get<ServingLocation>()?.Match,
+});
+// A body through the default pool: the JSON posted, sent back as it came.
+app.MapPost("/api/echo", async (HttpContext context) =>
+{
+    context.Response.ContentType = context.Request.ContentType ?? "application/octet-stream";
+    await context.Request.Body.CopyToAsync(context.Response.Body, context.RequestAborted);
 });
 app.MapGet("/reports/{name}", (string name, HttpContext context) => Results.Text(
     $"report {name} served by location '{context.Features.Get<ServingLocation>()?.Match}'\n"));

@@ -10,6 +10,7 @@ internal static class Tries
     [
         ("/", "this list, from the app: no location matches /, so the app answers through the default pool"),
         ("/healthz", "an exact location (= /healthz) the app answers outside any pool, so it answers even when the pools are full"),
+        ("/ready", "readiness: the health checks AddHealthChecks().AddProductionServing() adds (pools, upstreams, shutdown), outside any pool"),
         ("/api/hello", "the app through the default pool; Headers adds X-Request-Id ($request_id) and Cache-Control, Compress encodes it for clients that accept br or gzip (curl --compressed)"),
         ("/reports/2026.csv", "a regex location (~* \\.(csv|xlsx)$), which the app sees as ServingLocation"),
         ("/r/2026", "Return: 302 to /reports/2026.csv, built from the regex capture $1 (nginx's return)"),

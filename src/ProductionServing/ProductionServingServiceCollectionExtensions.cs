@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using ProductionServing;
 using ProductionServing.Configuration;
 using ProductionServing.Diagnostics;
+using ProductionServing.Health;
 using ProductionServing.Pools;
 using ProductionServing.Proxy;
 using ProductionServing.Static;
@@ -71,7 +72,8 @@ public static class ProductionServingServiceCollectionExtensions
 
         // Enumerable, so that calling AddProductionServing twice still runs one set of health checks.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, UpstreamHealthChecks>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PoolLifetime>());
+        services.TryAddSingleton<ServingShutdown>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, ServingShutdown>(static provider => provider.GetRequiredService<ServingShutdown>()));
 
         // The same instance as the compiled configurations hold: on shutdown it drains their file.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, AccessLogFiles>(static provider => provider.GetRequiredService<AccessLogFiles>()));

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -15,11 +16,13 @@ namespace ProductionServing.ShutdownApp;
 /// <item><c>GET /gate/{id}</c> (pool <c>p</c>) prints <c>started {id}</c>, waits until stdin reads
 /// <c>release {id}</c> (or the client leaves), then answers <c>done {id}</c>.</item>
 /// <item><c>GET /status</c> (no pool) answers <c>{running} {queued}</c> for pool <c>p</c>.</item>
+/// <item><c>GET /ready</c> (no pool): the <c>ready</c>-tagged health checks, 200 or 503.</item>
 /// <item>stdout: <c>port {port}</c> once listening on 127.0.0.1, <c>stopping</c> when the host begins
 /// to stop (SIGTERM), one line per log message (Warning and above), <c>exited</c> when Main returns.</item>
 /// </list>
 /// Arguments: <c>--limit</c> (MaxConcurrency, default 2), <c>--queue</c> (QueueLimit, default 10),
-/// <c>--shutdown-timeout</c> (the host's ShutdownTimeout in seconds, default 30).
+/// <c>--shutdown-timeout</c> (the host's ShutdownTimeout in seconds, default 30), <c>--drain-delay</c>
+/// (<c>Shutdown.DrainDelay</c> in seconds, default 0).
 /// </summary>
 internal static class Program
 {
@@ -33,6 +36,7 @@ internal static class Program
         var limit = builder.Configuration.GetValue("limit", 2);
         var queue = builder.Configuration.GetValue("queue", 10);
         var shutdownTimeout = TimeSpan.FromSeconds(builder.Configuration.GetValue("shutdown-timeout", 30.0));
+        var drainDelay = TimeSpan.FromSeconds(builder.Configuration.GetValue("drain-delay", 0.0));
 
         builder.WebHost.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         builder.Services.Configure<HostOptions>(options => options.ShutdownTimeout = shutdownTimeout);
@@ -40,9 +44,13 @@ internal static class Program
         builder.Services.AddProductionServing(options =>
         {
             options.Pools["p"] = new PoolOptions { MaxConcurrency = limit, QueueLimit = queue, QueueTimeout = TimeSpan.FromMinutes(5) };
+            options.Shutdown.DrainDelay = drainDelay;
             options.Locations.Add(new LocationOptions { Match = "= /status", App = new AppOptions { Pool = null } });
+            options.Locations.Add(new LocationOptions { Match = "= /ready", App = new AppOptions { Pool = null } });
             options.Locations.Add(new LocationOptions { Match = "/", App = new AppOptions { Pool = "p" } });
         });
+
+        builder.Services.AddHealthChecks().AddProductionServing();
 
         var app = builder.Build();
         var gates = new ConcurrentDictionary<string, TaskCompletionSource>();
@@ -71,6 +79,7 @@ internal static class Program
         app.Lifetime.ApplicationStopping.Register(() => Console.WriteLine("stopping"));
 
         app.UseProductionServing();
+        app.MapHealthChecks("/ready", new HealthCheckOptions { Predicate = static check => check.Tags.Contains("ready") });
         app.MapGet("/status", (PoolRegistry pools) =>
         {
             var pool = pools.Pools.First(p => p.Name == "p");

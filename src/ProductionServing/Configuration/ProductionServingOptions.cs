@@ -63,6 +63,9 @@ public sealed class ProductionServingOptions
     /// </summary>
     public IList<string> TrustedProxies { get; set; } = new List<string>();
 
+    /// <summary>What happens when the host stops: the drain delay for rolling deploys.</summary>
+    public ShutdownOptions Shutdown { get; set; } = new();
+
     /// <summary>Problems found while reading configuration keys, reported by the validator with all others.</summary>
     internal List<string> BindingErrors { get; } = [];
 }

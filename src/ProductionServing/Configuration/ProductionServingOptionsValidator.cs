@@ -57,6 +57,15 @@ internal sealed class ProductionServingOptionsValidator : IValidateOptions<Produ
             }
         }
 
+        if (options.Shutdown is null)
+        {
+            errors.Add("Shutdown: must not be null; leave it out for the defaults.");
+        }
+        else
+        {
+            Rules.NotNegative(errors, "Shutdown.DrainDelay", options.Shutdown.DrainDelay);
+        }
+
         if (options.Status is { } status)
         {
             StatusRules.Validate(status, errors);

@@ -59,6 +59,9 @@ internal sealed class ServingSnapshot
     /// <summary>The clients whose X-Forwarded-* headers are forwarded as they are; null when none is trusted.</summary>
     public ClientNetworks? TrustedProxies { get; }
 
+    /// <summary>How long requests are still served once the host begins stopping (<see cref="ShutdownOptions.DrainDelay"/>).</summary>
+    public TimeSpan DrainDelay { get; private init; }
+
     /// <summary>The status page, matched before every location; null when it is off.</summary>
     public StatusEndpoint? Status { get; }
 
@@ -178,6 +181,7 @@ internal sealed class ServingSnapshot
             trustedProxies: options.TrustedProxies.Count == 0 ? null : ClientNetworks.Parse(options.TrustedProxies))
         {
             HasResponseHeaders = hasResponseHeaders,
+            DrainDelay = options.Shutdown.DrainDelay,
         };
     }
 

@@ -38,6 +38,8 @@ internal sealed partial class WorkerPool
     private long _target;
     private long _rejected;
     private long _lastReport;
+    private long _lastRejection;
+    private int _lastRejectionReason;
 
     public WorkerPool(string name, PoolOptions options, TimeProvider time, ILogger logger, ServingMetrics metrics)
     {
@@ -433,10 +435,27 @@ internal sealed partial class WorkerPool
         }
     }
 
+    /// <summary>
+    /// Whether the pool turned a request away for want of room (a full queue, a queue timeout, a shed request;
+    /// not a stopping host) within <paramref name="window"/>, and the last reason why.
+    /// </summary>
+    public bool RejectedWithin(TimeSpan window, out PoolRejection reason)
+    {
+        reason = (PoolRejection)Volatile.Read(ref _lastRejectionReason);
+        var last = Volatile.Read(ref _lastRejection);
+        return last != 0 && _time.GetElapsedTime(last) < window;
+    }
+
     private Task Reject(HttpContext context, PoolRejection rejection)
     {
         var error = ErrorOf(rejection);
         PoolLog.Rejected(_logger, Name, rejection);
+        if (rejection != PoolRejection.ShuttingDown)
+        {
+            Volatile.Write(ref _lastRejectionReason, (int)rejection);
+            Volatile.Write(ref _lastRejection, Math.Max(1, _time.GetTimestamp()));
+        }
+
         ReportOverload(rejection);
         _metrics.PoolRejected(Name, ErrorTypes.Of(error));
         return ErrorResponse.Answer(context, error);

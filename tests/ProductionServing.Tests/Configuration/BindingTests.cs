@@ -8,7 +8,7 @@ namespace ProductionServing.Tests.Configuration;
 public sealed class BindingTests
 {
     [Theory]
-    [InlineData("""{ "Location": [] }""", "Location: unknown setting; expected one of Locations, Upstreams, Pools, FileCache, Status, AccessLog, ServerTiming, TrustedProxies.")]
+    [InlineData("""{ "Location": [] }""", "Location: unknown setting; expected one of Locations, Upstreams, Pools, FileCache, Status, AccessLog, ServerTiming, TrustedProxies, Shutdown.")]
     [InlineData("""{ "Locations": [ { "Match": "/", "Statik": {} } ] }""", "Locations[0].Statik: unknown setting; expected one of Match, Internal, AccessLog, Static, Proxy, App, Return, Headers, MaxBodySize, Allow, RateLimit, Compress.")]
     [InlineData("""{ "Locations": [ { "Match": "/", "App": { "Pol": "x" } } ] }""", "Locations[0].App.Pol: unknown setting; expected one of Pool.")]
     [InlineData("""{ "Upstreams": { "b": { "Servers": [ { "Adress": "http://127.0.0.1:1" } ] } } }""", "Upstreams.b.Servers[0].Adress: unknown setting; expected one of Address, Weight, Backup, MaxConnections.")]

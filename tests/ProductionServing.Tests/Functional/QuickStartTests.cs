@@ -19,6 +19,7 @@ public sealed partial class QuickStartTests(QuickStartServers servers) : IClassF
     {
         ["/"] = (HttpStatusCode.OK, "ProductionServing QuickStart"),
         ["/healthz"] = (HttpStatusCode.OK, "ok"),
+        ["/ready"] = (HttpStatusCode.OK, "Healthy"),
         ["/api/hello"] = (HttpStatusCode.OK, "\"location\":\"^~ /api/\""),
         ["/reports/2026.csv"] = (HttpStatusCode.OK, "served by location '~* \\.(csv|xlsx)$'"),
         ["/r/2026"] = (HttpStatusCode.Found, ""),

@@ -5,9 +5,10 @@ using System.Runtime.InteropServices;
 namespace ProductionServing.Tests.Infrastructure;
 
 /// <summary>
-/// tests/ProductionServing.ShutdownApp in a process of its own (the test project references it, so it is
-/// built and copied beside the tests): started with arguments, listening on 127.0.0.1 port 0 (read from
-/// its <c>port N</c> line), driven through stdin, watched line by line on stdout, stopped with SIGTERM.
+/// tests/ProductionServing.ShutdownApp (or samples/QuickStart) in a process of its own (the test project
+/// references both, so they are built and copied beside the tests): started with arguments, ShutdownApp
+/// listening on 127.0.0.1 port 0 (read from its <c>port N</c> line), driven through stdin, watched line
+/// by line on stdout, stopped with SIGTERM.
 /// </summary>
 internal sealed partial class AppProcess : IDisposable
 {
@@ -40,6 +41,44 @@ internal sealed partial class AppProcess : IDisposable
 
     public static async Task<AppProcess> StartAsync(params string[] arguments)
     {
+        var app = Launch("ProductionServing.ShutdownApp.dll", arguments);
+        try
+        {
+            var line = await app.LineAsync(static line => line.StartsWith("port ", StringComparison.Ordinal));
+            app.Port = int.Parse(line.AsSpan("port ".Length), CultureInfo.InvariantCulture);
+        }
+        catch
+        {
+            app.Dispose();
+            throw;
+        }
+
+        return app;
+    }
+
+    /// <summary>
+    /// samples/QuickStart in a process of its own (built beside the tests, as the test project references it),
+    /// with <paramref name="arguments"/> as configuration (<c>--contentRoot</c>, <c>--Urls</c>, <c>--ProductionServing:…</c>);
+    /// complete once the host has started. Its log (the console logger) is the output.
+    /// </summary>
+    public static async Task<AppProcess> StartQuickStartAsync(params string[] arguments)
+    {
+        var app = Launch("QuickStart.dll", arguments);
+        try
+        {
+            await app.LineAsync(static line => line.Contains("Application started.", StringComparison.Ordinal));
+        }
+        catch
+        {
+            app.Dispose();
+            throw;
+        }
+
+        return app;
+    }
+
+    private static AppProcess Launch(string assembly, string[] arguments)
+    {
         var info = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardInput = true,
@@ -49,7 +88,7 @@ internal sealed partial class AppProcess : IDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         info.ArgumentList.Add("exec");
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ProductionServing.ShutdownApp.dll"));
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
@@ -69,17 +108,6 @@ internal sealed partial class AppProcess : IDisposable
         app._process.Start();
         app._process.BeginOutputReadLine();
         app._process.BeginErrorReadLine();
-        try
-        {
-            var line = await app.LineAsync(static line => line.StartsWith("port ", StringComparison.Ordinal));
-            app.Port = int.Parse(line.AsSpan("port ".Length), CultureInfo.InvariantCulture);
-        }
-        catch
-        {
-            app.Dispose();
-            throw;
-        }
-
         return app;
     }
 

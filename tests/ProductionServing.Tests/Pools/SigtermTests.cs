@@ -82,6 +82,39 @@ public sealed class SigtermTests(ITestOutputHelper output)
         Assert.DoesNotContain("started q2", app.Lines);
     }
 
+    [LinuxFact("sends SIGTERM to a real process")]
+    public async Task Sigterm_WithADrainDelay_FailsReadinessAtOnce_AndServesNewRequestsThroughTheDelay_ThenExits()
+    {
+        // Long enough for the steps below on a loaded machine; the process exits when it is over.
+        using var app = await AppProcess.StartAsync("--drain-delay", "10", "--shutdown-timeout", "60");
+        using var client = Client(app);
+        using (var ready = await client.GetAsync("/ready"))
+        {
+            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        }
+
+        app.Terminate();
+        await app.LineAsync("stopping");
+        using (var ready = await client.GetAsync("/ready"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        }
+
+        // A new request to the pool, on a new connection, is still run: a load balancer may still send it.
+        using var late = Client(app);
+        var request = late.GetAsync("/gate/during-drain");
+        await app.LineAsync("started during-drain");
+        await app.SendAsync("release during-drain");
+        using (var response = await request)
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("done during-drain", await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(0, await app.ExitCodeAsync(TestTimeouts.Long));
+        Assert.Contains("exited", app.Lines);
+    }
+
     private static HttpClient Client(AppProcess app) =>
         new() { BaseAddress = new Uri($"http://127.0.0.1:{app.Port}"), Timeout = TestTimeouts.Long };
 
