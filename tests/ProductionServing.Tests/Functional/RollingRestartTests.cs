@@ -41,6 +41,10 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
                 instances[i] = await StartInstanceAsync(ports[i]);
             }
 
+            // A cold instance can take longer than a probe's timeout to answer its first /ready on a loaded
+            // machine; the balancer would then start with both servers down and answer 502.
+            await Task.WhenAll(Array.ConvertAll(ports, WarmAsync));
+
             var balancerPort = FreePort();
             await File.WriteAllTextAsync(Path.Combine(balancerRoot.FullName, "appsettings.json"), BalancerSettings(balancerPort, ports));
             balancer = await AppProcess.StartQuickStartAsync("--contentRoot", balancerRoot.FullName);
@@ -64,6 +68,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
                     var before = Attempts(ports[i], await AttemptsAsync(client));
                     instances[i]!.Dispose();
                     instances[i] = await StartInstanceAsync(ports[i]);
+                    await WarmAsync(ports[i]);
                     await Poll.UntilAsync(async () => Attempts(ports[i], await AttemptsAsync(client)) > before,
                         $"instance {i + 1} taking requests again after its restart", TestTimeouts.Long);
                 }
@@ -98,9 +103,23 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
             "--contentRoot", Path.Combine(Repository.Root, "samples", "QuickStart"),
             "--Urls", $"http://127.0.0.1:{port}",
             "--ProductionServing:Upstreams:self:Servers:0:Address", $"http://127.0.0.1:{port}",
-            "--ProductionServing:Shutdown:DrainDelay", "00:00:02");
+            "--ProductionServing:Shutdown:DrainDelay", "00:00:03");
 
-    /// <summary>The balancer: every request forwarded to the two instances, probed on /ready every 250 ms.</summary>
+    /// <summary>Sends an instance the requests the test makes of it once, directly, so its first answers through the balancer are not its first.</summary>
+    private static async Task WarmAsync(int port)
+    {
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TestTimeouts.Long };
+        (await client.GetAsync(new Uri("/ready", UriKind.Relative))).EnsureSuccessStatusCode().Dispose();
+        (await client.GetAsync(new Uri("/api/hello", UriKind.Relative))).EnsureSuccessStatusCode().Dispose();
+        (await client.PostAsync(new Uri("/api/echo", UriKind.Relative), new StringContent("{}", Encoding.UTF8, "application/json"))).EnsureSuccessStatusCode().Dispose();
+    }
+
+    /// <summary>
+    /// The balancer: every request forwarded to the two instances, probed on /ready every 250 ms. One failed probe
+    /// takes a server out, so the timeout is generous: the instance left serving everything during a restart must
+    /// not be taken out by a slow answer on a loaded machine. A stopping instance answers 503 at once, well
+    /// within its drain delay.
+    /// </summary>
     private static string BalancerSettings(int port, int[] instances) => $$"""
         {
           "Urls": "http://127.0.0.1:{{port}}",
@@ -110,7 +129,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
             "Upstreams": {
               "instances": {
                 "Servers": [ { "Address": "http://127.0.0.1:{{instances[0]}}" }, { "Address": "http://127.0.0.1:{{instances[1]}}" } ],
-                "HealthCheck": { "Path": "/ready", "Interval": "00:00:00.250", "Timeout": "00:00:00.500" },
+                "HealthCheck": { "Path": "/ready", "Interval": "00:00:00.250", "Timeout": "00:00:02" },
                 "Retries": 1
               }
             },
