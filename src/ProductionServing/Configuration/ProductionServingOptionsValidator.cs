@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using ProductionServing.Discovery;
 
 namespace ProductionServing.Configuration;
 
@@ -7,7 +8,8 @@ namespace ProductionServing.Configuration;
 /// <c>"&lt;key path&gt;: &lt;problem and fix&gt;"</c>, so a bad file takes one restart to fix, not one per
 /// mistake. Runs at startup and on every reload (where a failure keeps the last good configuration).
 /// </summary>
-internal sealed class ProductionServingOptionsValidator : IValidateOptions<ProductionServingOptions>
+/// <param name="discovery">The companion package's discovery, when registered: an upstream's <c>Discover</c> needs it.</param>
+internal sealed class ProductionServingOptionsValidator(IUpstreamDiscovery? discovery = null) : IValidateOptions<ProductionServingOptions>
 {
     public ValidateOptionsResult Validate(string? name, ProductionServingOptions options)
     {
@@ -20,7 +22,7 @@ internal sealed class ProductionServingOptionsValidator : IValidateOptions<Produ
         LocationRules.Validate(options, errors);
         foreach (var (upstreamName, upstream) in options.Upstreams)
         {
-            UpstreamRules.Validate($"Upstreams.{upstreamName}", upstream, errors);
+            UpstreamRules.Validate($"Upstreams.{upstreamName}", upstream, discovery is not null, errors);
         }
 
         foreach (var (poolName, pool) in options.Pools)
