@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using ProductionServing.Discovery;
 
@@ -8,9 +9,14 @@ namespace ProductionServing.Configuration;
 /// <c>"&lt;key path&gt;: &lt;problem and fix&gt;"</c>, so a bad file takes one restart to fix, not one per
 /// mistake. Runs at startup and on every reload (where a failure keeps the last good configuration).
 /// </summary>
-/// <param name="discovery">The companion package's discovery, when registered: an upstream's <c>Discover</c> needs it.</param>
-internal sealed class ProductionServingOptionsValidator(IUpstreamDiscovery? discovery = null) : IValidateOptions<ProductionServingOptions>
+/// <param name="services">
+/// Tells whether a companion package registered an <see cref="IUpstreamDiscovery"/>, which an upstream's
+/// <c>Discover</c> needs; asked without building the discovery, which validation has no use for.
+/// </param>
+internal sealed class ProductionServingOptionsValidator(IServiceProviderIsService? services = null) : IValidateOptions<ProductionServingOptions>
 {
+    private readonly bool _canDiscover = services?.IsService(typeof(IUpstreamDiscovery)) ?? false;
+
     public ValidateOptionsResult Validate(string? name, ProductionServingOptions options)
     {
         if (name != Options.DefaultName)
@@ -22,7 +28,7 @@ internal sealed class ProductionServingOptionsValidator(IUpstreamDiscovery? disc
         LocationRules.Validate(options, errors);
         foreach (var (upstreamName, upstream) in options.Upstreams)
         {
-            UpstreamRules.Validate($"Upstreams.{upstreamName}", upstream, discovery is not null, errors);
+            UpstreamRules.Validate($"Upstreams.{upstreamName}", upstream, _canDiscover, errors);
         }
 
         foreach (var (poolName, pool) in options.Pools)
