@@ -95,8 +95,11 @@ internal sealed class ServiceEndpointDiscovery(ServiceEndpointResolver resolver,
     }
 
     /// <summary>
-    /// Waits until <paramref name="changed"/> fires or, for a token that cannot call back (and after a failure),
-    /// until <paramref name="refresh"/> (<see cref="ServiceDiscoveryOptions.RefreshPeriod"/>) has passed.
+    /// Waits until <paramref name="changed"/> fires or <paramref name="refresh"/>
+    /// (<see cref="ServiceDiscoveryOptions.RefreshPeriod"/>) has passed, whichever comes first. The period also
+    /// covers a token that cannot call back, a failed resolution, and a provider whose token stops with it: the
+    /// resolver disposes a name's watcher (and its providers) when nobody asked for a while, which between two
+    /// changes is the normal case here.
     /// </summary>
     private async Task WaitForChangeAsync(Microsoft.Extensions.Primitives.IChangeToken? changed, TimeSpan refresh, CancellationToken stopping)
     {
@@ -104,14 +107,15 @@ internal sealed class ServiceEndpointDiscovery(ServiceEndpointResolver resolver,
         using var registration = changed is { ActiveChangeCallbacks: true }
             ? changed.RegisterChangeCallback(static state => ((TaskCompletionSource)state!).TrySetResult(), fired)
             : null;
+        using var period = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         try
         {
-            var wait = registration is null ? Task.Delay(refresh, time, stopping) : fired.Task.WaitAsync(stopping);
-            await wait.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await Task.WhenAny(fired.Task, Task.Delay(refresh, time, period.Token)).ConfigureAwait(false);
         }
         finally
         {
-            fired.TrySetResult();
+            // Stops the delay's timer when the token fired first.
+            await period.CancelAsync().ConfigureAwait(false);
         }
     }
 }

@@ -10,8 +10,9 @@ namespace ProductionServing.Discovery;
 /// ProductionServing asks when it compiles a configuration and again each time the answer's
 /// <see cref="DiscoveredEndpoints.ChangeToken"/> fires; it then rebuilds the upstream groups as a
 /// configuration reload does, so servers that stay keep their health and connections. Calls come from
-/// the configuration's compile, never from the request path, and must not block: answer with what is
-/// known now (nothing yet, while a first resolution is under way) and fire the token when it changes.
+/// the configuration's compile, never from the request path, and hold it up while they run: answer with
+/// what is known now (nothing, while a slow first resolution is under way; the group then answers 502)
+/// and fire the token when it changes. A short, bounded wait for a name's first answer is fine.
 /// </remarks>
 public interface IUpstreamDiscovery
 {

@@ -120,6 +120,21 @@ public sealed class DiscoveredUpstreamTests
         Assert.Equal($"Upstream catalog (http://catalog) has 2 discovered servers now: http://{Authority(a)}, http://{Authority(b)}.", logged.Message);
     }
 
+    [Fact]
+    public async Task AFailedResolution_IsLogged_AndKeepsTheLastServers()
+    {
+        await using var a = await UpstreamHost.NamedAsync("a");
+        await using var host = await StartAsync(out var services, a.Address);
+        var before = Servers(host);
+
+        services.SetInvalid();
+
+        var logged = await Poll.ForAsync(() => host.Logs.GetSnapshot().FirstOrDefault(r => r.Id.Id == 3201), "the DiscoveryFailed record");
+        Assert.StartsWith("Discovering http://catalog failed; its last known servers stay in force", logged.Message, StringComparison.Ordinal);
+        Assert.Same(before, Servers(host));
+        Assert.Equal("a", await Get(host));
+    }
+
     private static Task<ServingHost> StartAsync(out ServicesConfiguration services, params string[] addresses)
     {
         ServicesConfiguration? source = null;

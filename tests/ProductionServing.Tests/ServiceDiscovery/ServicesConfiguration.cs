@@ -24,6 +24,14 @@ internal sealed class ServicesConfiguration(string service) : ConfigurationProvi
         OnReload();
     }
 
+    /// <summary>Replaces the section with one key the configuration provider refuses (a non-numeric index), and reloads.</summary>
+    public void SetInvalid()
+    {
+        Data.Clear();
+        Data[$"Services:{service}:http:first"] = "127.0.0.1:1";
+        OnReload();
+    }
+
     /// <summary>Adds this source to the host's configuration with <paramref name="addresses"/> (before UseProductionServing resolves them).</summary>
     public static ServicesConfiguration AddTo(IConfigurationBuilder configuration, string service, params string[] addresses)
     {
