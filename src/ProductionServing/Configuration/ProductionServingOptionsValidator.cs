@@ -1,4 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using ProductionServing.Discovery;
 
 namespace ProductionServing.Configuration;
 
@@ -7,8 +9,14 @@ namespace ProductionServing.Configuration;
 /// <c>"&lt;key path&gt;: &lt;problem and fix&gt;"</c>, so a bad file takes one restart to fix, not one per
 /// mistake. Runs at startup and on every reload (where a failure keeps the last good configuration).
 /// </summary>
-internal sealed class ProductionServingOptionsValidator : IValidateOptions<ProductionServingOptions>
+/// <param name="services">
+/// Tells whether a companion package registered an <see cref="IUpstreamDiscovery"/>, which an upstream's
+/// <c>Discover</c> needs; asked without building the discovery, which validation has no use for.
+/// </param>
+internal sealed class ProductionServingOptionsValidator(IServiceProviderIsService? services = null) : IValidateOptions<ProductionServingOptions>
 {
+    private readonly bool _canDiscover = services?.IsService(typeof(IUpstreamDiscovery)) ?? false;
+
     public ValidateOptionsResult Validate(string? name, ProductionServingOptions options)
     {
         if (name != Options.DefaultName)
@@ -20,7 +28,7 @@ internal sealed class ProductionServingOptionsValidator : IValidateOptions<Produ
         LocationRules.Validate(options, errors);
         foreach (var (upstreamName, upstream) in options.Upstreams)
         {
-            UpstreamRules.Validate($"Upstreams.{upstreamName}", upstream, errors);
+            UpstreamRules.Validate($"Upstreams.{upstreamName}", upstream, _canDiscover, errors);
         }
 
         foreach (var (poolName, pool) in options.Pools)

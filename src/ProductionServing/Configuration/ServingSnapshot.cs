@@ -19,9 +19,10 @@ internal sealed class ServingSnapshot
     private readonly string _fingerprint;
     private readonly List<Location> _locations;
 
-    private ServingSnapshot(string fingerprint, List<Location> locations, Location unmatched, Location appFallback, bool recordsRequests,
+    private ServingSnapshot(ProductionServingOptions options, string fingerprint, List<Location> locations, Location unmatched, Location appFallback, bool recordsRequests,
         bool serverTiming, StatusEndpoint? status, AccessLog? accessLog, ClientNetworks? trustedProxies)
     {
+        Options = options;
         Status = status;
         TrustedProxies = trustedProxies;
         _fingerprint = fingerprint;
@@ -35,6 +36,9 @@ internal sealed class ServingSnapshot
     }
 
     public LocationMatcher Matcher { get; }
+
+    /// <summary>The validated options this snapshot was compiled from: a discovery change compiles them again.</summary>
+    public ProductionServingOptions Options { get; }
 
     /// <summary>
     /// Where a request that matches no location goes: the app through the default pool or, with no
@@ -171,7 +175,7 @@ internal sealed class ServingSnapshot
             locations.Add(Create(patterns[i], location.Internal, handler, i, location.Match, directives, fallback, rateLimits[i], compress[i]));
         }
 
-        return new ServingSnapshot(Fingerprint(options), locations,
+        return new ServingSnapshot(options, Fingerprint(options), locations,
             unmatched: Create(root, isInternal: false, webRoot is null ? defaultApp : webRoot, index: -1, match: null),
             appFallback: Create(root, isInternal: false, defaultApp, index: -1, match: "@app"),
             recordsRequests: options.AccessLog is not null || options.Status is not null || options.ServerTiming,

@@ -3,8 +3,23 @@ namespace ProductionServing;
 /// <summary>A named group of upstream servers (nginx <c>upstream</c>).</summary>
 public sealed class UpstreamOptions
 {
-    /// <summary>The servers of the group. Required: at least one.</summary>
+    /// <summary>The servers of the group. Required (at least one) unless <see cref="Discover"/> is set; not together with it.</summary>
     public IList<UpstreamServerOptions> Servers { get; } = new List<UpstreamServerOptions>();
+
+    /// <summary>
+    /// Discovers the servers instead of listing them: an http or https URL whose host is the service name
+    /// (<c>http://catalog</c>; no port or path), resolved through Microsoft.Extensions.ServiceDiscovery by the
+    /// <c>ProductionServing.ServiceDiscovery</c> package (<c>services.AddProductionServingServiceDiscovery()</c>).
+    /// Default: <see langword="null"/> (the servers are <see cref="Servers"/>).
+    /// </summary>
+    /// <remarks>
+    /// Each discovered server has weight 1, is a primary and has no <c>MaxConnections</c>; the group's own
+    /// settings (balancing, <see cref="MaxFails"/>, <see cref="FailTimeout"/>, health check, timeouts) apply
+    /// to all. The servers follow the discovery while serving: one that appears starts taking requests, one
+    /// that disappears gets no new ones (its requests in flight finish), and one that stays keeps its health
+    /// and connections. While none is known, the group's requests get 502.
+    /// </remarks>
+    public string? Discover { get; set; }
 
     /// <summary>How a server is chosen per request. Default: <see cref="BalancingPolicy.RoundRobin"/>.</summary>
     public BalancingPolicy Balancing { get; set; } = BalancingPolicy.RoundRobin;

@@ -5,7 +5,11 @@ namespace ProductionServing.Configuration;
 /// <summary>Validation of one <see cref="UpstreamOptions"/> group.</summary>
 internal static class UpstreamRules
 {
-    public static void Validate(string path, UpstreamOptions? upstream, List<string> errors)
+    /// <param name="path">The upstream's key path (<c>Upstreams.name</c>).</param>
+    /// <param name="upstream">The upstream as bound.</param>
+    /// <param name="canDiscover">Whether an <see cref="Discovery.IUpstreamDiscovery"/> is registered.</param>
+    /// <param name="errors">Where failures go.</param>
+    public static void Validate(string path, UpstreamOptions? upstream, bool canDiscover, List<string> errors)
     {
         if (upstream is null)
         {
@@ -13,7 +17,11 @@ internal static class UpstreamRules
             return;
         }
 
-        if (upstream.Servers.Count == 0)
+        if (upstream.Discover is not null)
+        {
+            ValidateDiscover(path, upstream, canDiscover, errors);
+        }
+        else if (upstream.Servers.Count == 0)
         {
             errors.Add($"{path}.Servers: an upstream needs at least one server.");
         }
@@ -74,6 +82,35 @@ internal static class UpstreamRules
             Rules.Positive(errors, path + ".HealthCheck.Interval", health.Interval);
             Rules.Positive(errors, path + ".HealthCheck.Timeout", health.Timeout);
         }
+    }
+
+    private static void ValidateDiscover(string path, UpstreamOptions upstream, bool canDiscover, List<string> errors)
+    {
+        // Both at once would leave it unclear whether a listed server may be dropped by the discovery.
+        if (upstream.Servers.Count > 0)
+        {
+            errors.Add($"{path}.Discover: cannot be combined with Servers; list the servers or discover them, not both.");
+        }
+
+        var discover = Rules.HttpUrl(errors, path + ".Discover", upstream.Discover, "http://catalog");
+        if (discover is not null && (discover.AbsolutePath != "/" || HasPort(upstream.Discover!)))
+        {
+            errors.Add($"{path}.Discover: '{upstream.Discover}' must be scheme://service-name, without a port or a path; the servers' ports come from the discovery.");
+        }
+
+        if (!canDiscover)
+        {
+            errors.Add($"{path}.Discover: needs service discovery: add the ProductionServing.ServiceDiscovery package and call services.AddProductionServingServiceDiscovery().");
+        }
+    }
+
+    /// <summary>Whether the URL text gives a port, even the scheme's default (<see cref="Uri.IsDefaultPort"/> cannot tell).</summary>
+    private static bool HasPort(string url)
+    {
+        var start = url.IndexOf("://", StringComparison.Ordinal) + 3;
+        var end = url.IndexOf('/', start);
+        var authority = end < 0 ? url.AsSpan(start) : url.AsSpan(start, end - start);
+        return authority[(authority.LastIndexOf(']') + 1)..].Contains(':');
     }
 
     private static void ValidateHashKey(string path, UpstreamOptions upstream, List<string> errors)

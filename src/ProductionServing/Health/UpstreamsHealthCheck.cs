@@ -7,7 +7,8 @@ namespace ProductionServing.Health;
 /// <c>productionserving-upstreams</c>: Unhealthy while every server of an upstream group, primaries and
 /// backups, is down (its requests get 502 at once); Degraded while some are. Down is what the balancer
 /// sees: passive failures (<c>MaxFails</c> within <c>FailTimeout</c>) or a failed active <c>HealthCheck</c>.
-/// The data names each such group and its down servers.
+/// The data names each such group and its down servers. A discovered group with no server known is as
+/// good as one whose servers are all down (its requests get 502), so it is Unhealthy too.
 /// </summary>
 internal sealed class UpstreamsHealthCheck(UpstreamRegistry upstreams) : IHealthCheck
 {
@@ -20,6 +21,13 @@ internal sealed class UpstreamsHealthCheck(UpstreamRegistry upstreams) : IHealth
         {
             List<string>? down = null;
             var servers = group.Servers;
+            if (servers.Count == 0)
+            {
+                (data ??= new Dictionary<string, object>(StringComparer.Ordinal))[group.Name] = "no server discovered";
+                (dead ??= []).Add(group.Name);
+                continue;
+            }
+
             foreach (var server in servers)
             {
                 if (!server.IsUp(now))

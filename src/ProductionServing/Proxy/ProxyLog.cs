@@ -65,6 +65,10 @@ internal static partial class ProxyLog
         Message = "Upstream {Upstream} server {Server} sent no data for ReadTimeout {ReadTimeout} after its response started; the client connection was aborted.")]
     public static partial void UpstreamResponseTimedOut(ILogger logger, string upstream, string server, TimeSpan readTimeout);
 
+    [LoggerMessage(EventId = 3015, EventName = "UpstreamServersDiscovered", Level = LogLevel.Information,
+        Message = "Upstream {Upstream} ({Discover}) has {Count} discovered servers now: {Servers}.")]
+    public static partial void UpstreamServersDiscovered(ILogger logger, string upstream, string discover, int count, string servers);
+
     /// <summary>The <see cref="HttpRequestError"/> behind <paramref name="exception"/>, or <see cref="HttpRequestError.Unknown"/>.</summary>
     public static HttpRequestError ErrorOf(Exception exception)
     {

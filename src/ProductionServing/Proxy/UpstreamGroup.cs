@@ -25,7 +25,7 @@ namespace ProductionServing.Proxy;
 /// </remarks>
 internal sealed class UpstreamGroup
 {
-    private readonly Balancer _primaries;
+    private readonly Balancer? _primaries;
     private readonly Balancer? _backups;
     private readonly UpstreamServer[] _all;
     private readonly WaitQueue _queue;
@@ -51,7 +51,9 @@ internal sealed class UpstreamGroup
         _all = servers;
         var primaries = Array.FindAll(servers, static s => !s.Backup);
         var backups = Array.FindAll(servers, static s => s.Backup);
-        _primaries = Balancer.Create(options, primaries);
+        // A discovered group may have no server yet (or none left): its requests find no live server (502).
+        _primaries = primaries.Length == 0 ? null : Balancer.Create(options, primaries);
+        Policy = options.Balancing;
         _backups = backups.Length == 0 ? null : Balancer.Create(options, backups);
         _queue = queue;
     }
@@ -140,7 +142,7 @@ internal sealed class UpstreamGroup
         // that still loses waits for the winner's release.
         for (var round = 0; round < 4; round++)
         {
-            server = _primaries.Pick(context, path, tried, now) ?? _backups?.Pick(context, path, tried, now);
+            server = _primaries?.Pick(context, path, tried, now) ?? _backups?.Pick(context, path, tried, now);
             if (server is null)
             {
                 break;
@@ -173,7 +175,7 @@ internal sealed class UpstreamGroup
     }
 
     /// <summary>The group's balancing policy.</summary>
-    public BalancingPolicy Policy => _primaries.Policy;
+    public BalancingPolicy Policy { get; }
 
     /// <summary>
     /// The server the next request to <paramref name="path"/> would get, as <see cref="AcquireAsync"/> chooses
@@ -186,7 +188,8 @@ internal sealed class UpstreamGroup
     public bool TryPeek(string path, out UpstreamServer? server)
     {
         var now = Time.GetTimestamp();
-        if (!_primaries.TryPeek(path, now, out server))
+        server = null;
+        if (_primaries is not null && !_primaries.TryPeek(path, now, out server))
         {
             return false;
         }

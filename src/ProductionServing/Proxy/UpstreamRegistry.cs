@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Primitives;
 using ProductionServing.Diagnostics;
+using ProductionServing.Discovery;
 
 namespace ProductionServing.Proxy;
 
@@ -10,6 +12,11 @@ namespace ProductionServing.Proxy;
 /// of the old snapshot may still be using them; idle connections close on their own. The servers of the
 /// groups in force are what the upstream instruments report (<see cref="ServingMetrics.ObserveUpstreams"/>).
 /// </summary>
+/// <remarks>
+/// An upstream with <c>Discover</c> gets its servers from <see cref="IUpstreamDiscovery"/> at each build. When
+/// they change, <see cref="Configuration.ServingConfigHolder"/> builds again from the same options: a discovery
+/// change is a reload in which only that list moved, so it keeps what a reload keeps.
+/// </remarks>
 internal sealed class UpstreamRegistry
 {
     private readonly Lock _lock = new();
@@ -23,9 +30,12 @@ internal sealed class UpstreamRegistry
     /// </summary>
     private Dictionary<string, UpstreamGroup.WaitQueue> _queues = new(StringComparer.OrdinalIgnoreCase);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly IUpstreamDiscovery? _discovery;
+    private List<IChangeToken> _discoveryChanges = [];
 
-    public UpstreamRegistry(TimeProvider time, ILoggerFactory loggerFactory, ServingMetrics metrics)
+    public UpstreamRegistry(TimeProvider time, ILoggerFactory loggerFactory, ServingMetrics metrics, IUpstreamDiscovery? discovery = null)
     {
+        _discovery = discovery;
         Time = time;
         Logger = loggerFactory.CreateLogger("ProductionServing.Proxy");
         Metrics = metrics;
@@ -67,6 +77,21 @@ internal sealed class UpstreamRegistry
     }
 
     /// <summary>
+    /// Tokens that fire when the servers of a discovered group of the last build may have changed (empty
+    /// without <c>Discover</c>): each was taken with the servers that build used, so no change is missed.
+    /// </summary>
+    public IReadOnlyList<IChangeToken> DiscoveryChanges
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _discoveryChanges;
+            }
+        }
+    }
+
+    /// <summary>
     /// Compiles the groups of <paramref name="options"/>: every named upstream, and a group of one for
     /// each plain host a <c>Pass</c> names (keyed <c>scheme://host:port</c>).
     /// </summary>
@@ -78,9 +103,11 @@ internal sealed class UpstreamRegistry
             var transports = new Dictionary<string, UpstreamTransport>(StringComparer.OrdinalIgnoreCase);
             var groups = new Dictionary<string, UpstreamGroup>(StringComparer.OrdinalIgnoreCase);
             var queues = new Dictionary<string, UpstreamGroup.WaitQueue>(StringComparer.OrdinalIgnoreCase);
+            var discoveryChanges = new List<IChangeToken>();
             foreach (var (name, upstream) in options.Upstreams)
             {
-                groups[name] = BuildGroup(name, upstream, upstream.Servers, servers, transports, queues);
+                var configured = upstream.Discover is { } discover ? Discovered(name, discover, discoveryChanges) : upstream.Servers;
+                groups[name] = BuildGroup(name, upstream, configured, servers, transports, queues);
             }
 
             foreach (var location in options.Locations)
@@ -103,11 +130,42 @@ internal sealed class UpstreamRegistry
             _transports = transports;
             _queues = queues;
             _groups = groups;
+            _discoveryChanges = discoveryChanges;
             var built = _changed;
             _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             built.TrySetResult();
             return groups;
         }
+    }
+
+    /// <summary>
+    /// The servers <see cref="IUpstreamDiscovery"/> knows now for <paramref name="discover"/>, each with the
+    /// defaults of a listed server (weight 1, primary, no MaxConnections), logged when the set changed.
+    /// </summary>
+    private List<UpstreamServerOptions> Discovered(string name, string discover, List<IChangeToken> changes)
+    {
+        // The validator refuses Discover when no discovery is registered.
+        var found = _discovery!.GetEndpoints(discover);
+        changes.Add(found.ChangeToken);
+        var listed = new List<UpstreamServerOptions>(found.Addresses.Count);
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var address in found.Addresses)
+        {
+            var origin = address.Scheme + "://" + address.Authority;
+            if (seen.Add(origin))
+            {
+                listed.Add(new UpstreamServerOptions { Address = origin });
+            }
+        }
+
+        var before = _groups.TryGetValue(name, out var previous) ? previous.Servers : null;
+        if (before is null || before.Count != listed.Count || !before.All(server => seen.Contains(server.Address.Scheme + "://" + server.Address.Authority)))
+        {
+            var names = string.Join(", ", listed.ConvertAll(static server => server.Address));
+            ProxyLog.UpstreamServersDiscovered(Logger, name, discover, listed.Count, names);
+        }
+
+        return listed;
     }
 
     private UpstreamGroup BuildGroup(string name, UpstreamOptions upstream, IList<UpstreamServerOptions> configured,

@@ -12,6 +12,7 @@ public sealed class BindingTests
     [InlineData("""{ "Locations": [ { "Match": "/", "Statik": {} } ] }""", "Locations[0].Statik: unknown setting; expected one of Match, Internal, AccessLog, Static, Proxy, App, Return, Headers, MaxBodySize, Allow, RateLimit, Compress.")]
     [InlineData("""{ "Locations": [ { "Match": "/", "App": { "Pol": "x" } } ] }""", "Locations[0].App.Pol: unknown setting; expected one of Pool.")]
     [InlineData("""{ "Upstreams": { "b": { "Servers": [ { "Adress": "http://127.0.0.1:1" } ] } } }""", "Upstreams.b.Servers[0].Adress: unknown setting; expected one of Address, Weight, Backup, MaxConnections.")]
+    [InlineData("""{ "Upstreams": { "b": { "Discovery": "http://catalog" } } }""", "Upstreams.b.Discovery: unknown setting; expected one of Servers, Discover, Balancing, HashKey, MaxFails, FailTimeout, HealthCheck, Retries, ConnectTimeout, ReadTimeout, QueueLimit, QueueTimeout.")]
     [InlineData("""{ "Pools": { "p": { "Worker": 4 } } }""", "Pools.p.Worker: unknown setting; expected one of MaxConcurrency, QueueLimit, QueueTimeout, Workers, DedicatedThreads, RequestTimeout, QueueOrder, TargetQueueDelay.")]
     public void UnknownKey_IsRefusedWithItsPath(string section, string expected)
     {

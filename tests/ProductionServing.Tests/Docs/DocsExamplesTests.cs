@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using ProductionServing.Tests.Infrastructure;
 
 namespace ProductionServing.Tests.Docs;
@@ -25,9 +26,18 @@ namespace ProductionServing.Tests.Docs;
 /// not resolve). Relative <c>Root</c> and <c>Alias</c> folders need not exist: the library accepts a missing
 /// folder (its requests get 404), so the host starts on an empty content root.
 /// </para>
+/// <para>
+/// Examples are checked with the ServiceDiscovery companion registered (<c>AddProductionServingServiceDiscovery()</c>),
+/// as an app that follows docs/proxy.md's "Discovered upstreams" has it: an upstream's <c>Discover</c> is then
+/// validated and resolved like any other setting (the whole document is the host's configuration, so an
+/// example's <c>Services</c> section is what the name resolves to; without one the name passes through as a
+/// DNS name, which nothing connects to at startup). Without the companion, <c>Discover</c> is a startup error.
+/// </para>
 /// </remarks>
 public sealed class DocsExamplesTests
 {
+    private static readonly Action<IServiceCollection> WithServiceDiscovery = static s => s.AddProductionServingServiceDiscovery();
+
     private static readonly JsonDocumentOptions Jsonc = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
     public static TheoryData<string> ConfigurationExamples => [.. DocsExample.All.Where(e => e.Kind != DocsExampleKind.Output).Select(e => e.Name)];
@@ -45,7 +55,7 @@ public sealed class DocsExamplesTests
             $"{example}: {problem}; write a whole document with a ProductionServing section, or mark a fragment with <!-- example: locations -->, "
             + $"<!-- example: section --> or <!-- example: output --> on the line before its fence (see DocsExamplesTests).\n\nChecked as:\n{document}");
 
-        var failures = TestConfig.Failures(document);
+        var failures = TestConfig.Failures(document, WithServiceDiscovery);
         Assert.True(failures.Count == 0, $"{example} is refused by the validator:\n{string.Join('\n', failures)}\n\nChecked as:\n{document}");
 
         // Validation alone does not compile the configuration (handlers, upstream groups, pools, the access
@@ -53,7 +63,7 @@ public sealed class DocsExamplesTests
         var contentRoot = Directory.CreateTempSubdirectory("ps-docs-example-").FullName;
         try
         {
-            await using var host = await ServingHost.StartAsync(document, contentRoot: contentRoot);
+            await using var host = await ServingHost.StartAsync(document, contentRoot: contentRoot, services: WithServiceDiscovery);
         }
         catch (Exception ex) when (ex is not Xunit.Sdk.XunitException)
         {

@@ -18,21 +18,24 @@ internal static class TestConfig
     public static IConfigurationRoot FromJson(string json) =>
         new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build();
 
-    /// <summary>Binds and validates the <c>ProductionServing</c> section of <paramref name="json"/>.</summary>
-    public static ProductionServingOptions Options(string json)
+    /// <summary>
+    /// Binds and validates the <c>ProductionServing</c> section of <paramref name="json"/>; <paramref name="services"/>
+    /// may add services the validator looks for (the ServiceDiscovery companion).
+    /// </summary>
+    public static ProductionServingOptions Options(string json, Action<IServiceCollection>? services = null)
     {
-        using var services = new ServiceCollection()
-            .AddProductionServing(FromJson(json).GetSection("ProductionServing"))
-            .BuildServiceProvider();
-        return services.GetRequiredService<IOptionsFactory<ProductionServingOptions>>().Create(Microsoft.Extensions.Options.Options.DefaultName);
+        var collection = new ServiceCollection().AddProductionServing(FromJson(json).GetSection("ProductionServing"));
+        services?.Invoke(collection);
+        using var provider = collection.BuildServiceProvider();
+        return provider.GetRequiredService<IOptionsFactory<ProductionServingOptions>>().Create(Microsoft.Extensions.Options.Options.DefaultName);
     }
 
-    /// <summary>The validation failures for <paramref name="json"/> (empty when it is valid).</summary>
-    public static IReadOnlyList<string> Failures(string json)
+    /// <summary>The validation failures for <paramref name="json"/> (empty when it is valid), with <paramref name="services"/> as in <see cref="Options"/>.</summary>
+    public static IReadOnlyList<string> Failures(string json, Action<IServiceCollection>? services)
     {
         try
         {
-            _ = Options(json);
+            _ = Options(json, services);
             return [];
         }
         catch (OptionsValidationException ex)
@@ -40,6 +43,9 @@ internal static class TestConfig
             return [.. ex.Failures];
         }
     }
+
+    /// <summary>The validation failures for <paramref name="json"/> (empty when it is valid).</summary>
+    public static IReadOnlyList<string> Failures(string json) => Failures(json, services: null);
 
     /// <summary>A snapshot compiled from locations given as their Match strings, each handled by the app.</summary>
     public static ServingSnapshot Snapshot(params string[] matches)
