@@ -96,7 +96,22 @@ internal sealed class ServingShutdown(PoolRegistry pools, IHostApplicationLifeti
     /// The delay of the configuration in force (the last good one after a refused reload). The holder is looked up,
     /// not injected: it compiles the configuration, which UseProductionServing() does first, with its errors.
     /// </summary>
-    private TimeSpan DrainDelay => services.GetService<ServingConfigHolder>()?.Current.DrainDelay ?? TimeSpan.Zero;
+    private TimeSpan DrainDelay
+    {
+        get
+        {
+            try
+            {
+                return services.GetService<ServingConfigHolder>()?.Current.DrainDelay ?? TimeSpan.Zero;
+            }
+            catch (OptionsValidationException)
+            {
+                // A configuration that does not compile never served a request: nothing to drain. Its errors
+                // are UseProductionServing()'s to report, at startup, not the stop's.
+                return TimeSpan.Zero;
+            }
+        }
+    }
 
     private void BeginStop()
     {
