@@ -8,8 +8,10 @@ namespace ProductionServing.ServiceDiscovery;
 internal static class EndpointAddresses
 {
     /// <summary>
-    /// The base URLs of <paramref name="endpoints"/>, once each, in the resolver's order. An endpoint without
-    /// a port (a pass-through name) gets the scheme's default port; an endpoint of another kind is logged and left out.
+    /// The base URLs of <paramref name="endpoints"/>, once each, sorted: DNS servers rotate the order of their
+    /// answers (round-robin records), and a new order of the same servers must not read as a change. An endpoint
+    /// without a port (a pass-through name) gets the scheme's default port; an endpoint of another kind is logged
+    /// and left out.
     /// </summary>
     public static List<Uri> From(string discover, IReadOnlyList<ServiceEndpoint> endpoints, ILogger logger)
     {
@@ -40,6 +42,7 @@ internal static class EndpointAddresses
             }
         }
 
+        addresses.Sort(static (x, y) => string.CompareOrdinal(x.AbsoluteUri, y.AbsoluteUri));
         return addresses;
     }
 }

@@ -30,7 +30,9 @@ internal sealed class ServingShutdown(PoolRegistry pools, IHostApplicationLifeti
 
     private CancellationTokenRegistration _stopping;
     private ITimer? _deadline;
+    private readonly Lock _stopLock = new();
     private long _stopStarted;
+    private TimeSpan _drainDelay;
     private int _poolsStopping;
     private int _drained;
 
@@ -47,7 +49,12 @@ internal sealed class ServingShutdown(PoolRegistry pools, IHostApplicationLifeti
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         BeginStop();
-        var delay = DrainDelay;
+        TimeSpan delay;
+        lock (_stopLock)
+        {
+            delay = _drainDelay;
+        }
+
 
         // Once per host: a second StopAsync (a host stopped, then disposed) has nothing left to drain.
         if (delay > TimeSpan.Zero && Interlocked.Exchange(ref _drained, 1) == 0)
@@ -115,14 +122,21 @@ internal sealed class ServingShutdown(PoolRegistry pools, IHostApplicationLifeti
 
     private void BeginStop()
     {
-        if (Interlocked.CompareExchange(ref _stopStarted, Math.Max(1, time.GetTimestamp()), 0) != 0)
+        lock (_stopLock)
         {
-            return;
+            if (Volatile.Read(ref _stopStarted) != 0)
+            {
+                return;
+            }
+
+            // Read once per stop: a reload between ApplicationStopping and StoppingAsync must not give half of each.
+            _drainDelay = DrainDelay;
+            Volatile.Write(ref _stopStarted, Math.Max(1, time.GetTimestamp()));
         }
 
         // Without a drain delay the pools turn arrivals away at once, as they always did: a host stopped by
         // SIGTERM gets here before the host's stop begins.
-        if (DrainDelay <= TimeSpan.Zero)
+        if (_drainDelay <= TimeSpan.Zero)
         {
             StopPools();
         }

@@ -97,16 +97,30 @@ internal sealed class UpstreamRegistry
     /// </summary>
     public Dictionary<string, UpstreamGroup> Build(ProductionServingOptions options)
     {
+        // Discovered servers are asked for first, outside the lock: a discovery may wait for a name's first
+        // answer, and the readiness check, the metrics and the status page read the groups under that lock.
+        // Asking first also means a discovery that throws fails the build before any server is reconfigured.
+        // Builds are serialized by the configuration holder, so nothing else writes the groups meanwhile.
+        var discoveryChanges = new List<IChangeToken>();
+        Dictionary<string, List<UpstreamServerOptions>>? discovered = null;
+        foreach (var (name, upstream) in options.Upstreams)
+        {
+            if (upstream.Discover is { } discover)
+            {
+                (discovered ??= new Dictionary<string, List<UpstreamServerOptions>>(StringComparer.OrdinalIgnoreCase))[name] =
+                    Discovered(name, discover, discoveryChanges);
+            }
+        }
+
         lock (_lock)
         {
             var servers = new Dictionary<string, UpstreamServer>(StringComparer.OrdinalIgnoreCase);
             var transports = new Dictionary<string, UpstreamTransport>(StringComparer.OrdinalIgnoreCase);
             var groups = new Dictionary<string, UpstreamGroup>(StringComparer.OrdinalIgnoreCase);
             var queues = new Dictionary<string, UpstreamGroup.WaitQueue>(StringComparer.OrdinalIgnoreCase);
-            var discoveryChanges = new List<IChangeToken>();
             foreach (var (name, upstream) in options.Upstreams)
             {
-                var configured = upstream.Discover is { } discover ? Discovered(name, discover, discoveryChanges) : upstream.Servers;
+                IList<UpstreamServerOptions> configured = discovered is not null && discovered.TryGetValue(name, out var found) ? found : upstream.Servers;
                 groups[name] = BuildGroup(name, upstream, configured, servers, transports, queues);
             }
 

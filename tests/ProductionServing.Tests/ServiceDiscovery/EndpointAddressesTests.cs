@@ -31,7 +31,7 @@ public sealed class EndpointAddressesTests
     }
 
     [Fact]
-    public void TheSameServerTwice_IsListedOnce_InTheResolversOrder()
+    public void TheSameServerTwice_IsListedOnce_AndTheServersAreSorted()
     {
         ServiceEndpoint[] endpoints =
         [
@@ -42,6 +42,7 @@ public sealed class EndpointAddressesTests
 
         var addresses = EndpointAddresses.From("http://catalog", endpoints, NullLogger.Instance);
 
-        Assert.Equal(["http://10.0.0.2/", "http://10.0.0.1/"], addresses.Select(a => a.ToString()));
+        Assert.Equal(["http://10.0.0.1/", "http://10.0.0.2/"], addresses.Select(a => a.ToString()));
+        Assert.Equal(addresses, EndpointAddresses.From("http://catalog", [.. endpoints.Reverse()], NullLogger.Instance));
     }
 }
