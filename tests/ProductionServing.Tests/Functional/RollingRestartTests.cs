@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using ProductionServing.Tests.Infrastructure;
@@ -30,7 +29,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
     [LinuxFact("sends SIGTERM to real processes")]
     public async Task RestartingEachInstanceInTurn_UnderLoad_LosesNoRequest_AndEachTakesTrafficAgain()
     {
-        int[] ports = [FreePort(), FreePort()];
+        int[] ports = [NginxProcess.FreePort(), NginxProcess.FreePort()];
         var instances = new AppProcess?[2];
         AppProcess? balancer = null;
         var balancerRoot = Directory.CreateTempSubdirectory("ps-rolling-");
@@ -45,7 +44,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
             // machine; the balancer would then start with both servers down and answer 502.
             await Task.WhenAll(Array.ConvertAll(ports, WarmAsync));
 
-            var balancerPort = FreePort();
+            var balancerPort = NginxProcess.FreePort();
             await File.WriteAllTextAsync(Path.Combine(balancerRoot.FullName, "appsettings.json"), BalancerSettings(balancerPort, ports));
             balancer = await AppProcess.StartQuickStartAsync("--contentRoot", balancerRoot.FullName);
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{balancerPort}"), Timeout = TestTimeouts.Long };
@@ -65,11 +64,11 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
                     await TakesTrafficAsync(client, ports);
                     instances[i]!.Terminate();
                     Assert.Equal(0, await instances[i]!.ExitCodeAsync(TestTimeouts.Long));
-                    var before = Attempts(ports[i], await AttemptsAsync(client));
+                    var before = Attempts(ports[i], await StatusAsync(client));
                     instances[i]!.Dispose();
                     instances[i] = await StartInstanceAsync(ports[i]);
                     await WarmAsync(ports[i]);
-                    await Poll.UntilAsync(async () => Attempts(ports[i], await AttemptsAsync(client)) > before,
+                    await Poll.UntilAsync(async () => Attempts(ports[i], await StatusAsync(client)) > before,
                         $"instance {i + 1} taking requests again after its restart", TestTimeouts.Long);
                 }
 
@@ -141,11 +140,11 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
     /// <summary>Waits until both instances have taken a request since this was called.</summary>
     private static async Task TakesTrafficAsync(HttpClient client, int[] ports)
     {
-        var status = await AttemptsAsync(client);
+        var status = await StatusAsync(client);
         var before = Array.ConvertAll(ports, port => Attempts(port, status));
         await Poll.UntilAsync(async () =>
         {
-            var now = await AttemptsAsync(client);
+            var now = await StatusAsync(client);
             for (var i = 0; i < ports.Length; i++)
             {
                 if (Attempts(ports[i], now) <= before[i])
@@ -159,7 +158,7 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
     }
 
     /// <summary>The balancer's status.json (its own status page, matched before the proxy location).</summary>
-    private static async Task<JsonElement> AttemptsAsync(HttpClient client)
+    private static async Task<JsonElement> StatusAsync(HttpClient client)
     {
         using var json = JsonDocument.Parse(await client.GetStringAsync(new Uri("/_balancer/status.json", UriKind.Relative)));
         return json.RootElement.Clone();
@@ -181,13 +180,6 @@ public sealed class RollingRestartTests(ITestOutputHelper output)
         }
 
         throw new Xunit.Sdk.XunitException($"The balancer's status has no server {address}: {root}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>

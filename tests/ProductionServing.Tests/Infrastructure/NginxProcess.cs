@@ -34,7 +34,7 @@ internal sealed class NginxProcess : IAsyncDisposable
 
     public static bool IsInstalled => File.Exists(Executable);
 
-    /// <summary>A loopback port free now, for a server (nginx) that cannot listen on port 0.</summary>
+    /// <summary>A loopback port free now, for a server that cannot listen on port 0 (nginx) or must come back on the same one (a restarted process).</summary>
     public static int FreePort()
     {
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
